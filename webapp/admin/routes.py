@@ -1,0 +1,6 @@
+from webapp.admin import bp
+
+
+@bp.get("/")
+def dashboard():
+    return "admin"

@@ -1,0 +1,223 @@
+"""The `vafa` command (also `flask --app webapp ...`). Every command exits
+non-zero with a one-line reason on failure."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from webapp.extensions import db
+from webapp.models import utcnow
+from webapp.services import audit
+from webapp.services.errors import DomainError
+
+
+def fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def register_commands(app) -> None:
+    app.cli.add_command(db_group)
+    for command in (doctor, create_staff, create_api_key, demo_data, worker, cron, run):
+        app.cli.add_command(command)
+
+
+@click.group("db", help="Database schema.")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade", help="Upgrade the database schema to the newest revision.")
+@with_appcontext
+def db_upgrade():
+    from webapp.migrate import upgrade
+
+    try:
+        upgrade(current_app.config["DATABASE_URL"])
+    except Exception as exc:  # noqa: BLE001  one line, not a traceback
+        fail(f"database upgrade failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+    click.echo("database is up to date")
+
+
+@click.command(help="Check that every balance equals the sum of its ledger entries and lots.")
+@with_appcontext
+def doctor():
+    from webapp.services.ledger import find_mismatches
+
+    try:
+        mismatches = find_mismatches(db.session)
+    except Exception as exc:  # noqa: BLE001
+        fail(f"cannot read the ledger: {str(exc).splitlines()[0]}")
+    for m in mismatches:
+        lots = "" if m.lots_sum is None else f", open lots {m.lots_sum}"
+        click.echo(
+            f"member {m.member_id}: {m.currency} balance {m.balance} != entries {m.entries_sum}{lots}"
+        )
+    if mismatches:
+        fail(f"{len(mismatches)} balance mismatch(es)")
+    click.echo("ledger ok: every balance equals the sum of its entries")
+
+
+@click.command("create-staff", help="Create a staff account (roles: owner, marketer, operator, auditor).")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["owner", "marketer", "operator", "auditor"]))
+@click.option("--name", "display_name", default="")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="VAFA_STAFF_PASSWORD")
+@with_appcontext
+def create_staff(email, role, display_name, password):
+    from webapp.services.staff import create_staff as create
+
+    try:
+        staff = create(db.session, email=email, password=password, role=role,
+                       display_name=display_name, actor=audit.CLI, now=utcnow())
+        db.session.commit()
+    except DomainError as exc:
+        fail(exc.message)
+    click.echo(f"created {staff.role} {staff.email} (id {staff.id})")
+
+
+@click.command("create-api-key", help="Create an API key for a till or shop; prints it once.")
+@click.option("--name", required=True, help="What the key is for, e.g. 'till 1'.")
+@with_appcontext
+def create_api_key(name):
+    from webapp.services.staff import create_api_key as create
+
+    try:
+        _key, plain = create(db.session, name=name, actor=audit.CLI, now=utcnow())
+        db.session.commit()
+    except DomainError as exc:
+        fail(exc.message)
+    click.echo(plain)
+
+
+@click.command("demo-data", help="Load demo staff and members with history (once).")
+@click.option("--force", is_flag=True, help="Load even if the club already has members.")
+@with_appcontext
+def demo_data(force):
+    from webapp.services.demo import load_demo_data
+
+    try:
+        logins = load_demo_data(db.session, now=utcnow(), force=force)
+        db.session.commit()
+    except DomainError as exc:
+        fail(exc.message)
+    if logins is None:
+        click.echo("the club already has data; demo data not loaded (use --force)")
+        return
+    for line in logins:
+        click.echo(line)
+
+
+@click.command(help="Run an RQ worker (with the scheduler for delayed jobs).")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
+def worker(burst):
+    from rq import Worker
+
+    from webapp.jobs import QUEUES, get_queue
+    from webapp.jobs.context import use_app
+
+    use_app(current_app._get_current_object())
+    queues = [get_queue(name) for name in QUEUES]
+    Worker(queues, connection=current_app.extensions["vafa_redis"]).work(
+        with_scheduler=True, burst=burst
+    )
+
+
+@click.command(help="Run the periodic-job scheduler (run exactly one).")
+@with_appcontext
+def cron():
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=current_app.extensions["vafa_redis"])
+    scheduler.load_config_from_file("webapp.jobs.cron_config")
+    scheduler.start()
+
+
+@click.command(help="Run everything: web, worker and scheduler (embedded services when unset).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-demo", is_flag=True, help="Do not load demo data into an empty club.")
+@with_appcontext
+def run(host, port, no_demo):
+    from werkzeug.serving import run_simple
+
+    from webapp.migrate import upgrade
+    from webapp.services.demo import load_demo_data
+
+    app = current_app._get_current_object()
+    if "VAFA_SECURE_COOKIES" not in os.environ:
+        # `vafa run` serves plain HTTP on this machine: secure-only cookies would never return
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = False
+    try:
+        upgrade(app.config["DATABASE_URL"])
+    except Exception as exc:  # noqa: BLE001
+        fail(f"database upgrade failed: {str(exc).splitlines()[0]}")
+    logins = None if no_demo else load_demo_data(db.session, now=utcnow())
+    db.session.commit()
+    db.session.remove()
+
+    # children attach to the same Redis (exported by create_app) and database
+    env = dict(os.environ, REDIS_URL=app.config["REDIS_URL"],
+               DATABASE_URL=app.config["DATABASE_URL"])
+    children = [
+        subprocess.Popen([sys.executable, "-m", "webapp", "worker"], env=env),
+        subprocess.Popen([sys.executable, "-m", "webapp", "cron"], env=env),
+    ]
+
+    def stop(*_):
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 10
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    url = f"http://{host}:{port}/"
+    click.echo(f"\n  Vafa is running at {url}  (staff: {url}admin/)")
+    if logins:
+        click.echo("  Demo logins:")
+        for line in logins:
+            click.echo(f"    {line}")
+    click.echo("  Press Ctrl-C to stop.\n")
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    except OSError as exc:
+        stop()
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+
+
+def main() -> None:
+    from dotenv import load_dotenv
+
+    load_dotenv(os.path.join(os.getcwd(), ".env"))
+
+    def make_app():
+        from webapp import create_app
+
+        return create_app()
+
+    group = FlaskGroup(create_app=make_app, add_default_commands=False, load_dotenv=False,
+                       help="Vafa customer club.")
+    from flask.cli import routes_command, shell_command
+
+    group.add_command(shell_command)
+    group.add_command(routes_command)
+    group(prog_name="vafa")

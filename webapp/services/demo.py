@@ -1,0 +1,84 @@
+"""Demo data for a first run: staff of each role and three members with history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.models import Member, Staff
+from webapp.services import audit, ledger
+from webapp.services.members import Identifiers, create_member
+from webapp.services.purchases import ItemLine, record_purchase, refund_purchase
+from webapp.services.settings import load_earn_settings
+from webapp.services.staff import create_staff
+
+DEMO_PASSWORD = "vafa-demo-2026"  # noqa: S105  printed on screen for the demo; not a secret
+
+STAFF = [
+    ("owner@demo.vafa", "owner", "Owner"),
+    ("marketer@demo.vafa", "marketer", "Marketer"),
+    ("operator@demo.vafa", "operator", "Operator"),
+    ("auditor@demo.vafa", "auditor", "Auditor"),
+]
+MEMBERS = [
+    ("sara@demo.vafa", "09121234567", "سارا", "fa"),
+    ("reza@demo.vafa", "09351234567", "رضا", "fa"),
+    ("anna@demo.vafa", "09191234567", "Anna", "en"),
+]
+
+
+def load_demo_data(session: Session, *, now: datetime, force: bool = False) -> list[str] | None:
+    """Create the demo club; None if the club already has people in it."""
+    has_people = session.scalar(select(func.count()).select_from(Staff)) or session.scalar(
+        select(func.count()).select_from(Member)
+    )
+    if has_people and not force:
+        return None
+    logins = []
+    for email, role, name in STAFF:
+        if session.scalar(select(Staff.id).where(Staff.email == email)) is None:
+            create_staff(session, email=email, password=DEMO_PASSWORD, role=role,
+                         display_name=name, actor=audit.CLI, now=now)
+        logins.append(f"staff  {role:<8} {email} / {DEMO_PASSWORD}  → /admin")
+    settings = load_earn_settings(session)
+    for n, (email, mobile, name, locale) in enumerate(MEMBERS):
+        if session.scalar(select(Member.id).where(Member.email == email)) is not None:
+            logins.append(f"member {email} / {DEMO_PASSWORD}")
+            continue
+        member = create_member(session, ids=Identifiers(email, _e164(mobile)), password=DEMO_PASSWORD,
+                               display_name=name, locale=locale, now=now - timedelta(days=90))
+        for week in range(6 + 3 * n):
+            when = now - timedelta(days=80 - week * 9)
+            amount = (250_000 + 130_000 * ((week * 7 + n) % 5)) * 10
+            record_purchase(
+                session, member_id=member.id, amount=amount, currency="IRR", occurred_at=when,
+                now=when, external_ref=f"demo-{member.id}-{week}", channel="store",
+                items=[ItemLine("SKU-COFFEE", "coffee", 2, amount // 4),
+                       ItemLine("SKU-CAKE", "bakery", 1, amount // 2)],
+                settings=settings,
+            )
+        ledger.award_points(session, member.id, 500, kind="adjust", key=f"demo:{member.id}:welcome",
+                            now=now - timedelta(days=89), description="Welcome gift",
+                            created_by="system", expires_at=now + timedelta(days=20))
+        if n == 1:
+            refund_purchase(session, purchase_id=_last_purchase_id(session, member.id), now=now,
+                            amount=None, reason="Returned item")
+            ledger.grant_credit(session, member.id, 50_000, key=f"demo:{member.id}:credit",
+                                now=now, description="Apology credit", created_by="system")
+        logins.append(f"member {email} / {DEMO_PASSWORD}")
+    session.flush()
+    return logins
+
+
+def _e164(mobile: str) -> str:
+    from webapp.services.identity import normalise_mobile
+
+    return normalise_mobile(mobile)
+
+
+def _last_purchase_id(session: Session, member_id: int) -> int:
+    from webapp.models import Purchase
+
+    return session.scalar(select(func.max(Purchase.id)).where(Purchase.member_id == member_id))

@@ -1,0 +1,328 @@
+"""The points and credit ledger.
+
+Every balance change is one immutable `LedgerEntry` with a unique idempotency key.
+The cached balance on `member` moves in the same transaction through a guarded
+UPDATE (`... WHERE balance >= :x`), which is race-free under Read Committed and
+also takes the member's row lock; lots are only touched after that lock is held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.models import LedgerEntry, Member, PointLot
+from webapp.services.errors import (
+    IdempotencyConflict,
+    InsufficientCredit,
+    InsufficientPoints,
+    NotFound,
+)
+
+BALANCE_COLUMN = {"points": Member.points_balance, "credit": Member.credit_balance}
+INSUFFICIENT = {"points": InsufficientPoints, "credit": InsufficientCredit}
+
+
+@dataclass(frozen=True)
+class Posting:
+    entry: LedgerEntry
+    balance: int  # the member's balance in this currency after the entry
+    replayed: bool  # True when the key had already been posted
+
+
+def post(
+    session: Session,
+    *,
+    member_id: int,
+    currency: str,
+    amount: int,
+    kind: str,
+    key: str,
+    now: datetime,
+    source: tuple[str, object] | None = None,
+    description: str | None = None,
+    created_by: str = "system",
+    expires_at: datetime | None = None,
+    from_lot_id: int | None = None,
+) -> Posting:
+    """Post one entry. Replaying a key returns the first posting unchanged.
+
+    Points credited open a lot (expiring at `expires_at`); points debited consume
+    lots FIFO by expiry, or only lot `from_lot_id` (used by expiry)."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
+        raise ValueError("amount must be a non-zero integer")
+    if currency not in BALANCE_COLUMN:
+        raise ValueError(f"unknown currency {currency!r}")
+
+    existing = _entry_by_key(session, key)
+    if existing is not None:
+        return _replay(session, existing, member_id, currency, amount)
+
+    entry = LedgerEntry(
+        member_id=member_id,
+        currency=currency,
+        amount=amount,
+        kind=kind,
+        source_type=source[0] if source else None,
+        source_id=str(source[1]) if source else None,
+        idempotency_key=key,
+        description=description,
+        created_by=created_by,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(entry)
+            session.flush()  # claims the key; a concurrent twin waits here, then fails
+            balance = _move_balance(session, member_id, currency, amount)
+            if currency == "points":
+                if amount > 0:
+                    session.add(
+                        PointLot(
+                            member_id=member_id,
+                            entry_id=entry.id,
+                            amount=amount,
+                            remaining=amount,
+                            earned_at=now,
+                            expires_at=expires_at,
+                        )
+                    )
+                else:
+                    _consume_lots(session, member_id, -amount, from_lot_id)
+                session.flush()
+    except IntegrityError:
+        existing = _entry_by_key(session, key)
+        if existing is None:
+            raise
+        return _replay(session, existing, member_id, currency, amount)
+    return Posting(entry=entry, balance=balance, replayed=False)
+
+
+def _entry_by_key(session: Session, key: str) -> LedgerEntry | None:
+    return session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
+
+
+def _replay(session, existing: LedgerEntry, member_id, currency, amount) -> Posting:
+    if (existing.member_id, existing.currency, existing.amount) != (member_id, currency, amount):
+        raise IdempotencyConflict(key=existing.idempotency_key)
+    return Posting(entry=existing, balance=balance_of(session, member_id, currency), replayed=True)
+
+
+def _move_balance(session: Session, member_id: int, currency: str, amount: int) -> int:
+    column = BALANCE_COLUMN[currency]
+    stmt = update(Member).where(Member.id == member_id)
+    if amount < 0:
+        stmt = stmt.where(column >= -amount)  # the guard: never below zero
+    new_balance = session.execute(
+        stmt.values({column: column + amount}).returning(column)
+    ).scalar_one_or_none()
+    if new_balance is None:
+        if session.get(Member, member_id) is None:
+            raise NotFound("Member not found.", member_id=member_id)
+        raise INSUFFICIENT[currency](needed=-amount)
+    return new_balance
+
+
+def _consume_lots(session: Session, member_id: int, points: int, only_lot: int | None) -> None:
+    """Take `points` out of the member's open lots, soonest expiry first
+    (lots that never expire last). The member row is already locked."""
+    query = select(PointLot).where(PointLot.member_id == member_id, PointLot.remaining > 0)
+    if only_lot is not None:
+        query = query.where(PointLot.id == only_lot)
+    query = query.order_by(
+        case((PointLot.expires_at.is_(None), 1), else_=0), PointLot.expires_at, PointLot.id
+    )
+    left = points
+    for lot in session.scalars(query.with_for_update()):
+        take = min(lot.remaining, left)
+        lot.remaining -= take
+        left -= take
+        if left == 0:
+            break
+    if left:
+        # balance and lots disagree: refuse rather than corrupt (doctor reports it)
+        raise InsufficientPoints("Point lots do not cover the balance.", needed=points)
+
+
+def balance_of(session: Session, member_id: int, currency: str) -> int:
+    value = session.scalar(select(BALANCE_COLUMN[currency]).where(Member.id == member_id))
+    if value is None:
+        raise NotFound("Member not found.", member_id=member_id)
+    return value
+
+
+def lock_member(session: Session, member_id: int) -> Member:
+    """Row-lock the member (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
+    member = session.scalar(
+        select(Member).where(Member.id == member_id).with_for_update().execution_options(
+            populate_existing=True
+        )
+    )
+    if member is None:
+        raise NotFound("Member not found.", member_id=member_id)
+    return member
+
+
+def debit_up_to(
+    session: Session, *, member_id: int, currency: str, amount: int, **kwargs
+) -> tuple[Posting | None, int]:
+    """Debit as much of `amount` as the balance allows.
+    Returns the posting (None if nothing could be taken) and the shortfall."""
+    if amount <= 0:
+        return None, 0
+    existing = _entry_by_key(session, kwargs["key"])
+    if existing is not None:
+        if existing.member_id != member_id or existing.currency != currency:
+            raise IdempotencyConflict(key=existing.idempotency_key)
+        posting = Posting(existing, balance_of(session, member_id, currency), True)
+        return posting, amount + existing.amount
+    member = lock_member(session, member_id)
+    available = member.points_balance if currency == "points" else member.credit_balance
+    take = min(available, amount)
+    if take == 0:
+        return None, amount
+    posting = post(session, member_id=member_id, currency=currency, amount=-take, **kwargs)
+    return posting, amount - take
+
+
+# -- convenience names in the club's language ---------------------------------
+
+
+def award_points(session: Session, member_id: int, points: int, **kwargs) -> Posting:
+    kwargs.setdefault("kind", "earn")
+    if points <= 0:
+        raise ValueError("award_points needs a positive amount")
+    return post(session, member_id=member_id, currency="points", amount=points, **kwargs)
+
+
+def spend_points(session: Session, member_id: int, points: int, **kwargs) -> Posting:
+    kwargs.setdefault("kind", "spend")
+    if points <= 0:
+        raise ValueError("spend_points needs a positive amount")
+    return post(session, member_id=member_id, currency="points", amount=-points, **kwargs)
+
+
+def grant_credit(session: Session, member_id: int, amount: int, **kwargs) -> Posting:
+    kwargs.setdefault("kind", "grant")
+    if amount <= 0:
+        raise ValueError("grant_credit needs a positive amount")
+    return post(session, member_id=member_id, currency="credit", amount=amount, **kwargs)
+
+
+def spend_credit(session: Session, member_id: int, amount: int, **kwargs) -> Posting:
+    kwargs.setdefault("kind", "spend")
+    if amount <= 0:
+        raise ValueError("spend_credit needs a positive amount")
+    return post(session, member_id=member_id, currency="credit", amount=-amount, **kwargs)
+
+
+# -- expiry ---------------------------------------------------------------------
+
+
+def expire_lot(session: Session, lot_id: int, now: datetime) -> int:
+    """Expire what is left of one due lot. Returns the points expired (0 if none)."""
+    lot = session.get(PointLot, lot_id)
+    if lot is None or lot.expires_at is None or lot.expires_at > now:
+        return 0
+    lock_member(session, lot.member_id)
+    session.refresh(lot)  # a spend may have consumed it while we waited
+    if lot.remaining == 0:
+        return 0
+    posting = post(
+        session,
+        member_id=lot.member_id,
+        currency="points",
+        amount=-lot.remaining,
+        kind="expire",
+        key=f"expire:lot:{lot.id}",
+        now=now,
+        source=("point_lot", lot.id),
+        from_lot_id=lot.id,
+    )
+    return 0 if posting.replayed else -posting.entry.amount
+
+
+def due_lot_ids(session: Session, now: datetime, limit: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(PointLot.id)
+            .where(PointLot.expires_at <= now, PointLot.remaining > 0)
+            .order_by(PointLot.id)
+            .limit(limit)
+        )
+    )
+
+
+def expiring_points(session: Session, member_id: int, now: datetime, until: datetime):
+    """(expires_at, points) of the member's lots expiring in (now, until]."""
+    return session.execute(
+        select(PointLot.expires_at, func.sum(PointLot.remaining))
+        .where(
+            PointLot.member_id == member_id,
+            PointLot.remaining > 0,
+            PointLot.expires_at > now,
+            PointLot.expires_at <= until,
+        )
+        .group_by(PointLot.expires_at)
+        .order_by(PointLot.expires_at)
+    ).all()
+
+
+# -- consistency ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    member_id: int
+    currency: str
+    balance: int
+    entries_sum: int
+    lots_sum: int | None
+
+
+def find_mismatches(session: Session) -> list[Mismatch]:
+    """Members whose cached balance differs from the sum of their entries
+    (or, for points, from the sum of their open lots). Set-based."""
+    sums = (
+        select(
+            LedgerEntry.member_id,
+            func.sum(case((LedgerEntry.currency == "points", LedgerEntry.amount), else_=0)).label(
+                "points"
+            ),
+            func.sum(case((LedgerEntry.currency == "credit", LedgerEntry.amount), else_=0)).label(
+                "credit"
+            ),
+        )
+        .group_by(LedgerEntry.member_id)
+        .subquery()
+    )
+    lots = (
+        select(PointLot.member_id, func.sum(PointLot.remaining).label("remaining"))
+        .group_by(PointLot.member_id)
+        .subquery()
+    )
+    points_sum = func.coalesce(sums.c.points, 0)
+    credit_sum = func.coalesce(sums.c.credit, 0)
+    lots_sum = func.coalesce(lots.c.remaining, 0)
+    rows = session.execute(
+        select(Member.id, Member.points_balance, Member.credit_balance, points_sum, credit_sum, lots_sum)
+        .outerjoin(sums, sums.c.member_id == Member.id)
+        .outerjoin(lots, lots.c.member_id == Member.id)
+        .where(
+            (Member.points_balance != points_sum)
+            | (Member.credit_balance != credit_sum)
+            | (Member.points_balance != lots_sum)
+        )
+        .order_by(Member.id)
+    ).all()
+    found: list[Mismatch] = []
+    for member_id, points, credit, p_sum, c_sum, l_sum in rows:
+        if points != p_sum or points != l_sum:
+            found.append(Mismatch(member_id, "points", points, p_sum, l_sum))
+        if credit != c_sum:
+            found.append(Mismatch(member_id, "credit", credit, c_sum, None))
+    return found

@@ -1,0 +1,148 @@
+"""Purchases reported by the till or shop, the points they earn, and refunds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.models import Member, Purchase, PurchaseItem, PurchaseRefund
+from webapp.services import ledger
+from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound
+from webapp.services.settings import EarnSettings, load_earn_settings
+
+
+class DuplicateTransaction(Conflict):
+    """A transaction with this external reference was already recorded."""
+
+    code = "duplicate_transaction"
+
+
+class RefundTooLarge(DomainError):
+    """The refund is larger than what is left of the purchase."""
+
+    code = "refund_exceeds_purchase"
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    sku: str | None
+    category: str | None
+    qty: int
+    price: int
+
+
+def record_purchase(
+    session: Session,
+    *,
+    member_id: int,
+    amount: int,
+    currency: str,
+    occurred_at: datetime,
+    now: datetime,
+    items: list[ItemLine] = (),
+    external_ref: str | None = None,
+    channel: str | None = None,
+    store: str | None = None,
+    api_key_id: int | None = None,
+    created_by: str = "system",
+    settings: EarnSettings | None = None,
+) -> tuple[Purchase, int]:
+    """Record the purchase and award its points. Returns it and the new balance."""
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound("Member not found.", member_id=member_id)
+    if not member.is_active:
+        raise MemberNotActive()
+    if external_ref and session.scalar(
+        select(Purchase.id).where(Purchase.external_ref == external_ref)
+    ):
+        raise DuplicateTransaction(external_ref=external_ref)
+    settings = settings or load_earn_settings(session)
+    purchase = Purchase(
+        member_id=member_id, external_ref=external_ref, amount=amount, currency=currency,
+        occurred_at=occurred_at, channel=channel, store=store, api_key_id=api_key_id,
+        points_earned=settings.points_for(amount), created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(purchase)
+            session.flush()
+    except IntegrityError as exc:  # the same external_ref posted concurrently
+        raise DuplicateTransaction(external_ref=external_ref) from exc
+    session.add_all(
+        PurchaseItem(purchase_id=purchase.id, sku=i.sku, category=i.category, qty=i.qty, price=i.price)
+        for i in items
+    )
+    balance = member.points_balance
+    if purchase.points_earned:
+        expires = now + timedelta(days=settings.points_expiry_days) if settings.points_expiry_days else None
+        posting = ledger.award_points(
+            session, member_id, purchase.points_earned, key=f"purchase:{purchase.id}:earn",
+            now=now, source=("purchase", purchase.id), expires_at=expires, created_by=created_by,
+        )
+        balance = posting.balance
+    session.flush()
+    return purchase, balance
+
+
+def refund_purchase(
+    session: Session,
+    *,
+    purchase_id: int,
+    now: datetime,
+    amount: int | None = None,
+    external_ref: str | None = None,
+    reason: str | None = None,
+    created_by: str = "system",
+) -> PurchaseRefund:
+    """Refund all or part of a purchase and take back the points it earned, in
+    proportion. Points already spent cannot be taken back below zero: that part
+    is recorded as the refund's `points_shortfall`."""
+    purchase = session.scalar(
+        select(Purchase).where(Purchase.id == purchase_id).with_for_update()
+    )
+    if purchase is None:
+        raise NotFound("Transaction not found.", transaction_id=purchase_id)
+    left = purchase.amount - purchase.refunded_amount
+    amount = left if amount is None else amount
+    if amount <= 0 or amount > left:
+        raise RefundTooLarge(refundable=left)
+    if external_ref and session.scalar(
+        select(PurchaseRefund.id).where(
+            PurchaseRefund.purchase_id == purchase_id, PurchaseRefund.external_ref == external_ref
+        )
+    ):
+        raise Conflict("This refund was already recorded.", external_ref=external_ref)
+
+    accounted = session.scalar(
+        select(func.coalesce(func.sum(PurchaseRefund.points_reversed + PurchaseRefund.points_shortfall), 0))
+        .where(PurchaseRefund.purchase_id == purchase_id)
+    )
+    refunded_after = purchase.refunded_amount + amount
+    # floor of the proportional share, computed on the running total so partial
+    # refunds add up exactly to the points earned when everything is refunded
+    owed = purchase.points_earned * refunded_after // purchase.amount - accounted
+
+    refund = PurchaseRefund(
+        purchase_id=purchase_id, amount=amount, external_ref=external_ref,
+        reason=(reason or None) and reason[:300], created_at=now,
+    )
+    session.add(refund)
+    session.flush()
+    posting, shortfall = ledger.debit_up_to(
+        session, member_id=purchase.member_id, currency="points", amount=owed,
+        kind="reversal", key=f"refund:{refund.id}:reversal", now=now,
+        source=("purchase_refund", refund.id), created_by=created_by,
+        description=f"Refund of transaction {purchase.id}",
+    )
+    taken = -posting.entry.amount if posting else 0
+    refund.points_reversed = taken
+    refund.points_shortfall = shortfall
+    purchase.refunded_amount = refunded_after
+    purchase.points_reversed += taken
+    session.flush()
+    return refund
