@@ -62,3 +62,12 @@ def test_expiry_takes_only_what_is_left_of_due_lots(session, make_member, now):
     assert ledger.balance_of(session, member.id, "points") == 100
     assert ledger.due_lot_ids(session, now, 100) == []
     assert ledger.find_mismatches(session) == []
+
+
+def test_posting_to_an_unknown_member_is_not_found(session, now):
+    from webapp.services.errors import NotFound
+
+    with pytest.raises(NotFound):
+        ledger.award_points(session, 987654, 10, key="ghost", now=now)
+    with pytest.raises(NotFound):
+        ledger.spend_points(session, 987654, 10, key="ghost-spend", now=now)

@@ -97,6 +97,8 @@ def post(
     except IntegrityError:
         existing = _entry_by_key(session, key)
         if existing is None:
+            if session.get(Member, member_id) is None:  # the foreign key refused it
+                raise NotFound("Member not found.", member_id=member_id) from None
             raise
         return _replay(session, existing, member_id, currency, amount)
     return Posting(entry=entry, balance=balance, replayed=False)
