@@ -33,6 +33,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         f"{ROOT / 'webapp' / 'translations'};{ROOT / 'webapp' / 'admin' / 'translations'}",
     )
 
+    if app.config["VAFA_PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # rate limits and the audit log need the visitor's address, not the proxy's
+        n = app.config["VAFA_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
     db.init_app(app)
     app.extensions["vafa_redis"] = connect(app.config["REDIS_URL"])
     babel.init_app(app, locale_selector=i18n.current_locale)

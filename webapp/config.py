@@ -56,6 +56,8 @@ def from_environment() -> dict:
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", "587") or 587),
         "SMTP_USER": os.environ.get("SMTP_USER", ""),
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        # how many reverse proxies sit in front (their X-Forwarded-For is trusted)
+        "VAFA_PROXY_COUNT": int(os.environ.get("VAFA_PROXY_COUNT", "0") or 0),
         "SMS_SENDER": os.environ.get("VAFA_SMS_SENDER", "console"),
     }
 

@@ -5,6 +5,7 @@ Latin digits and only knows the Gregorian calendar)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -25,6 +26,8 @@ _TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _TO_PERSIAN_NUMBER = str.maketrans("0123456789,.", "۰۱۲۳۴۵۶۷۸۹٬٫")
 # Persian (U+06F0..) and Arabic-Indic (U+0660..) digits → ASCII, for input
 _TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+_CODE_BEFORE_DIGIT = re.compile(r"([A-Za-z]{2,})(?=\d)")
 
 JALALI_MONTHS_FA = (
     "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
@@ -84,7 +87,10 @@ def format_money(amount: int, currency: str | None = None, locale: str | None = 
     if currency == "IRR" and locale == "fa":
         # CLDR's fa symbol for IRR is the Latin code; members expect the word
         return f"{format_number(value, locale)} ریال"
-    return _localise_digits(format_currency(value, currency, locale=locale), locale)
+    text = format_currency(value, currency, locale=locale)
+    # CLDR spaces a letter symbol off the number ("IRR 5,600"); Babel does not
+    text = _CODE_BEFORE_DIGIT.sub("\\1\xa0", text, count=1)
+    return _localise_digits(text, locale)
 
 
 def _local(value: datetime | date, tz: str | None) -> datetime | date:

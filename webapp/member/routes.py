@@ -1,8 +1,173 @@
-from flask import render_template
+"""Member pages. Thin views: form → one service call → commit → render.
+Member pages only ever show `current_user`'s own data: no member ids in URLs."""
 
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
+from flask_login import login_user, logout_user
+from htmx_flask import request as htmx_request
+from jinja2_fragments.flask import render_block
+
+from webapp.auth import current_member, member_required, safe_next
+from webapp.extensions import db, limiter
+from webapp.i18n import LOCALE_COOKIE, current_locale
 from webapp.member import bp
+from webapp.member.forms import JoinForm, LocaleForm, LoginForm, LogoutForm, SettingsForm
+from webapp.member.messages import add_domain_error, currency_label, entry_about, kind_label
+from webapp.models import utcnow
+from webapp.services import activity as activity_service
+from webapp.services import ledger, members
+from webapp.services.errors import DomainError
+
+EXPIRY_WINDOW = timedelta(days=30)
+LOCALE_COOKIE_AGE = 365 * 24 * 3600
+MAX_ID = 2**63 - 1
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _join_limit() -> str:
+    return current_app.config["JOIN_RATE_LIMIT"]
+
+
+def _failed(template: str, **context):
+    """A form page; 422 when a submitted form was refused."""
+    return render_template(template, **context), 422 if request.method == "POST" else 200
+
+
+def _remember_locale(response, locale: str):
+    response.set_cookie(
+        LOCALE_COOKIE, locale, max_age=LOCALE_COOKIE_AGE, httponly=True, samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", True),
+    )
+    return response
+
+
+@bp.app_context_processor
+def _club_context() -> dict:
+    # app-wide: the shared base and error pages show the club's name too
+    return {
+        "club_name": current_app.config.get("VAFA_CLUB_NAME") or _("Vafa club"),
+        "kind_label": kind_label,
+        "currency_label": currency_label,
+        "entry_about": entry_about,
+    }
 
 
 @bp.get("/")
 def landing():
     return render_template("member/landing.html")
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@limiter.limit(_join_limit, methods=["POST"])
+def join():
+    if current_member():
+        return redirect(url_for(".dashboard"))
+    form = JoinForm()
+    if form.validate_on_submit():
+        try:
+            ids = members.normalise_identifiers(form.email.data, form.mobile.data)
+            member = members.create_member(
+                db.session, ids=ids, password=form.password.data, now=utcnow(),
+                display_name=form.display_name.data or "", locale=current_locale(),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            add_domain_error(form, exc)
+        else:
+            db.session.commit()
+            login_user(member)
+            flash(_("Welcome to the club!"), "success")
+            return redirect(url_for(".dashboard"))
+    return _failed("member/join.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    if current_member():
+        return redirect(safe_next(form.next.data, url_for(".dashboard")))
+    if form.validate_on_submit():
+        member = members.authenticate(db.session, form.login.data, form.password.data, utcnow())
+        if member is not None:
+            db.session.commit()
+            login_user(member, remember=form.remember.data)
+            return redirect(safe_next(form.next.data, url_for(".dashboard")))
+        # one answer for unknown accounts, wrong passwords and closed accounts
+        form.form_errors.append(_("That e-mail or mobile number and password do not match."))
+    return _failed("member/login.html", form=form)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    form = LogoutForm()
+    if form.validate_on_submit():
+        member = current_member()
+        if member is not None and form.everywhere.data:
+            members.sign_out_everywhere(member)
+            db.session.commit()
+        logout_user()
+        flash(_("You are signed out. See you soon!"), "info")
+        return redirect(url_for(".landing"))
+    return render_template("member/logout.html", form=form)
+
+
+@bp.post("/locale")
+def set_locale():
+    form = LocaleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    member = current_member()
+    if member is not None:
+        members.update_settings(member, locale=form.locale.data)
+        db.session.commit()
+    return _remember_locale(redirect(safe_next(form.next.data, url_for(".landing"))), form.locale.data)
+
+
+@bp.get("/me")
+@member_required
+def dashboard():
+    member, now = current_member(), utcnow()
+    expiring = ledger.expiring_points(db.session, member.id, now, now + EXPIRY_WINDOW)
+    recent = activity_service.member_activity(db.session, member.id, limit=5).entries
+    return render_template("member/dashboard.html", member=member, expiring=expiring, recent=recent)
+
+
+@bp.get("/me/activity")
+@member_required
+def activity():
+    before = request.args.get("before", type=int)
+    before = before if before is not None and 0 < before <= MAX_ID else None
+    page = activity_service.member_activity(db.session, current_member().id, before_id=before)
+    if htmx_request.htmx:
+        return render_block("member/activity.html", "entries", page=page, before=before)
+    return render_template("member/activity.html", page=page, before=before)
+
+
+@bp.route("/me/settings", methods=["GET", "POST"])
+@member_required
+def settings():
+    member = current_member()
+    form = SettingsForm(data={
+        "display_name": member.display_name, "locale": member.locale or current_locale(),
+        "consent_email": member.consent_email, "consent_sms": member.consent_sms,
+    })
+    if form.validate_on_submit():
+        members.update_settings(
+            member, locale=form.locale.data, consent_email=form.consent_email.data,
+            consent_sms=form.consent_sms.data, display_name=form.display_name.data or "",
+        )
+        db.session.commit()
+        g.pop("vafa_locale", None)
+        refresh()  # say "saved" in the language just chosen
+        flash(_("Your settings are saved."), "success")
+        return _remember_locale(redirect(url_for(".settings")), form.locale.data)
+    return _failed("member/settings.html", form=form, member=member)

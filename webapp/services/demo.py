@@ -49,8 +49,9 @@ def load_demo_data(session: Session, *, now: datetime, force: bool = False) -> l
             continue
         member = create_member(session, ids=Identifiers(email, _e164(mobile)), password=DEMO_PASSWORD,
                                display_name=name, locale=locale, now=now - timedelta(days=90))
-        for week in range(6 + 3 * n):
-            when = now - timedelta(days=80 - week * 9)
+        visits = 6 + 3 * n
+        for week in range(visits):
+            when = now - timedelta(days=85 - week * (80 // visits))  # all in the past
             amount = (250_000 + 130_000 * ((week * 7 + n) % 5)) * 10
             record_purchase(
                 session, member_id=member.id, amount=amount, currency="IRR", occurred_at=when,

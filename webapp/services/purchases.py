@@ -118,10 +118,11 @@ def refund_purchase(
     ):
         raise Conflict("This refund was already recorded.", external_ref=external_ref)
 
-    accounted = session.scalar(
+    # int(): PostgreSQL sums BIGINT as NUMERIC, which arrives as a Decimal
+    accounted = int(session.scalar(
         select(func.coalesce(func.sum(PurchaseRefund.points_reversed + PurchaseRefund.points_shortfall), 0))
         .where(PurchaseRefund.purchase_id == purchase_id)
-    )
+    ))
     refunded_after = purchase.refunded_amount + amount
     # floor of the proportional share, computed on the running total so partial
     # refunds add up exactly to the points earned when everything is refunded

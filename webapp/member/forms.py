@@ -1,0 +1,64 @@
+"""Member-facing forms. Labels are lazy so they follow the request's locale;
+the real rules (valid mobile, password strength, uniqueness) live in services."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TelField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from webapp.i18n import LOCALES
+from webapp.member.messages import MISSING_IDENTIFIER
+
+LOCALE_NAMES = {"fa": "فارسی", "en": "English"}  # each language in its own script
+LOCALE_CHOICES = [SelectChoice(code, LOCALE_NAMES[code]) for code in LOCALES]
+
+
+class JoinForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    mobile = TelField(_l("Mobile number"), validators=[Optional(), Length(max=32)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password."))])
+    display_name = StringField(_l("Your name"), validators=[Optional(), Length(max=80)])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not (self.email.data or "").strip() and not (self.mobile.data or "").strip():
+            self.email.errors = [*self.email.errors, MISSING_IDENTIFIER]
+            return False
+        return ok
+
+
+class LoginForm(FlaskForm):
+    login = StringField(
+        _l("E-mail or mobile number"),
+        validators=[DataRequired(_l("Enter your e-mail or mobile number.")), Length(max=254)],
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+    next = HiddenField()
+
+
+class LogoutForm(FlaskForm):
+    everywhere = BooleanField(_l("Also sign out on all my other devices"))
+
+
+class LocaleForm(FlaskForm):
+    locale = RadioField(choices=LOCALE_CHOICES, validators=[InputRequired()])
+    next = HiddenField()
+
+
+class SettingsForm(FlaskForm):
+    display_name = StringField(_l("Your name"), validators=[Optional(), Length(max=80)])
+    locale = RadioField(_l("Language"), choices=LOCALE_CHOICES, validators=[InputRequired()])
+    consent_email = BooleanField(_l("News and offers by e-mail"))
+    consent_sms = BooleanField(_l("News and offers by SMS"))

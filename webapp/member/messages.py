@@ -1,0 +1,72 @@
+"""Member-facing words for things services name by code: domain errors and
+ledger entry kinds. Services speak English to logs and the API; members get
+these translated texts instead of `DomainError.message`."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from webapp.services.errors import DomainError
+
+MISSING_IDENTIFIER = _l("Give an e-mail address or a mobile number (or both).")
+
+# code -> (form field the error belongs to, or None for the whole form; message)
+DOMAIN_ERRORS = {
+    "already_registered": (
+        None, _l("An account with this e-mail or mobile number already exists. Try logging in."),
+    ),
+    "weak_password": ("password", _l("Use a password of 8 to 128 characters.")),
+    "missing_identifier": ("email", MISSING_IDENTIFIER),
+    "invalid_mobile": ("mobile", _l("This is not a valid mobile number.")),
+    "invalid_email": ("email", _l("This is not a valid e-mail address.")),
+    "member_not_active": (None, _l("This account is not active. Please contact the club.")),
+    "not_found": (None, _l("We could not find that.")),
+    "insufficient_points": (None, _l("You do not have enough points for this.")),
+    "insufficient_credit": (None, _l("You do not have enough store credit for this.")),
+}
+GENERIC_ERROR = _l("That did not work. Please check what you entered and try again.")
+
+KINDS = {
+    "earn": _l("Points earned"),
+    "spend": _l("Spent"),
+    "refund": _l("Refunded"),
+    "reversal": _l("Points taken back for a refund"),
+    "expire": _l("Points expired"),
+    "adjust": _l("Adjustment by the club"),
+    "grant": _l("Store credit received"),
+    "convert": _l("Points converted"),
+}
+# entries the system writes get words from their source; the English
+# description services store there is for staff and logs
+SOURCES = {
+    "purchase": _l("Purchase"),
+    "purchase_refund": _l("Returned purchase"),
+    "point_lot": None,
+}
+CURRENCIES = {"points": _l("Points"), "credit": _l("Store credit")}
+
+
+def add_domain_error(form, exc: DomainError) -> None:
+    """Show a service error on the form field it concerns, in the member's language."""
+    field_name, message = DOMAIN_ERRORS.get(exc.code, (None, GENERIC_ERROR))
+    field = getattr(form, field_name, None) if field_name else None
+    if field is not None:
+        field.errors = [*field.errors, message]
+    else:
+        form.form_errors.append(message)
+
+
+def kind_label(kind: str) -> str:
+    return KINDS.get(kind, _l("Other"))
+
+
+def currency_label(currency: str) -> str:
+    return CURRENCIES.get(currency, currency)
+
+
+def entry_about(entry) -> str | None:
+    """One line about where an entry came from: a translated word for entries
+    from a known source, else what staff wrote as the description."""
+    if entry.source_type in SOURCES:
+        return SOURCES[entry.source_type]
+    return entry.description
