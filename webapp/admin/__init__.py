@@ -1,5 +1,16 @@
+"""The staff area under /admin."""
+
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from webapp.admin import routes  # noqa: E402,F401
+
+@bp.context_processor
+def _admin_context():
+    from webapp.admin.forms import LEDGER_KINDS, MEMBER_STATUSES, ROLE_LABELS
+
+    return {"role_labels": ROLE_LABELS, "ledger_kinds": LEDGER_KINDS,
+            "member_statuses": MEMBER_STATUSES}
+
+
+from webapp.admin import audit_log, members, owner, routes  # noqa: E402,F401

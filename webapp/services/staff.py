@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import ROLES, ApiKey, Staff
+from webapp.models.member import new_session_token
 from webapp.services import audit, passwords
 from webapp.services.errors import Conflict, DomainError, NotFound
 from webapp.services.identity import normalise_email
@@ -19,9 +20,15 @@ from webapp.services.members import check_password_strength
 API_KEY_PREFIX = "vafa"
 
 
+class SelfDeactivation(DomainError):
+    """You cannot deactivate your own account."""
+
+    code = "self_deactivation"
+
+
 def create_staff(
     session: Session, *, email: str, password: str, role: str, actor: audit.Actor, now: datetime,
-    display_name: str = "",
+    display_name: str = "", locale: str | None = None,
 ) -> Staff:
     if role not in ROLES:
         raise DomainError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
@@ -31,13 +38,42 @@ def create_staff(
         raise Conflict("A staff account with this e-mail already exists.")
     staff = Staff(
         email=email, password_hash=passwords.hash_password(password), role=role,
-        display_name=display_name, created_at=now,
+        display_name=display_name, locale=locale, created_at=now,
     )
     session.add(staff)
     session.flush()
     audit.record(session, actor, "staff.create", "staff", staff.id, now=now,
                  after={"email": email, "role": role})
     return staff
+
+
+def deactivate_staff(session: Session, staff_id: int, *, actor: audit.Actor, now: datetime) -> Staff:
+    """Close a staff account; rotating its token ends every session it has."""
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound("Staff account not found.")
+    if actor.staff is not None and actor.staff.id == staff.id:
+        raise SelfDeactivation()
+    if staff.active:
+        staff.active = False
+        staff.session_token = new_session_token()
+        audit.record(session, actor, "staff.deactivate", "staff", staff.id, now=now,
+                     before={"active": True}, after={"active": False})
+        session.flush()
+    return staff
+
+
+def set_staff_locale(
+    session: Session, staff: Staff, locale: str | None, *, actor: audit.Actor, now: datetime
+) -> None:
+    """The language a staff member sees /admin in (None: the club default)."""
+    if locale not in (None, "fa", "en"):
+        raise DomainError("Unknown language.")
+    if staff.locale != locale:
+        audit.record(session, actor, "staff.locale", "staff", staff.id, now=now,
+                     before={"locale": staff.locale}, after={"locale": locale})
+        staff.locale = locale
+        session.flush()
 
 
 def authenticate_staff(session: Session, email: str, password: str, now: datetime) -> Staff | None:
