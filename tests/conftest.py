@@ -77,6 +77,9 @@ def app(service_urls):
 
 @pytest.fixture
 def session(app):
+    """A session inside an app context, for service tests. Don't combine it with
+    `client` requests: Flask reuses an open app context, and its `g` (the signed-in
+    user) would leak between clients; open a short `app.app_context()` instead."""
     from webapp.extensions import db
 
     with app.app_context():
