@@ -5,9 +5,29 @@ from webapp.models.ledger import CURRENCIES, LedgerEntry, PointLot
 from webapp.models.member import MEMBER_STATUSES, Member
 from webapp.models.purchase import Purchase, PurchaseItem, PurchaseRefund
 from webapp.models.staff import ROLE_CAPABILITIES, ROLES, ApiKey, AuditLog, Staff
+from webapp.models.tier import (
+    CALENDAR_PERIODS,
+    METRICS,
+    WINDOW_KINDS,
+    CreditRefund,
+    CreditSpend,
+    InboxMessage,
+    Tier,
+    TierHistory,
+    TierProgram,
+)
 from webapp.models.types import utcnow
 
 __all__ = [
+    "CALENDAR_PERIODS",
+    "METRICS",
+    "WINDOW_KINDS",
+    "CreditRefund",
+    "CreditSpend",
+    "InboxMessage",
+    "Tier",
+    "TierHistory",
+    "TierProgram",
     "CURRENCIES",
     "MEMBER_STATUSES",
     "ROLES",

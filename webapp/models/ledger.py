@@ -19,6 +19,8 @@ class LedgerEntry(Base):
         CheckConstraint("currency IN ('points', 'credit')", name="currency_known"),
         CheckConstraint("amount <> 0", name="amount_not_zero"),
         Index("ix_ledger_entry_member_currency_id", "member_id", "currency", "id"),
+        # points-earned tier metrics and daily caps scan by kind and time
+        Index("ix_ledger_entry_kind_created", "kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

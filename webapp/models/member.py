@@ -40,6 +40,14 @@ class Member(Base):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     points_balance: Mapped[int] = mapped_column(BigInteger, default=0)
     credit_balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    # tier state: the level held, since when, the last evaluated metric, and
+    # (in grace) when a downgrade falls due; a staff override wins until it ends
+    tier_id: Mapped[int | None] = mapped_column(ForeignKey("tier.id", ondelete="SET NULL"), index=True)
+    tier_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tier_metric: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    downgrade_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tier_override_id: Mapped[int | None] = mapped_column(ForeignKey("tier.id", ondelete="SET NULL"))
+    tier_override_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base
@@ -16,6 +24,9 @@ class Purchase(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refund_in_range"),
+        # tier metrics sum a member's purchases over a window
+        Index("ix_purchase_member_occurred", "member_id", "occurred_at"),
+        Index("ix_purchase_occurred_at", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -26,6 +37,8 @@ class Purchase(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     channel: Mapped[str | None] = mapped_column(String(32))
     store: Mapped[str | None] = mapped_column(String(64))
+    # a fee charged on the purchase (e.g. a brokerage commission), for fee rebates
+    fee: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     points_earned: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     points_reversed: Mapped[int] = mapped_column(BigInteger, default=0)
