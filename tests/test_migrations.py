@@ -1,0 +1,79 @@
+"""`make run` upgrades an existing database without losing data: upgrade a club
+from the first revision to head and check its rows and the ledger survive."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from webapp.db import make_engine, normalise_url
+from webapp.migrate import alembic_config, upgrade
+
+FIRST_REVISION = "f57c28838d19"
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A database of the backend under test that nobody else uses."""
+    url = normalise_url(os.environ.get("DATABASE_URL", ""))
+    if not url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'old-club.db'}"
+        return
+    name = f"vafa_migration_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_upgrading_an_old_club_keeps_members_purchases_and_balances(empty_database_url):
+    from alembic import command
+
+    command.upgrade(alembic_config(empty_database_url), FIRST_REVISION)
+    engine = make_engine(empty_database_url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO member (id, email, display_name, referral_code, status, consent_email,"
+            " consent_sms, session_token, points_balance, credit_balance, created_at)"
+            " VALUES (1, 'old@example.com', 'Old', 'OLDCODE1', 'active', false, false, 'tok', 120, 0,"
+            " '2025-01-01 00:00:00')"
+        ))
+        conn.execute(text(
+            "INSERT INTO ledger_entry (id, member_id, currency, amount, kind, idempotency_key,"
+            " created_by, created_at) VALUES (1, 1, 'points', 120, 'earn', 'old:1', 'system',"
+            " '2025-01-01 00:00:00')"
+        ))
+        conn.execute(text(
+            "INSERT INTO point_lot (id, member_id, entry_id, amount, remaining, earned_at)"
+            " VALUES (1, 1, 1, 120, 120, '2025-01-01 00:00:00')"
+        ))
+        conn.execute(text(
+            "INSERT INTO purchase (id, member_id, amount, currency, occurred_at, points_earned,"
+            " refunded_amount, points_reversed, created_at) VALUES (1, 1, 1200000, 'IRR',"
+            " '2025-01-01 00:00:00', 120, 0, 0, '2025-01-01 00:00:00')"
+        ))
+    engine.dispose()
+
+    upgrade(empty_database_url)  # what `vafa db upgrade` and `make run` do
+    upgrade(empty_database_url)  # and again: nothing left to do
+
+    engine = make_engine(empty_database_url)
+    with engine.connect() as conn:
+        member = conn.execute(text(
+            "SELECT email, points_balance, tier_metric, tier_id FROM member WHERE id = 1"
+        )).one()
+        purchase = conn.execute(text("SELECT amount, fee FROM purchase WHERE id = 1")).one()
+        entries = conn.execute(text("SELECT sum(amount) FROM ledger_entry")).scalar_one()
+    engine.dispose()
+    assert tuple(member) == ("old@example.com", 120, 0, None)
+    assert tuple(purchase) == (1200000, 0)
+    assert entries == 120
