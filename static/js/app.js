@@ -70,16 +70,24 @@
   document.addEventListener("htmx:sendError", function (event) {
     showProblem(event.detail.elt, words.offline);
   });
-  // "Show older activity" replaces its own row: move focus to the first newly
+  // "Show older activity" (or messages) replaces its own row: move focus to the first newly
   // loaded entry, else keyboard and screen-reader users are thrown to the top.
   var entriesBefore = -1;
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var list = event.detail.elt.closest && event.detail.elt.closest("#activity-list");
-    entriesBefore = list ? list.querySelectorAll(".entry").length : -1;
+    var elt = event.detail.elt;
+    var list = elt.closest && elt.closest(".load-more") && elt.closest("#activity-list, #inbox-list");
+    entriesBefore = list ? list.querySelectorAll(".entry, .message").length : -1;
   });
   document.addEventListener("htmx:afterSettle", function () {
+    // A swapped-in element that asks for focus gets it (e.g. an inbox message
+    // just marked read: its button is gone, focus must not fall to the top).
+    var wanted = document.querySelector("[data-autofocus]");
+    if (wanted) {
+      wanted.removeAttribute("data-autofocus");
+      wanted.focus();
+    }
     if (entriesBefore < 0) return;
-    var first = document.querySelectorAll("#activity-list .entry")[entriesBefore];
+    var first = document.querySelectorAll("#activity-list .entry, #inbox-list .message")[entriesBefore];
     entriesBefore = -1;
     if (first) {
       first.setAttribute("tabindex", "-1");

@@ -97,3 +97,35 @@ def test_documented_request_schemas_accept_what_the_api_accepts(doc, make_member
     _conforms(doc, "RefundRequest", {})
     with pytest.raises(jsonschema.ValidationError):
         _conforms(doc, "PurchaseRequest", purchase_for(1, amount=0))
+
+
+def test_credit_answers_and_requests_match_their_documented_schemas(doc, api, make_member, purchase_for):
+    member = make_member(credit=10_000)
+    spent = api.post("/credit/spend", {"member_id": member.id, "amount": 4_000, "external_ref": "DOC-C"})
+    _conforms(doc, "CreditSpendRecorded", spent.get_json())
+    refund = api.post(f"/credit/spend/{spent.get_json()['id']}/refund", {"amount": 1_000, "external_ref": "R"})
+    _conforms(doc, "CreditRefundRecorded", refund.get_json())
+    _conforms(doc, "CreditSpend", api.get(f"/credit/spend/{spent.get_json()['id']}").get_json())
+    _conforms(doc, "Error", api.post("/credit/spend", {"member_id": member.id, "amount": 10**6}).get_json())
+    _conforms(doc, "CreditSpendRequest", {"member_id": 1, "amount": 5, "reason": "till"})
+    _conforms(doc, "CreditRefundRequest", {})
+    _conforms(doc, "PurchaseRequest", purchase_for(1, fee=0))
+    with pytest.raises(jsonschema.ValidationError):
+        _conforms(doc, "CreditRefundRequest", {"reason": "not a field"})
+    with pytest.raises(jsonschema.ValidationError):
+        _conforms(doc, "PurchaseRequest", purchase_for(1, fee=-1))
+
+
+def test_a_member_with_a_tier_matches_the_member_schema(doc, api, make_member, session):
+    from datetime import UTC, datetime
+
+    from webapp.services import audit, tiers
+
+    member = make_member()
+    tiers.save_program(session, tiers.default_program(), actor=audit.CLI, now=datetime.now(UTC))
+    session.commit()
+    body = api.get(f"/members/{member.id}").get_json()
+    assert body["tier"]["rank"] == 0
+    _conforms(doc, "Member", body)
+    with pytest.raises(jsonschema.ValidationError):
+        _conforms(doc, "Member", {**body, "tier": {"name": "Gold"}})

@@ -62,6 +62,11 @@ def test_compiled_catalog_matches_the_po_file():
     po = _po()
     with open(CATALOG / "messages.mo", "rb") as f:
         mo = read_mo(f)
-    po_pairs = {m.id: m.string for m in po if m.id}
-    mo_pairs = {m.id: m.string for m in mo if m.id}
+    # plural messages come back as lists from .mo files and as tuples from .po files
+    po_pairs = {_key(m.id): _key(m.string) for m in po if m.id}
+    mo_pairs = {_key(m.id): _key(m.string) for m in mo if m.id}
     assert mo_pairs == po_pairs, "run: pybabel compile -d webapp/translations"
+
+
+def _key(value):
+    return tuple(value) if isinstance(value, list | tuple) else value

@@ -13,4 +13,4 @@ def _admin_context():
             "member_statuses": MEMBER_STATUSES}
 
 
-from webapp.admin import audit_log, members, owner, routes  # noqa: E402,F401
+from webapp.admin import audit_log, members, owner, routes, tiers, wallet_settings  # noqa: E402,F401

@@ -9,9 +9,10 @@ from flask_login import current_user
 from webapp.admin import bp, queries
 from webapp.admin.common import form_error, page_or_fragment, staff_actor, wants_fragment
 from webapp.admin.forms import AdjustPointsForm, GrantCreditForm, SearchForm, new_form_token
+from webapp.admin.tiers import member_tier_context
 from webapp.auth import staff_required
 from webapp.extensions import db
-from webapp.i18n import format_money, format_points
+from webapp.i18n import current_locale, format_money, format_points
 from webapp.models import Member, utcnow
 from webapp.services import adjustments
 from webapp.services.errors import DomainError, IdempotencyConflict
@@ -79,12 +80,14 @@ def _member_or_404(member_id: int) -> Member:
     return member
 
 
-def _member_page(member_id: int, *, status: int = 200, adjust_form=None, credit_form=None):
+def _member_page(member_id: int, *, status: int = 200, adjust_form=None, credit_form=None,
+                 override_form=None):
     member = _member_or_404(member_id)
     page = queries.page_number(request.args.get("page"))
     context = {"member": member, "ledger": queries.member_ledger(db.session, member_id, page)}
     if not wants_fragment("ledger"):
         context["purchases"] = queries.member_purchases(db.session, member_id)
+        context.update(member_tier_context(member, locale=current_locale(), override_form=override_form))
     if current_user.can("adjust"):
         context["adjust_form"] = adjust_form or AdjustPointsForm(formdata=None)
         context["credit_form"] = credit_form or GrantCreditForm(formdata=None)

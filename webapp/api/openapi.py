@@ -90,9 +90,15 @@ def _schemas(currency: str) -> dict:
         },
         "Tier": {
             "type": "object",
-            "description": "Placeholder until tiers exist: `name` is null and `placeholder` true.",
-            "required": ["name", "placeholder"],
-            "properties": {"name": {"type": ["string", "null"]}, "placeholder": {"type": "boolean"}},
+            "description": "The level the member holds (a staff override included). Rank 0 is "
+            "the entry level.",
+            "required": ["code", "name_fa", "name_en", "rank"],
+            "properties": {
+                "code": {"type": "string", "description": "Stable, e.g. `gold`."},
+                "name_fa": {"type": "string"},
+                "name_en": {"type": "string"},
+                "rank": {"type": "integer", "minimum": 0},
+            },
         },
         "Member": {
             "type": "object",
@@ -109,7 +115,8 @@ def _schemas(currency: str) -> dict:
                 "points_balance": {"type": "integer", "minimum": 0},
                 "credit_balance": {"type": "integer", "minimum": 0,
                                    "description": "Store credit in the smallest money unit."},
-                "tier": _ref("schemas", "Tier"),
+                "tier": {"anyOf": [_ref("schemas", "Tier"), {"type": "null"}],
+                         "description": "null when the club has no tier program."},
                 "created_at": TIMESTAMP,
             },
         },
@@ -156,6 +163,9 @@ def _schemas(currency: str) -> dict:
                                       "transactions (a second transaction with it is refused with 409)."),
                 "channel": _text("channel", description="e.g. store, web, app."),
                 "store": _text("store"),
+                "fee": {"type": "integer", "minimum": 0, "maximum": v.MAX_AMOUNT, "description":
+                        "A fee charged on the purchase (e.g. a brokerage commission), at most "
+                        "`amount`; clubs with fee rebates credit points for it. Default 0."},
             },
         },
         "Refund": {
@@ -179,7 +189,7 @@ def _schemas(currency: str) -> dict:
         "Transaction": {
             "type": "object",
             "required": ["id", "member_id", "amount", "currency", "occurred_at", "external_ref",
-                         "channel", "store", "items", "points_earned", "refunded_amount",
+                         "channel", "store", "fee", "items", "points_earned", "refunded_amount",
                          "points_reversed", "refunds", "created_at"],
             "properties": {
                 "id": INTEGER_ID,
@@ -190,6 +200,7 @@ def _schemas(currency: str) -> dict:
                 "external_ref": {"type": ["string", "null"]},
                 "channel": {"type": ["string", "null"]},
                 "store": {"type": ["string", "null"]},
+                "fee": {"type": "integer", "minimum": 0},
                 "items": {
                     "type": "array",
                     "items": {
@@ -249,6 +260,86 @@ def _schemas(currency: str) -> dict:
                 },
             ]
         },
+        "CreditSpendRequest": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["member_id", "amount"],
+            "properties": {
+                "member_id": MEMBER_ID,
+                "amount": {**AMOUNT, "description": "Store credit to spend, in the smallest money unit."},
+                "external_ref": _text("external_ref", description="Your receipt id; unique across "
+                                      "credit spends (a second spend with it is refused with 409)."),
+                "reason": _text("reason"),
+            },
+        },
+        "CreditRefund": {
+            "type": "object",
+            "required": ["id", "spend_id", "amount", "external_ref", "created_at"],
+            "properties": {
+                "id": INTEGER_ID,
+                "spend_id": INTEGER_ID,
+                "amount": AMOUNT,
+                "external_ref": {"type": ["string", "null"]},
+                "created_at": TIMESTAMP,
+            },
+        },
+        "CreditSpend": {
+            "type": "object",
+            "required": ["id", "member_id", "amount", "refunded_amount", "external_ref", "reason",
+                         "refunds", "created_at"],
+            "properties": {
+                "id": INTEGER_ID,
+                "member_id": MEMBER_ID,
+                "amount": AMOUNT,
+                "refunded_amount": {"type": "integer", "minimum": 0},
+                "external_ref": {"type": ["string", "null"]},
+                "reason": {"type": ["string", "null"]},
+                "refunds": {"type": "array", "items": _ref("schemas", "CreditRefund")},
+                "created_at": TIMESTAMP,
+            },
+        },
+        "CreditSpendRecorded": {
+            "allOf": [
+                _ref("schemas", "CreditSpend"),
+                {
+                    "type": "object",
+                    "required": ["points_balance", "credit_balance"],
+                    "properties": {
+                        "points_balance": {"type": "integer", "minimum": 0},
+                        "credit_balance": {"type": "integer", "minimum": 0,
+                                           "description": "The member's store credit after this spend."},
+                    },
+                },
+            ]
+        },
+        "CreditRefundRequest": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "amount": {**AMOUNT, "description": "Default: everything not yet refunded."},
+                "external_ref": _text("external_ref", description="Your refund id; unique per "
+                                      "spend (409 `duplicate_credit_refund` when recorded before)."),
+            },
+        },
+        "CreditRefundRecorded": {
+            "allOf": [
+                _ref("schemas", "CreditRefund"),
+                {
+                    "type": "object",
+                    "required": ["member_id", "refunded_amount", "refundable_amount",
+                                 "points_balance", "credit_balance"],
+                    "properties": {
+                        "member_id": MEMBER_ID,
+                        "refunded_amount": {"type": "integer", "minimum": 0,
+                                            "description": "Of the spend, in all refunds so far."},
+                        "refundable_amount": {"type": "integer", "minimum": 0,
+                                              "description": "What is left to refund."},
+                        "points_balance": {"type": "integer", "minimum": 0},
+                        "credit_balance": {"type": "integer", "minimum": 0},
+                    },
+                },
+            ]
+        },
     }
 
 
@@ -278,6 +369,7 @@ PARAMETERS = {
     },
     "MemberId": {"name": "member_id", "in": "path", "required": True, "schema": MEMBER_ID},
     "TransactionId": {"name": "transaction_id", "in": "path", "required": True, "schema": INTEGER_ID},
+    "SpendId": {"name": "spend_id", "in": "path", "required": True, "schema": INTEGER_ID},
 }
 
 HEADERS = {
@@ -394,6 +486,58 @@ def _paths() -> dict:
                                   "idempotency_key_in_use"),
                     "422": _error("Fields are invalid, or the amount is more than is left to refund "
                                   "(`details.refundable`).", "invalid", "refund_exceeds_purchase"),
+                },
+            },
+        },
+        "/credit/spend": {
+            "post": {
+                "operationId": "spendCredit",
+                "summary": "Spend a member's store credit at the till",
+                "description": "The balance never goes below zero, however many requests arrive at "
+                "once: a spend larger than the balance is refused and changes nothing.",
+                "parameters": [idem],
+                "requestBody": {"required": True, "content": _json(_ref("schemas", "CreditSpendRequest"))},
+                "responses": {
+                    "201": _ok("Spent, with the member's new balances.", "CreditSpendRecorded",
+                               replayable=True),
+                    **_post_errors(),
+                    "404": _error("`member_id` names no member.", "member_not_found"),
+                    "409": _error("Not enough store credit, `external_ref` was spent before "
+                                  "(`details.spend_id` is that spend), the member is not active, or "
+                                  "the key was reused.", "insufficient_credit", "duplicate_credit_spend",
+                                  "member_not_active", "idempotency_key_reused", "idempotency_key_in_use"),
+                },
+            }
+        },
+        "/credit/spend/{spend_id}": {
+            "parameters": [_ref("parameters", "SpendId")],
+            "get": {
+                "operationId": "getCreditSpend",
+                "summary": "A credit spend with its refunds",
+                "responses": {
+                    "200": _ok("The spend.", "CreditSpend"),
+                    "404": _error("No credit spend has this id.", "credit_spend_not_found"),
+                    **_get_errors(),
+                },
+            },
+        },
+        "/credit/spend/{spend_id}/refund": {
+            "parameters": [_ref("parameters", "SpendId")],
+            "post": {
+                "operationId": "refundCreditSpend",
+                "summary": "Give back all or part of a credit spend",
+                "parameters": [idem],
+                "requestBody": {"required": True, "content": _json(_ref("schemas", "CreditRefundRequest"))},
+                "responses": {
+                    "201": _ok("Refunded to the member's store credit.", "CreditRefundRecorded",
+                               replayable=True),
+                    **_post_errors(),
+                    "404": _error("No credit spend has this id.", "credit_spend_not_found"),
+                    "409": _error("A refund with this `external_ref` was recorded before for this "
+                                  "spend, or the key was reused.", "duplicate_credit_refund",
+                                  "idempotency_key_reused", "idempotency_key_in_use"),
+                    "422": _error("Fields are invalid, or the amount is more than is left to refund "
+                                  "(`details.refundable`).", "invalid", "refund_exceeds_spend"),
                 },
             },
         },

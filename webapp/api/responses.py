@@ -1,5 +1,6 @@
 """What the API answers: errors as {"error": {code, message, details?}} and the
-JSON shapes of members, transactions and refunds (timestamps ISO-8601 UTC)."""
+JSON shapes of members, transactions, refunds and credit spends (timestamps
+ISO-8601 UTC)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from flask import Response
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Member, Purchase, PurchaseItem, PurchaseRefund
+from webapp.models import CreditRefund, CreditSpend, Member, Purchase, PurchaseItem, PurchaseRefund
+from webapp.services import tiers
 from webapp.services.errors import DomainError
 
 
@@ -89,10 +91,17 @@ def member_json(member: Member) -> dict:
         "status": member.status,
         "points_balance": points,
         "credit_balance": credit,
-        # tiers arrive in a later issue; the shape is fixed now so clients can rely on it
-        "tier": {"name": None, "placeholder": True},
+        "tier": tier_json(member),
         "created_at": iso(member.created_at),
     }
+
+
+def tier_json(member: Member) -> dict | None:
+    """The level the member holds (overrides included); null without a tier program."""
+    level = tiers.member_level(db.session, member)
+    if level is None:
+        return None
+    return {"code": level.code, "name_fa": level.name_fa, "name_en": level.name_en, "rank": level.rank}
 
 
 def transaction_json(purchase: Purchase) -> dict:
@@ -112,6 +121,7 @@ def transaction_json(purchase: Purchase) -> dict:
         "external_ref": purchase.external_ref,
         "channel": purchase.channel,
         "store": purchase.store,
+        "fee": purchase.fee,
         "items": [
             {"sku": i.sku, "category": i.category, "qty": i.qty, "price": i.price} for i in items
         ],
@@ -132,5 +142,31 @@ def refund_json(refund: PurchaseRefund) -> dict:
         "points_shortfall": refund.points_shortfall,
         "external_ref": refund.external_ref,
         "reason": refund.reason,
+        "created_at": iso(refund.created_at),
+    }
+
+
+def credit_spend_json(spend: CreditSpend) -> dict:
+    refunds = db.session.scalars(
+        select(CreditRefund).where(CreditRefund.spend_id == spend.id).order_by(CreditRefund.id)
+    )
+    return {
+        "id": spend.id,
+        "member_id": spend.member_id,
+        "amount": spend.amount,
+        "refunded_amount": spend.refunded_amount,
+        "external_ref": spend.external_ref,
+        "reason": spend.reason,
+        "refunds": [credit_refund_json(r) for r in refunds],
+        "created_at": iso(spend.created_at),
+    }
+
+
+def credit_refund_json(refund: CreditRefund) -> dict:
+    return {
+        "id": refund.id,
+        "spend_id": refund.spend_id,
+        "amount": refund.amount,
+        "external_ref": refund.external_ref,
         "created_at": iso(refund.created_at),
     }

@@ -15,6 +15,8 @@ from webapp.api.openapi import document
 from webapp.api.responses import (
     ApiError,
     balances,
+    credit_refund_json,
+    credit_spend_json,
     json_response,
     member_json,
     refund_json,
@@ -22,8 +24,8 @@ from webapp.api.responses import (
     transaction_json,
 )
 from webapp.extensions import db
-from webapp.models import Member, Purchase, utcnow
-from webapp.services import members, purchases
+from webapp.models import CreditSpend, Member, Purchase, utcnow
+from webapp.services import credit, members, purchases
 from webapp.services.errors import NotFound
 
 
@@ -62,7 +64,7 @@ def record_transaction(body):
         purchase, _points = purchases.record_purchase(
             db.session, member_id=data.member_id, amount=data.amount, currency=data.currency,
             occurred_at=data.occurred_at, now=utcnow(), items=data.items,
-            external_ref=data.external_ref, channel=data.channel, store=data.store,
+            external_ref=data.external_ref, channel=data.channel, store=data.store, fee=data.fee,
             api_key_id=current_api_key_id(), created_by=_actor(),
         )
     points, credit = balances(purchase.member_id)
@@ -94,6 +96,48 @@ def refund_transaction(body, transaction_id: int):
     }, 201
 
 
+@bp.post("/credit/spend")
+@idempotent
+def spend_credit(body):
+    data = validation.credit_spend(body)
+    with renamed(NotFound, "member_not_found"), _naming_the_original_spend(data.external_ref):
+        spend = credit.spend_credit(
+            db.session, member_id=data.member_id, amount=data.amount, external_ref=data.external_ref,
+            reason=data.reason, api_key_id=current_api_key_id(), now=utcnow(), created_by=_actor(),
+        )
+    points, credit_balance = balances(spend.member_id)
+    return {**credit_spend_json(spend), "points_balance": points, "credit_balance": credit_balance}, 201
+
+
+@bp.get("/credit/spend/<int:spend_id>")
+def show_credit_spend(spend_id: int):
+    with renamed(NotFound, "credit_spend_not_found"):
+        spend = credit.get_spend(db.session, _in_range(spend_id, "credit_spend"))
+    return json_response(credit_spend_json(spend))
+
+
+@bp.post("/credit/spend/<int:spend_id>/refund")
+@idempotent
+def refund_credit_spend(body, spend_id: int):
+    data = validation.credit_refund(body)
+    # not loaded first: the service locks the row and must read it fresh
+    with renamed(NotFound, "credit_spend_not_found"):
+        refund = credit.refund_credit_spend(
+            db.session, spend_id=_in_range(spend_id, "credit_spend"), now=utcnow(),
+            amount=data.amount, external_ref=data.external_ref, created_by=_actor(),
+        )
+    spend = db.session.get(CreditSpend, refund.spend_id)
+    points, credit_balance = balances(spend.member_id)
+    return {
+        **credit_refund_json(refund),
+        "member_id": spend.member_id,
+        "refunded_amount": spend.refunded_amount,
+        "refundable_amount": spend.amount - spend.refunded_amount,
+        "points_balance": points,
+        "credit_balance": credit_balance,
+    }, 201
+
+
 def _in_range(object_id: int, kind: str, highest: int = validation.MAX_ID) -> int:
     """Ids beyond their column's type cannot exist (and the databases refuse to bind them)."""
     if object_id > highest:
@@ -118,3 +162,14 @@ def _naming_the_original(external_ref: str | None):
         existing = db.session.scalar(select(Purchase.id).where(Purchase.external_ref == external_ref))
         raise ApiError(exc.status, exc.code, exc.message,
                        {"external_ref": external_ref, "transaction_id": existing}) from exc
+
+
+@contextmanager
+def _naming_the_original_spend(external_ref: str | None):
+    """A duplicate external_ref answers with the id of the spend it duplicates."""
+    try:
+        yield
+    except credit.DuplicateCreditSpend as exc:
+        existing = db.session.scalar(select(CreditSpend.id).where(CreditSpend.external_ref == external_ref))
+        raise ApiError(exc.status, exc.code, exc.message,
+                       {"external_ref": external_ref, "spend_id": existing}) from exc

@@ -176,13 +176,17 @@ class PurchaseInput:
     external_ref: str | None
     channel: str | None
     store: str | None
+    fee: int = 0
 
 
 def purchase(body: object, *, currency: str, now: datetime) -> PurchaseInput:
     check = Checker(body, ("member_id", "amount", "currency", "occurred_at", "items",
-                           "external_ref", "channel", "store"))
+                           "external_ref", "channel", "store", "fee"))
     member_id = check.integer("member_id", low=1, high=MAX_MEMBER_ID, required=True)
     amount = check.integer("amount", low=1, high=MAX_AMOUNT, required=True)
+    fee = check.integer("fee", low=0, high=MAX_AMOUNT)
+    if fee is not None and amount is not None and fee > amount:
+        check.fail("fee", "must not be more than amount")
     check.choice("currency", (currency,), required=True)  # the club's one currency
     occurred_at = check.moment("occurred_at", now=now)
     items = _items(check)
@@ -190,7 +194,8 @@ def purchase(body: object, *, currency: str, now: datetime) -> PurchaseInput:
     channel = check.text("channel")
     store = check.text("store")
     check.finish()
-    return PurchaseInput(member_id, amount, currency, occurred_at, items, external_ref, channel, store)
+    return PurchaseInput(member_id, amount, currency, occurred_at, items, external_ref, channel, store,
+                         fee or 0)
 
 
 def _items(check: Checker) -> tuple[ItemLine, ...]:
@@ -227,3 +232,35 @@ def refund(body: object) -> RefundInput:
     reason = check.text("reason")
     check.finish()
     return RefundInput(amount, external_ref, reason)
+
+
+@dataclass(frozen=True)
+class CreditSpendInput:
+    member_id: int
+    amount: int
+    external_ref: str | None
+    reason: str | None
+
+
+def credit_spend(body: object) -> CreditSpendInput:
+    check = Checker(body, ("member_id", "amount", "external_ref", "reason"))
+    member_id = check.integer("member_id", low=1, high=MAX_MEMBER_ID, required=True)
+    amount = check.integer("amount", low=1, high=MAX_AMOUNT, required=True)
+    external_ref = check.text("external_ref")
+    reason = check.text("reason")
+    check.finish()
+    return CreditSpendInput(member_id, amount, external_ref, reason)
+
+
+@dataclass(frozen=True)
+class CreditRefundInput:
+    amount: int | None
+    external_ref: str | None
+
+
+def credit_refund(body: object) -> CreditRefundInput:
+    check = Checker(body, ("amount", "external_ref"))
+    amount = check.integer("amount", low=1, high=MAX_AMOUNT)
+    external_ref = check.text("external_ref")
+    check.finish()
+    return CreditRefundInput(amount, external_ref)

@@ -4,6 +4,13 @@ Run exactly one cron process; the jobs are idempotent anyway."""
 from rq import cron
 
 from webapp.jobs.points import expire_points
+from webapp.jobs.reminders import remind_expiring_points
+from webapp.jobs.tiers import award_fee_rebates, evaluate_tiers
 
+# tiers first (00:10 UTC, 03:40 in Tehran), then yesterday's fee rebates at the new levels
+cron.register(evaluate_tiers, "default", cron="10 0 * * *", name="evaluate_tiers")
+cron.register(award_fee_rebates, "default", cron="20 0 * * *", name="award_fee_rebates")
 # 00:30 UTC is 04:00 in Tehran: the quietest hour
 cron.register(expire_points, "default", cron="30 0 * * *", name="expire_points")
+# 05:00 UTC is 08:30 in Tehran: reminders arrive in the morning, after the night's expiry
+cron.register(remind_expiring_points, "default", cron="0 5 * * *", name="remind_expiring_points")

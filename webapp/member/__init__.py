@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("member", __name__)
 
-from webapp.member import routes  # noqa: E402,F401
+from webapp.member import routes, wallet  # noqa: E402,F401

@@ -3,7 +3,8 @@ Member pages only ever show `current_user`'s own data: no member ids in URLs."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -20,7 +21,7 @@ from webapp.member.forms import JoinForm, LocaleForm, LoginForm, LogoutForm, Set
 from webapp.member.messages import add_domain_error, currency_label, entry_about, kind_label
 from webapp.models import utcnow
 from webapp.services import activity as activity_service
-from webapp.services import ledger, members
+from webapp.services import ledger, members, tiers
 from webapp.services.errors import DomainError
 
 EXPIRY_WINDOW = timedelta(days=30)
@@ -138,7 +139,24 @@ def dashboard():
     member, now = current_member(), utcnow()
     expiring = ledger.expiring_points(db.session, member.id, now, now + EXPIRY_WINDOW)
     recent = activity_service.member_activity(db.session, member.id, limit=5).entries
-    return render_template("member/dashboard.html", member=member, expiring=expiring, recent=recent)
+    program = tiers.load_program(db.session)
+    progress = tiers.member_progress(db.session, member, now) if program else None
+    return render_template(
+        "member/dashboard.html", member=member, recent=recent, program=program, progress=progress,
+        expiring=points_by_day(expiring, now, current_app.config["VAFA_TIMEZONE"]),
+    )
+
+
+def points_by_day(expiring, now: datetime, tz: str) -> list[tuple]:
+    """Lots expire at any time of day: the member sees one line per local day,
+    (day, points, days from today)."""
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    days: dict = {}
+    for expires_at, points in expiring:
+        day = expires_at.astimezone(zone).date()
+        days[day] = days.get(day, 0) + int(points)
+    return [(day, points, (day - today).days) for day, points in sorted(days.items())]
 
 
 @bp.get("/me/activity")
@@ -171,3 +189,7 @@ def settings():
         flash(_("Your settings are saved."), "success")
         return _remember_locale(redirect(url_for(".settings")), form.locale.data)
     return _failed("member/settings.html", form=form, member=member)
+
+
+# the tier and inbox pages register on the same blueprint
+from webapp.member import inbox, tiers as tier_pages  # noqa: E402,F401,I001

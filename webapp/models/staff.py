@@ -12,9 +12,9 @@ from webapp.models.types import BigIntPK, UTCDateTime, utcnow
 # what each role may do; views check capabilities, never role names
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     "owner": frozenset(
-        {"view", "members", "adjust", "settings", "api_keys", "audit", "offers", "staff"}
+        {"view", "members", "adjust", "settings", "api_keys", "audit", "offers", "staff", "tiers"}
     ),
-    "marketer": frozenset({"view", "members", "offers"}),
+    "marketer": frozenset({"view", "members", "offers", "tiers"}),
     "operator": frozenset({"view", "members", "adjust"}),
     "auditor": frozenset({"view", "members", "audit"}),
 }

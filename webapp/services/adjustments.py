@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from webapp.models import LedgerEntry
-from webapp.services import audit, ledger
+from webapp.services import audit, ledger, tiers
 from webapp.services.errors import DomainError
 from webapp.services.members import get_member
 from webapp.services.settings import load_earn_settings
@@ -67,6 +67,10 @@ def adjust_points(
         key=f"staff-adjust:{_checked_key(key)}", now=now, source=_source(actor),
         description=reason, created_by=actor.label, expires_at=expires_at,
     )
+    if amount > 0 and not posting.replayed:
+        # adjustments count as points earned for tiers (mostly corrections of earning);
+        # taking points away never downgrades at once: the nightly evaluation does
+        tiers.on_points_earned(session, member_id, kind="adjust", now=now)
     return _audited(session, posting, amount, "member.adjust_points", "points",
                     member_id=member_id, reason=reason, actor=actor, now=now)
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Member, Staff
-from webapp.services import audit, ledger
+from webapp.services import audit, ledger, tiers
 from webapp.services.members import Identifiers, create_member
 from webapp.services.purchases import ItemLine, record_purchase, refund_purchase
 from webapp.services.settings import load_earn_settings
@@ -43,6 +43,10 @@ def load_demo_data(session: Session, *, now: datetime, force: bool = False) -> l
                          display_name=name, actor=audit.CLI, now=now)
         logins.append(f"staff  {role:<8} {email} / {DEMO_PASSWORD}  → /admin")
     settings = load_earn_settings(session)
+    if tiers.load_program(session) is None:
+        # before the purchases, so each member climbs as they buy (history included)
+        tiers.save_program(session, tiers.default_program(), actor=audit.CLI,
+                           now=now - timedelta(days=91))
     for n, (email, mobile, name, locale) in enumerate(MEMBERS):
         if session.scalar(select(Member.id).where(Member.email == email)) is not None:
             logins.append(f"member {email} / {DEMO_PASSWORD}")
@@ -63,12 +67,17 @@ def load_demo_data(session: Session, *, now: datetime, force: bool = False) -> l
         ledger.award_points(session, member.id, 500, kind="adjust", key=f"demo:{member.id}:welcome",
                             now=now - timedelta(days=89), description="Welcome gift",
                             created_by="system", expires_at=now + timedelta(days=20))
+        if n == 2:  # a status match: platinum for two months, then her own metric decides
+            tiers.set_override(session, member_id=member.id, tier_code="platinum",
+                               until=now + timedelta(days=60), reason="Status match from a partner club",
+                               actor=audit.CLI, now=now - timedelta(days=1))
         if n == 1:
             refund_purchase(session, purchase_id=_last_purchase_id(session, member.id), now=now,
                             amount=None, reason="Returned item")
             ledger.grant_credit(session, member.id, 50_000, key=f"demo:{member.id}:credit",
                                 now=now, description="Apology credit", created_by="system")
         logins.append(f"member {email} / {DEMO_PASSWORD}")
+    tiers.evaluate_all(session, now=now)
     session.flush()
     return logins
 

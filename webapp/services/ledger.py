@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -220,6 +221,94 @@ def spend_credit(session: Session, member_id: int, amount: int, **kwargs) -> Pos
     if amount <= 0:
         raise ValueError("spend_credit needs a positive amount")
     return post(session, member_id=member_id, currency="credit", amount=-amount, **kwargs)
+
+
+@dataclass(frozen=True)
+class BulkAward:
+    entry_id: int
+    member_id: int
+    points: int
+    key: str
+
+
+BULK_CHUNK = 1000  # rows per statement: well under SQLite's bound-variable limit
+
+
+def award_points_bulk(
+    session: Session,
+    rows,
+    *,
+    kind: str,
+    now: datetime,
+    expires_at: datetime | None,
+    source_type: str | None,
+    created_by: str = "system",
+    description: str | None = None,
+) -> list[BulkAward]:
+    """Award points to many members set-wise: rows are (member_id, points, key).
+    Per chunk: one INSERT … ON CONFLICT DO NOTHING on the idempotency key, the
+    lots of the entries it inserted, and one UPDATE of the balances from their
+    sums. Keys already posted are skipped (a key reused for another member or
+    amount is an IdempotencyConflict), so running it twice changes nothing.
+    Returns what was inserted."""
+    rows = list(rows)
+    seen: dict[str, tuple[int, int]] = {}
+    for member_id, points, key in rows:
+        if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
+            raise ValueError("award_points_bulk needs positive integer amounts")
+        if seen.setdefault(key, (member_id, points)) != (member_id, points):
+            raise IdempotencyConflict(key=key)
+    rows = [(m, p, k) for k, (m, p) in seen.items()]
+    dialect = session.get_bind().dialect.name
+    insert_for = (postgresql if dialect == "postgresql" else sqlite).insert
+    inserted: list[BulkAward] = []
+    for start in range(0, len(rows), BULK_CHUNK):
+        chunk = rows[start:start + BULK_CHUNK]
+        new = session.execute(
+            insert_for(LedgerEntry).values([
+                {"member_id": m, "currency": "points", "amount": p, "kind": kind,
+                 "source_type": source_type, "idempotency_key": k, "description": description,
+                 "created_by": created_by, "created_at": now} for m, p, k in chunk])
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(LedgerEntry.id, LedgerEntry.member_id, LedgerEntry.amount,
+                       LedgerEntry.idempotency_key)
+        ).all()
+        _check_skipped_bulk_keys(session, chunk, {r.idempotency_key for r in new})
+        if not new:
+            continue
+        session.execute(insert(PointLot), [
+            {"member_id": r.member_id, "entry_id": r.id, "amount": r.amount, "remaining": r.amount,
+             "earned_at": now, "expires_at": expires_at} for r in new])
+        sums = (
+            select(LedgerEntry.member_id, func.sum(LedgerEntry.amount).label("points"))
+            .where(LedgerEntry.id.in_([r.id for r in new]))
+            .group_by(LedgerEntry.member_id)
+            .subquery()
+        )
+        session.execute(
+            update(Member).where(Member.id == sums.c.member_id)
+            .values(points_balance=Member.points_balance + sums.c.points)
+            .execution_options(synchronize_session=False)
+        )
+        touched = {r.member_id for r in new}
+        for obj in list(session.identity_map.values()):  # the UPDATE bypassed loaded members
+            if isinstance(obj, Member) and obj.id in touched:
+                session.expire(obj, ["points_balance"])
+        inserted += [BulkAward(r.id, r.member_id, r.amount, r.idempotency_key) for r in new]
+    session.flush()
+    return inserted
+
+
+def _check_skipped_bulk_keys(session: Session, chunk, inserted_keys: set[str]) -> None:
+    skipped = {k: (m, p) for m, p, k in chunk if k not in inserted_keys}
+    if not skipped:
+        return
+    for key, member_id, currency, amount in session.execute(
+        select(LedgerEntry.idempotency_key, LedgerEntry.member_id, LedgerEntry.currency,
+               LedgerEntry.amount).where(LedgerEntry.idempotency_key.in_(list(skipped)))
+    ):
+        if (member_id, amount) != skipped[key] or currency != "points":
+            raise IdempotencyConflict(key=key)
 
 
 # -- expiry ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.models import Member, Purchase, PurchaseItem, PurchaseRefund
-from webapp.services import ledger
+from webapp.services import ledger, tier_rules, tiers
 from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound
 from webapp.services.settings import EarnSettings, load_earn_settings
 
@@ -19,6 +19,12 @@ class DuplicateTransaction(Conflict):
     """A transaction with this external reference was already recorded."""
 
     code = "duplicate_transaction"
+
+
+class InvalidFee(DomainError):
+    """The fee must be a whole number of money units, zero or more."""
+
+    code = "invalid_fee"
 
 
 class RefundTooLarge(DomainError):
@@ -50,8 +56,13 @@ def record_purchase(
     api_key_id: int | None = None,
     created_by: str = "system",
     settings: EarnSettings | None = None,
+    fee: int = 0,
 ) -> tuple[Purchase, int]:
-    """Record the purchase and award its points. Returns it and the new balance."""
+    """Record the purchase and award its points (the base earn rule × the earn
+    multiplier of the member's tier), then upgrade the member at once if the
+    purchase lifts them to a higher tier. Returns it and the new balance."""
+    if isinstance(fee, bool) or not isinstance(fee, int) or fee < 0:
+        raise InvalidFee()
     member = session.get(Member, member_id)
     if member is None:
         raise NotFound("Member not found.", member_id=member_id)
@@ -62,10 +73,14 @@ def record_purchase(
     ):
         raise DuplicateTransaction(external_ref=external_ref)
     settings = settings or load_earn_settings(session)
+    program = tiers.load_program(session)
+    level = tiers.member_level(session, member, program) if program else None
+    points = settings.points_for(amount)
+    multiplied = tier_rules.apply_multiplier(points, level.earn_multiplier_bp) if level else points
     purchase = Purchase(
         member_id=member_id, external_ref=external_ref, amount=amount, currency=currency,
         occurred_at=occurred_at, channel=channel, store=store, api_key_id=api_key_id,
-        points_earned=settings.points_for(amount), created_at=now,
+        points_earned=multiplied, fee=fee, created_at=now,
     )
     try:
         with session.begin_nested():
@@ -83,10 +98,21 @@ def record_purchase(
         posting = ledger.award_points(
             session, member_id, purchase.points_earned, key=f"purchase:{purchase.id}:earn",
             now=now, source=("purchase", purchase.id), expires_at=expires, created_by=created_by,
+            description=_multiplier_note(level) if multiplied != points else None,
         )
         balance = posting.balance
     session.flush()
+    tiers.on_qualifying_event(session, member_id, now=now, program=program)
     return purchase, balance
+
+
+def _multiplier_note(level) -> str:
+    """"× Gold 1.5": which tier multiplied the points (for staff and the activity list)."""
+    factor = f"{level.earn_multiplier_bp // tier_rules.BP}"
+    rest = level.earn_multiplier_bp % tier_rules.BP
+    if rest:
+        factor += "." + f"{rest:04d}".rstrip("0")
+    return f"× {level.name_en} {factor}"
 
 
 def refund_purchase(
