@@ -41,6 +41,7 @@ KINDS = {
 SOURCES = {
     "purchase": _l("Purchase"),
     "purchase_refund": _l("Returned purchase"),
+    "fee_rebate": _l("Fee rebate for your tier"),
     "point_lot": None,
 }
 CURRENCIES = {"points": _l("Points"), "credit": _l("Store credit")}

@@ -140,10 +140,11 @@ def dashboard():
     expiring = ledger.expiring_points(db.session, member.id, now, now + EXPIRY_WINDOW)
     recent = activity_service.member_activity(db.session, member.id, limit=5).entries
     program = tiers.load_program(db.session)
-    progress = tiers.member_progress(db.session, member, now) if program else None
+    tz = current_app.config["VAFA_TIMEZONE"]
+    progress = tiers.member_progress(db.session, member, now, tz, program) if program else None
     return render_template(
         "member/dashboard.html", member=member, recent=recent, program=program, progress=progress,
-        expiring=points_by_day(expiring, now, current_app.config["VAFA_TIMEZONE"]),
+        expiring=points_by_day(expiring, now, tz),
     )
 
 

@@ -13,6 +13,7 @@ from webapp.services.members import Identifiers, create_member
 from webapp.services.purchases import ItemLine, record_purchase, refund_purchase
 from webapp.services.settings import load_earn_settings
 from webapp.services.staff import create_staff
+from webapp.services.wallet import WalletSettings, load_wallet_settings, save_wallet_settings
 
 DEMO_PASSWORD = "vafa-demo-2026"  # noqa: S105  printed on screen for the demo; not a secret
 
@@ -47,6 +48,13 @@ def load_demo_data(session: Session, *, now: datetime, force: bool = False) -> l
         # before the purchases, so each member climbs as they buy (history included)
         tiers.save_program(session, tiers.default_program(), actor=audit.CLI,
                            now=now - timedelta(days=91))
+    if not load_wallet_settings(session).enabled:
+        # 100 points → 10,000 rials of store credit, so the wallet can be tried at once
+        save_wallet_settings(
+            session, WalletSettings(enabled=True, points_per_step=100, credit_per_step=10_000,
+                                    min_points=100, daily_cap_points=5_000),
+            actor=audit.CLI, now=now,
+        )
     for n, (email, mobile, name, locale) in enumerate(MEMBERS):
         if session.scalar(select(Member.id).where(Member.email == email)) is not None:
             logins.append(f"member {email} / {DEMO_PASSWORD}")

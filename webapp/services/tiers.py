@@ -396,10 +396,12 @@ def _override_active(member: Member, now: datetime) -> bool:
 
 
 def member_progress(session: Session, member: Member, now: datetime,
-                    tz: str | None = None) -> tier_rules.Progress | None:
+                    tz: str | None = None, program: Program | None = None,
+                    ) -> tier_rules.Progress | None:
     """Where the member stands: current level, the next one, how much more and by
-    when, what leaves a rolling window soon, and what keeps the level."""
-    program = load_program(session)
+    when, what leaves a rolling window soon, and what keeps the level. Pass the
+    `program` when the caller has loaded it already (saves its queries)."""
+    program = program or load_program(session)
     if program is None:
         return None
     tz = club_timezone(tz)
