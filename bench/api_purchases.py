@@ -86,18 +86,9 @@ def _embedded_redis(instance: Path) -> str:
 
 
 def prepare_database(url: str, *, fresh: bool) -> None:
-    from sqlalchemy import text
+    from webapp.migrate import rebuild, upgrade
 
-    from webapp.db import make_engine
-    from webapp.migrate import upgrade
-
-    if fresh:
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
+    rebuild(url) if fresh else upgrade(url)
 
 
 def _app(url: str, redis_url: str):

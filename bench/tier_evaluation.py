@@ -26,16 +26,9 @@ from sqlalchemy.orm import Session
 
 
 def prepare(url: str, fresh: bool) -> None:
-    from webapp.db import make_engine
-    from webapp.migrate import upgrade
+    from webapp.migrate import rebuild, upgrade
 
-    if fresh:
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
+    rebuild(url) if fresh else upgrade(url)
 
 
 def seed(session: Session, members: int, per_member: int, now: datetime) -> None:

@@ -31,16 +31,9 @@ def service_urls(tmp_path_factory):
 
 def _fresh_schema(url: str) -> None:
     """Drop everything, then build the schema the way production does: Alembic."""
-    from webapp.db import make_engine
-    from webapp.migrate import upgrade
+    from webapp.migrate import rebuild
 
-    if not url.startswith("sqlite"):
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
+    rebuild(url)
 
 
 @pytest.fixture

@@ -29,3 +29,19 @@ def current_heads(url: str) -> set[str]:
         heads = set(MigrationContext.configure(conn).get_current_heads())
     engine.dispose()
     return heads
+
+
+def rebuild(url: str) -> None:
+    """Drop everything and upgrade from nothing (test suites and benchmarks only).
+    SQLite files are expected to be new; PostgreSQL loses its whole public schema."""
+    from sqlalchemy import text
+
+    from webapp.db import make_engine, normalise_url
+
+    if not normalise_url(url).startswith("sqlite"):
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(url)
