@@ -420,3 +420,22 @@ def test_progress_tells_what_leaves_the_rolling_window_and_when(session, make_me
     assert progress.needed == 380
     assert progress.leaving == ((now + timedelta(days=5), 80),)
     assert not progress.at_risk
+
+
+def test_a_purchase_stamped_by_a_till_running_fast_still_upgrades_at_once(session, make_member, now):
+    """Tills' clocks drift: the API accepts occurred_at up to a day ahead, and the
+    upgrade must not wait for the night."""
+    from datetime import timedelta
+
+    from webapp.services import audit, tiers
+    from webapp.services.purchases import record_purchase
+    from webapp.services.tier_rules import Level, Program
+
+    program = Program("spend", "rolling", (Level(0, "c", "ج", "C", 0), Level(1, "b", "ب", "B", 500)),
+                      window_days=90)
+    tiers.save_program(session, program, actor=audit.CLI, now=now)
+    member = make_member()
+    record_purchase(session, member_id=member.id, amount=1000, currency="IRR",
+                    occurred_at=now + timedelta(minutes=5), now=now)
+    session.commit()
+    assert tiers.member_level(session, session.get(type(member), member.id)).code == "b"

@@ -318,9 +318,14 @@ def _source(program: Program):
             [Purchase.refunded_amount < Purchase.amount])
 
 
+# a till's clock may run ahead: the API accepts occurred_at up to a day in the
+# future, and such a purchase must still count (and upgrade) at once
+CLOCK_SKEW = timedelta(days=1)
+
+
 def _in_window(time_col, win: Windows, start: datetime):
     if win.rolling:
-        return and_(time_col > start, time_col <= win.now)
+        return and_(time_col > start, time_col <= win.now + CLOCK_SKEW)
     return and_(time_col >= start, time_col < win.end)
 
 
