@@ -25,7 +25,7 @@ key order or spacing) returns the first answer again, status and body, with the 
 request is refused with 409 `idempotency_key_reused`. Only successful (2xx) answers are
 stored: after an error (4xx/5xx) nothing was changed and a retry with the same key runs
 again. Two identical requests sent at the same time are safe: the second waits for the
-first and replays its answer.
+first and replays its answer. Stored answers are kept for 7 days; retry within that time.
 
 **Bodies.** POST bodies must be `application/json`, at most the configured size (64 KiB by
 default; 413 `body_too_large`), valid JSON (400 `invalid_json`) and one object. Fields are

@@ -3,6 +3,7 @@ Run exactly one cron process; the jobs are idempotent anyway."""
 
 from rq import cron
 
+from webapp.jobs.maintenance import purge_idempotency_keys
 from webapp.jobs.points import expire_points
 from webapp.jobs.reminders import remind_expiring_points
 from webapp.jobs.tiers import award_fee_rebates, evaluate_tiers
@@ -14,3 +15,5 @@ cron.register(award_fee_rebates, "default", cron="20 0 * * *", name="award_fee_r
 cron.register(expire_points, "default", cron="30 0 * * *", name="expire_points")
 # 05:00 UTC is 08:30 in Tehran: reminders arrive in the morning, after the night's expiry
 cron.register(remind_expiring_points, "default", cron="0 5 * * *", name="remind_expiring_points")
+# 01:00 UTC: stored API answers older than the 7 days the API promises
+cron.register(purge_idempotency_keys, "low", cron="0 1 * * *", name="purge_idempotency_keys")
