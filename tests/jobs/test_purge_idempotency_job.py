@@ -11,7 +11,6 @@ from webapp.jobs.maintenance import purge_idempotency_keys
 from webapp.models import ApiIdempotency, LedgerEntry, utcnow
 from webapp.services.maintenance import IDEMPOTENCY_RETENTION
 
-
 OCCURRED_AT = (utcnow() - timedelta(hours=1)).isoformat()
 
 

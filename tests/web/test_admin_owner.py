@@ -206,7 +206,8 @@ def test_audit_log_filters_by_action_and_staff(app, client, make_staff, make_mem
     assert "Wrong scan" in only_adjust and "<code>settings.earn</code>" not in only_adjust
     assert ">50</span> → <span>30<" in only_adjust  # before → after
     by_auditor = reader.get(f"/admin/audit?staff={auditor.id}").get_data(as_text=True)
-    assert "No entries." in by_auditor
+    # the auditor only signed in: that is all their filter shows
+    assert "<code>staff.login</code>" in by_auditor and "<code>settings.earn</code>" not in by_auditor
     assert reader.get("/admin/audit?staff=abc&page=-4").status_code == 200
     partial = reader.get("/admin/audit?page=1", headers={"HX-Request": "true", "HX-Target": "audit-results"})
     assert partial.get_data(as_text=True).strip().startswith('<section id="audit-results"')
@@ -230,3 +231,22 @@ def test_audit_log_is_paginated(app, client, make_staff):
     assert "test.action54" in first and "test.action04" not in first and 'rel="next"' in first
     second = results("/admin/audit?page=2")
     assert "test.action04" in second and "test.action54" not in second
+
+
+def test_staff_sign_ins_and_failed_attempts_are_audited(app, client, make_staff):
+    from sqlalchemy import select
+
+    from webapp.extensions import db
+    from webapp.models import AuditLog
+
+    owner = make_staff("owner")
+    post_form(client, "/admin/login", {"email": owner.email, "password": "wrong-password-9"})
+    post_form(client, "/admin/login", {"email": "nobody@staff.example.com", "password": "x" * 10})
+    sign_in(client, owner)
+    with app.app_context():
+        rows = db.session.execute(
+            select(AuditLog.action, AuditLog.staff_id, AuditLog.ip).order_by(AuditLog.id)
+        ).all()
+    logins = [(action, staff_id) for action, staff_id, _ip in rows if action.startswith("staff.login")]
+    assert logins == [("staff.login_failed", owner.id), ("staff.login", owner.id)]
+    assert all(ip for action, _s, ip in rows if action.startswith("staff.login"))

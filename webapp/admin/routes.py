@@ -27,10 +27,10 @@ def login():
         return redirect(safe_next(form.next.data, url_for(".dashboard")))
     if form.validate_on_submit():
         staff = staff_service.authenticate_staff(
-            db.session, form.email.data, form.password.data, utcnow()
+            db.session, form.email.data, form.password.data, utcnow(), ip=request.remote_addr
         )
+        db.session.commit()  # the audit row of a failed attempt is kept too
         if staff is not None:
-            db.session.commit()
             login_user(staff)
             return redirect(safe_next(form.next.data, url_for(".dashboard")))
         # one answer for an unknown account and a wrong password

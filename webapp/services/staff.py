@@ -76,7 +76,11 @@ def set_staff_locale(
         session.flush()
 
 
-def authenticate_staff(session: Session, email: str, password: str, now: datetime) -> Staff | None:
+def authenticate_staff(
+    session: Session, email: str, password: str, now: datetime, ip: str | None = None
+) -> Staff | None:
+    """The staff account if the password matches; each sign-in is audited, and so is a
+    failed one for an existing account (a guessed e-mail is not worth a row)."""
     try:
         email = normalise_email(email)
     except DomainError:
@@ -84,8 +88,12 @@ def authenticate_staff(session: Session, email: str, password: str, now: datetim
     staff = session.scalar(select(Staff).where(Staff.email == email)) if email else None
     ok = passwords.verify_password(staff.password_hash if staff else None, password)
     if not ok or staff is None or not staff.active:
+        if staff is not None:
+            audit.record(session, audit.Actor(f"staff:{staff.id}", staff, ip), "staff.login_failed",
+                         "staff", staff.id, now=now)
         return None
     staff.last_login_at = now
+    audit.record(session, audit.Actor.of_staff(staff, ip), "staff.login", "staff", staff.id, now=now)
     return staff
 
 
