@@ -164,8 +164,7 @@ def load_program(session: Session) -> Program | None:
     row = _program_row(session)
     if row is None:
         return None
-    tiers = sorted(session.scalars(select(Tier).where(Tier.program_id == row.id)),
-                   key=lambda t: t.rank)
+    tiers = sorted(row.tiers, key=lambda t: t.rank)  # loaded with the row (selectin)
     if not tiers:
         return None
     return Program(
