@@ -25,6 +25,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def insert_ignoring_duplicates(session, model):
+    """INSERT … ON CONFLICT DO NOTHING for the session's database (PostgreSQL or
+    SQLite both spell it the same way, through their own dialect's insert)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+
+
 def normalise_url(url: str) -> str:
     # plain postgres URLs (as hosting platforms hand them out) use psycopg 3
     for prefix in ("postgres://", "postgresql://"):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import CreditRefund, CreditSpend, Member, Purchase, PurchaseItem, PurchaseRefund
-from webapp.services import tiers
+from webapp.services import credit, tiers
 from webapp.services.errors import DomainError
 
 
@@ -147,9 +147,7 @@ def refund_json(refund: PurchaseRefund) -> dict:
 
 
 def credit_spend_json(spend: CreditSpend) -> dict:
-    refunds = db.session.scalars(
-        select(CreditRefund).where(CreditRefund.spend_id == spend.id).order_by(CreditRefund.id)
-    )
+    refunds = credit.refunds_of(db.session, spend.id)
     return {
         "id": spend.id,
         "member_id": spend.member_id,

@@ -10,19 +10,13 @@ import json
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from webapp.db import insert_ignoring_duplicates
 from webapp.models import InboxMessage
 
 MAX_PAGE = 100
 BATCH = 1000
-
-
-def insert_ignoring_duplicates(session: Session, model):
-    """INSERT … ON CONFLICT DO NOTHING for the session's database."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
 
 
 def post_message(

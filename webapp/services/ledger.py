@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from webapp.db import insert_ignoring_duplicates
 from webapp.models import LedgerEntry, Member, PointLot
 from webapp.services.errors import (
     IdempotencyConflict,
@@ -259,13 +259,11 @@ def award_points_bulk(
         if seen.setdefault(key, (member_id, points)) != (member_id, points):
             raise IdempotencyConflict(key=key)
     rows = [(m, p, k) for k, (m, p) in seen.items()]
-    dialect = session.get_bind().dialect.name
-    insert_for = (postgresql if dialect == "postgresql" else sqlite).insert
     inserted: list[BulkAward] = []
     for start in range(0, len(rows), BULK_CHUNK):
         chunk = rows[start:start + BULK_CHUNK]
         new = session.execute(
-            insert_for(LedgerEntry).values([
+            insert_ignoring_duplicates(session, LedgerEntry).values([
                 {"member_id": m, "currency": "points", "amount": p, "kind": kind,
                  "source_type": source_type, "idempotency_key": k, "description": description,
                  "created_by": created_by, "created_at": now} for m, p, k in chunk])

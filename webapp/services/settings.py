@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import ClubSetting
@@ -32,12 +31,31 @@ class EarnSettings:
 KEY = "earn"
 
 
-def load_earn_settings(session: Session) -> EarnSettings:
-    row = session.get(ClubSetting, KEY)
+def load_setting(session: Session, key: str, cls):
+    """The dataclass stored under `key`, defaults for what is missing or unknown."""
+    row = session.get(ClubSetting, key)
     if row is None or not isinstance(row.value, dict):
-        return EarnSettings()
-    known = {f.name for f in fields(EarnSettings)}
-    return EarnSettings(**{k: v for k, v in row.value.items() if k in known})
+        return cls()
+    known = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in row.value.items() if k in known})
+
+
+def store_setting(session: Session, key: str, old, new, *, actor: audit.Actor, now: datetime) -> None:
+    """Upsert `new` under `key`; a real change is audited as `settings.<key>`."""
+    row = session.get(ClubSetting, key)
+    if row is None:
+        session.add(ClubSetting(key=key, value=asdict(new), updated_at=now))
+    else:
+        row.value = asdict(new)
+        row.updated_at = now
+    session.flush()
+    if old != new:
+        audit.record(session, actor, f"settings.{key}", "club_setting", key, now=now,
+                     before=asdict(old), after=asdict(new))
+
+
+def load_earn_settings(session: Session) -> EarnSettings:
+    return load_setting(session, KEY, EarnSettings)
 
 
 def validate(settings: EarnSettings) -> None:
@@ -53,16 +71,5 @@ def save_earn_settings(
     session: Session, new: EarnSettings, *, actor: audit.Actor, now: datetime
 ) -> EarnSettings:
     validate(new)
-    old = load_earn_settings(session)
-    row = session.scalar(select(ClubSetting).where(ClubSetting.key == KEY))
-    if row is None:
-        row = ClubSetting(key=KEY, value=asdict(new), updated_at=now)
-        session.add(row)
-    else:
-        row.value = asdict(new)
-        row.updated_at = now
-    session.flush()
-    if old != new:
-        audit.record(session, actor, "settings.earn", "club_setting", KEY, now=now,
-                     before=asdict(old), after=asdict(new))
+    store_setting(session, KEY, load_earn_settings(session), new, actor=actor, now=now)
     return new

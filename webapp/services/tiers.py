@@ -43,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from webapp.db import insert_ignoring_duplicates
 from webapp.models import (
     InboxMessage,
     LedgerEntry,
@@ -55,7 +56,6 @@ from webapp.models import (
 from webapp.models.types import UTCDateTime
 from webapp.services import audit, inbox, tier_rules
 from webapp.services.errors import Conflict, DomainError
-from webapp.services.inbox import insert_ignoring_duplicates
 from webapp.services.ledger import lock_member
 from webapp.services.tier_rules import BP, Level, Program
 

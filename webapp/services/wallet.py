@@ -9,16 +9,17 @@ token, so a replayed form converts once."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.models import ClubSetting, LedgerEntry
+from webapp.models import LedgerEntry
 from webapp.services import audit, inbox, ledger
 from webapp.services.errors import DomainError, MemberNotActive
+from webapp.services.settings import load_setting, store_setting
 
 KEY = "wallet"
 KIND = "convert"
@@ -111,11 +112,7 @@ def check_settings(settings: WalletSettings) -> dict[str, str]:
 
 
 def load_wallet_settings(session: Session) -> WalletSettings:
-    row = session.get(ClubSetting, KEY)
-    if row is None or not isinstance(row.value, dict):
-        return WalletSettings()
-    known = {f.name for f in fields(WalletSettings)}
-    settings = WalletSettings(**{k: v for k, v in row.value.items() if k in known})
+    settings = load_setting(session, KEY, WalletSettings)
     # a hand-edited row must not let members convert at a broken rate
     return settings if not check_settings(settings) else WalletSettings()
 
@@ -127,17 +124,7 @@ def save_wallet_settings(
     problems = check_settings(settings)
     if problems:
         raise WalletSettingsInvalid(problems)
-    old = load_wallet_settings(session)
-    row = session.get(ClubSetting, KEY)
-    if row is None:
-        session.add(ClubSetting(key=KEY, value=asdict(settings), updated_at=now))
-    else:
-        row.value = asdict(settings)
-        row.updated_at = now
-    session.flush()
-    if old != settings:
-        audit.record(session, actor, "settings.wallet", "club_setting", KEY, now=now,
-                     before=asdict(old), after=asdict(settings))
+    store_setting(session, KEY, load_wallet_settings(session), settings, actor=actor, now=now)
     return settings
 
 
