@@ -21,8 +21,7 @@ from webapp.models import utcnow
 from webapp.services import tier_rules, tiers
 
 HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
-DEFAULT_COLOR = "#8c6a4f"
-ICONS = ("medal", "star", "crown", "gem", "shield", "trophy", "leaf", "heart")
+DEFAULT_COLOR, ICONS = tier_rules.DEFAULT_COLOR, tier_rules.ICONS
 LEAVING_SHOWN = 3
 
 WINDOWS = {

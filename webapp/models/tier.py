@@ -16,7 +16,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base
 from webapp.models.types import BigIntPK, UTCDateTime, utcnow
-from webapp.services.tier_rules import CALENDAR_PERIODS, METRICS, WINDOW_KINDS  # noqa: F401
+from webapp.services.tier_rules import (  # noqa: F401
+    CALENDAR_PERIODS,
+    DEFAULT_COLOR,
+    ICONS,
+    METRICS,
+    WINDOW_KINDS,
+)
 
 
 class TierProgram(Base):
@@ -70,8 +76,8 @@ class Tier(Base):
     name_en: Mapped[str] = mapped_column(String(60))
     threshold: Mapped[int] = mapped_column(BigInteger, default=0)
     earn_multiplier_bp: Mapped[int] = mapped_column(Integer, default=10_000)
-    color: Mapped[str] = mapped_column(String(7), default="#8c6a4f")
-    icon: Mapped[str] = mapped_column(String(32), default="medal")
+    color: Mapped[str] = mapped_column(String(7), default=DEFAULT_COLOR)
+    icon: Mapped[str] = mapped_column(String(32), default=ICONS[0])
     # [{"fa": "...", "en": "..."}]: permanent benefits in words
     benefits: Mapped[list] = mapped_column(JSON, default=list)
     # machine-readable perks the rest of the app reads: free_shipping (bool),

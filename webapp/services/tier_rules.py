@@ -16,6 +16,9 @@ CALENDAR_PERIODS = ("month", "quarter", "year")
 CALENDAR_SYSTEMS = ("jalali", "gregorian")
 MAX_MULTIPLIER_BP = 100_000  # ×10
 BP = 10_000  # basis points in 1
+# the icons templates/_partials/tier_badge.html can draw, and the colour of a new level
+ICONS = ("medal", "star", "crown", "gem", "shield", "trophy", "leaf", "heart")
+DEFAULT_COLOR = "#8c6a4f"
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,8 @@ class Level:
     threshold: int
     earn_multiplier_bp: int = BP
     id: int | None = None
-    color: str = "#8c6a4f"
-    icon: str = "medal"
+    color: str = DEFAULT_COLOR
+    icon: str = ICONS[0]
     benefits: tuple[dict, ...] = ()
     perks: dict = field(default_factory=dict, hash=False, compare=False)
 
