@@ -13,4 +13,5 @@ def _admin_context():
             "member_statuses": MEMBER_STATUSES}
 
 
-from webapp.admin import audit_log, members, owner, routes, tiers, wallet_settings  # noqa: E402,F401
+from webapp.admin import audit_log, members, owner, routes, tiers, wallet_settings  # noqa: E402,F401,I001
+from webapp.admin import campaigns, challenges, rewards, rules, segments  # noqa: E402,F401,I001

@@ -43,4 +43,4 @@ def _race(_exc: IntegrityError):
     return error_response(ApiError(409, "conflict", "A concurrent request changed the same data; retry."))
 
 
-from webapp.api import routes  # noqa: E402,F401
+from webapp.api import coupons, routes  # noqa: E402,F401

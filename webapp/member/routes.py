@@ -145,6 +145,10 @@ def dashboard():
     return render_template(
         "member/dashboard.html", member=member, recent=recent, program=program, progress=progress,
         expiring=points_by_day(expiring, now, tz),
+        # cards of the offer engine; each module decides whether it has one to show
+        checkin_card=checkin.dashboard_state(member, now),
+        challenges_card=challenges.dashboard_state(member, now),
+        rewards_card=rewards.dashboard_state(member, now),
     )
 
 
@@ -194,3 +198,4 @@ def settings():
 
 # the tier and inbox pages register on the same blueprint
 from webapp.member import inbox, tiers as tier_pages  # noqa: E402,F401,I001
+from webapp.member import checkin, challenges, rewards  # noqa: E402,F401,I001

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.models import Member, Purchase, PurchaseItem, PurchaseRefund
-from webapp.services import ledger, tier_rules, tiers
+from webapp.services import challenges, ledger, tier_rules, tiers
 from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound
 from webapp.services.settings import EarnSettings, load_earn_settings
 
@@ -103,6 +103,7 @@ def record_purchase(
         balance = posting.balance
     session.flush()
     tiers.on_qualifying_event(session, member_id, now=now, program=program)
+    challenges.on_purchase(session, purchase, now=now)
     return purchase, balance
 
 

@@ -1,0 +1,1 @@
+"""Staff pages for challenges (under /admin)."""

@@ -1,0 +1,1 @@
+"""Coupon verification and redemption at the till (/api/v1/coupons)."""
