@@ -15,3 +15,13 @@ def member_ids_in(session: Session, segment_ids, member_id: int, now: datetime) 
 
 def contains(session: Session, segment_id: int, member_id: int, now: datetime) -> bool:
     return segment_id in member_ids_in(session, [segment_id], member_id, now)
+
+
+def audience(session: Session, segment_id: int | None, now: datetime):
+    """SELECT of the ids of active members in the segment (None: every active
+    member), for set-based INSERT … SELECT and counts."""
+    from sqlalchemy import select
+
+    from webapp.models import Member
+
+    return select(Member.id).where(Member.status == "active")
