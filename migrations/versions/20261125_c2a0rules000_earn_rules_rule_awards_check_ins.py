@@ -60,6 +60,9 @@ def upgrade() -> None:
     sa.Column('event_key', sa.String(length=120), nullable=False),
     sa.Column('points', sa.BigInteger(), nullable=False),
     sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('tier_id', sa.Integer(), nullable=True),
+    sa.Column('tier_multiplier_bp', sa.Integer(), nullable=False),
+    sa.Column('perk_multiplier_bp', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['entry_id'], ['ledger_entry.id'], name=op.f('fk_earn_rule_award_entry_id_ledger_entry')),
     sa.ForeignKeyConstraint(['member_id'], ['member.id'], name=op.f('fk_earn_rule_award_member_id_member')),
@@ -70,6 +73,7 @@ def upgrade() -> None:
     with op.batch_alter_table('earn_rule_award', schema=None) as batch_op:
         batch_op.create_index('ix_earn_rule_award_cap', ['family_id', 'member_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_earn_rule_award_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_earn_rule_award_entry_id'), ['entry_id'], unique=False)
 
     op.create_table('checkin',
     sa.Column('member_id', sa.Integer(), nullable=False),

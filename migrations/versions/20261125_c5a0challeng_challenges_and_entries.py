@@ -49,7 +49,9 @@ def upgrade() -> None:
     sa.Column('joined_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('progress', sa.BigInteger(), nullable=False),
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('coupon_id', sa.BigInteger(), nullable=True),
     sa.ForeignKeyConstraint(['challenge_id'], ['challenge.id'], name=op.f('fk_challenge_entry_challenge_id_challenge')),
+    sa.ForeignKeyConstraint(['coupon_id'], ['coupon.id'], name=op.f('fk_challenge_entry_coupon_id_coupon')),
     sa.ForeignKeyConstraint(['member_id'], ['member.id'], name=op.f('fk_challenge_entry_member_id_member')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_challenge_entry')),
     sa.UniqueConstraint('challenge_id', 'member_id', name=op.f('uq_challenge_entry_challenge_id_member_id'))

@@ -1,1 +1,187 @@
-"""Staff pages for challenges (under /admin)."""
+"""Staff pages for challenges (under /admin): the list with how many joined and
+completed, a form to define one (draft), edit it (the goal, period and deal are
+fixed once members have joined), and the draft → active → ended buttons.
+Every write goes through `services.challenges`, which audits it."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from webapp.admin import bp
+from webapp.admin.challenge_forms import METRIC_LABELS, STATUS_LABELS, ChallengeForm, form_data
+from webapp.admin.common import staff_actor
+from webapp.admin.forms import ConfirmForm
+from webapp.auth import staff_required
+from webapp.extensions import db
+from webapp.i18n import current_locale
+from webapp.models import Challenge, Reward, Segment, utcnow
+from webapp.services import challenges as service
+from webapp.services import tiers as tiers_service
+
+# form fields that carry the locked columns (service.LOCKED_FIELDS)
+LOCKED_INPUTS = ("metric", "goal", "categories", "starts_on", "ends_on", "perk_multiplier",
+                 "reward_points", "reward")
+# service problem keys → the form field that shows them
+PROBLEM_FIELDS = {"name": "name_en", "metric": "metric", "goal": "goal", "categories": "categories",
+                  "ends_at": "ends_on", "perk_multiplier_bp": "perk_multiplier",
+                  "reward_points": "reward_points", "deal": "reward", "min_tier_id": "min_tier",
+                  "segment_id": "segment", "reward_id": "reward"}
+
+
+def _tz() -> str:
+    return current_app.config["VAFA_TIMEZONE"]
+
+
+def _choices(form: ChallengeForm) -> ChallengeForm:
+    fa = current_locale() == "fa"
+    program = tiers_service.load_program(db.session)
+    tiers = [(lv.id, lv.name("fa" if fa else "en")) for lv in (program.levels if program else ())
+             if lv.id is not None and lv.rank > 0]
+    segments = db.session.execute(select(Segment.id, Segment.name).where(Segment.archived_at.is_(None))
+                                  .order_by(Segment.name)).all()
+    rewards = db.session.execute(select(Reward.id, Reward.name_fa if fa else Reward.name_en)
+                                 .where(Reward.status != "archived").order_by(Reward.id)).all()
+    form.set_choices(tiers, segments, rewards)
+    return form
+
+
+def _challenge(challenge_id: int) -> Challenge:
+    challenge = db.session.get(Challenge, challenge_id)
+    if challenge is None:
+        abort(404)
+    return challenge
+
+
+@bp.get("/challenges")
+@staff_required("offers")
+def challenges():
+    rows = list(db.session.scalars(select(Challenge).order_by(Challenge.id.desc())))
+    stats = service.challenge_stats(db.session, [c.id for c in rows])
+    return render_template("admin/challenges.html", rows=rows, stats=stats, now=utcnow(),
+                           metric_labels=METRIC_LABELS, status_labels=STATUS_LABELS)
+
+
+@bp.route("/challenges/new", methods=["GET", "POST"])
+@staff_required("offers")
+def new_challenge():
+    form = _choices(ChallengeForm())
+    if form.validate_on_submit():
+        try:
+            challenge = service.create_challenge(db.session, form.spec(_tz()), actor=staff_actor(), now=utcnow())
+        except service.ChallengeInvalid as exc:
+            db.session.rollback()
+            _show_problems(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The challenge is saved as a draft. Activate it when it is ready."), "success")
+            return redirect(url_for(".challenge", challenge_id=challenge.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/challenges_form.html", form=form, challenge=None, locked=False), status
+
+
+@bp.route("/challenges/<int:challenge_id>", methods=["GET", "POST"])
+@staff_required("offers")
+def challenge(challenge_id: int):
+    challenge = _challenge(challenge_id)
+    stats = service.challenge_stats(db.session, [challenge_id]).get(challenge_id, service.ChallengeStats())
+    locked = stats.joined > 0
+    saved = form_data(challenge, _tz(), current_locale())
+    if request.method == "POST":
+        form = _choices(ChallengeForm(formdata=_with_locked(saved) if locked else None))
+    else:
+        form = _choices(ChallengeForm(formdata=None, data=saved))
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            service.update_challenge(db.session, challenge_id, form.spec(_tz()), actor=staff_actor(), now=utcnow())
+        except service.ChallengeInvalid as exc:
+            db.session.rollback()
+            _show_problems(form, exc)
+        except service.ChallengeLocked:
+            db.session.rollback()
+            form.form_errors.append(_("Members joined while you were editing: the goal, period and deal "
+                                      "are now fixed. Your other changes were not saved; check them and "
+                                      "save again."))
+        except service.ChallengeWrongStatus:
+            db.session.rollback()
+            form.form_errors.append(_("An ended challenge cannot be edited."))
+        else:
+            db.session.commit()
+            flash(_("The challenge is saved."), "success")
+            return redirect(url_for(".challenge", challenge_id=challenge_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/challenges_form.html", form=form, challenge=challenge, stats=stats,
+                           locked=locked, confirm=ConfirmForm(), status_labels=STATUS_LABELS,
+                           now=utcnow()), status
+
+
+def _with_locked(saved: dict) -> MultiDict:
+    """The posted form with the locked fields put back to what is saved: the
+    page shows them disabled (browsers do not send those), and a crafted post
+    cannot change them either."""
+    shown = ChallengeForm(formdata=None, data=saved, meta={"csrf": False})
+    posted = request.form.copy()
+    for name in LOCKED_INPUTS:
+        field = shown[name]
+        posted.setlist(name, [field._value() if hasattr(field, "_value") else str(field.data or "")])
+    return posted
+
+
+@bp.post("/challenges/<int:challenge_id>/activate")
+@staff_required("offers")
+def activate_challenge(challenge_id: int):
+    return _status_change(challenge_id, service.activate_challenge,
+                          _("The challenge is active: eligible members can see and join it."))
+
+
+@bp.post("/challenges/<int:challenge_id>/end")
+@staff_required("offers")
+def end_challenge(challenge_id: int):
+    return _status_change(challenge_id, service.end_challenge,
+                          _("The challenge has ended. What members earned stays theirs."))
+
+
+def _status_change(challenge_id: int, change, done: str):
+    _challenge(challenge_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        change(db.session, challenge_id, actor=staff_actor(), now=utcnow())
+    except service.ChallengeWrongStatus as exc:
+        db.session.rollback()
+        flash(_status_refusal(exc), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for(".challenge", challenge_id=challenge_id))
+
+
+def _status_refusal(exc: service.ChallengeWrongStatus) -> str:
+    if exc.details.get("status") == "ended":
+        return _("The challenge has already ended.")
+    if exc.details.get("status") == "active":
+        return _("The challenge is already active.")
+    return _("The challenge's last day has passed: change its period before activating it.")
+
+
+def _show_problems(form: ChallengeForm, exc: service.ChallengeInvalid) -> None:
+    """The service has the last word (e.g. a reward deleted meanwhile)."""
+    for key in exc.problems:
+        field = getattr(form, PROBLEM_FIELDS.get(key, ""), None)
+        message = PROBLEM_WORDS.get(key) or _("This value is not valid.")
+        if field is not None:
+            field.errors = [*field.errors, str(message)]
+        else:
+            form.form_errors.append(str(message))
+
+
+PROBLEM_WORDS = {
+    "ends_at": _l("The last day cannot be before the first day."),
+    "deal": _l("Give the deal: an earn multiplier, points or a reward (or more)."),
+    "min_tier_id": _l("That level no longer exists."),
+    "segment_id": _l("That segment no longer exists."),
+    "reward_id": _l("That reward no longer exists."),
+}

@@ -14,8 +14,10 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale, format_money, format_points
 from webapp.models import Member, utcnow
-from webapp.services import adjustments
+from webapp.services import adjustments, rewards
 from webapp.services.errors import DomainError, IdempotencyConflict
+
+COUPONS_SHOWN = 20
 
 
 @bp.get("/members")
@@ -87,6 +89,9 @@ def _member_page(member_id: int, *, status: int = 200, adjust_form=None, credit_
     context = {"member": member, "ledger": queries.member_ledger(db.session, member_id, page)}
     if not wants_fragment("ledger"):
         context["purchases"] = queries.member_purchases(db.session, member_id)
+        # one joined query; one more row than shown tells the page there are older ones
+        context["coupons"] = rewards.member_coupons(db.session, member_id, utcnow(), limit=COUPONS_SHOWN + 1)
+        context["coupons_shown"] = COUPONS_SHOWN
         context.update(member_tier_context(member, locale=current_locale(), override_form=override_form))
     if current_user.can("adjust"):
         context["adjust_form"] = adjust_form or AdjustPointsForm(formdata=None)

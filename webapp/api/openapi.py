@@ -556,6 +556,18 @@ def _paths() -> dict:
     }
 
 
+def _coupon_paths() -> dict:
+    from webapp.api import coupons  # the coupon module keeps its document beside its checks
+
+    return coupons.openapi_paths(_ref, _json, _error, _ok, _post_errors, _get_errors)
+
+
+def _coupon_schemas() -> dict:
+    from webapp.api import coupons
+
+    return coupons.openapi_schemas()
+
+
 def document(currency: str) -> dict:
     return {
         "openapi": "3.1.0",
@@ -567,7 +579,7 @@ def document(currency: str) -> dict:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **_coupon_paths()},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -579,6 +591,6 @@ def document(currency: str) -> dict:
             "parameters": PARAMETERS,
             "headers": HEADERS,
             "responses": RESPONSES,
-            "schemas": _schemas(currency),
+            "schemas": {**_schemas(currency), **_coupon_schemas()},
         },
     }

@@ -3,6 +3,7 @@ Run exactly one cron process; the jobs are idempotent anyway."""
 
 from rq import cron
 
+from webapp.jobs.birthdays import award_birthdays
 from webapp.jobs.maintenance import purge_idempotency_keys
 from webapp.jobs.points import expire_points
 from webapp.jobs.reminders import remind_expiring_points
@@ -17,3 +18,14 @@ cron.register(expire_points, "default", cron="30 0 * * *", name="expire_points")
 cron.register(remind_expiring_points, "default", cron="0 5 * * *", name="remind_expiring_points")
 # 01:00 UTC: stored API answers older than the 7 days the API promises
 cron.register(purge_idempotency_keys, "low", cron="0 1 * * *", name="purge_idempotency_keys")
+# every minute: start campaigns whose time has come, end live offers past their end
+from webapp.jobs.campaigns import start_due_campaigns  # noqa: E402
+
+cron.register(start_due_campaigns, "default", cron="* * * * *", name="start_due_campaigns")
+
+from webapp.jobs.coupons import expire_coupons  # noqa: E402
+
+# 00:40 UTC, after the points expiry: issued coupons past their date become expired
+cron.register(expire_coupons, "default", cron="40 0 * * *", name="expire_coupons")
+# 21:00 UTC is 00:30 in Tehran: birthday points arrive as the member's day begins
+cron.register(award_birthdays, "default", cron="0 21 * * *", name="award_birthdays")

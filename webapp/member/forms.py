@@ -3,6 +3,7 @@ the real rules (valid mobile, password strength, uniqueness) live in services.""
 
 from __future__ import annotations
 
+import jdatetime
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -17,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from webapp.i18n import LOCALES
+from webapp.i18n import LOCALES, current_locale
 from webapp.member.messages import MISSING_IDENTIFIER
 
 LOCALE_NAMES = {"fa": "فارسی", "en": "English"}  # each language in its own script
@@ -57,8 +58,39 @@ class LocaleForm(FlaskForm):
     next = HiddenField()
 
 
+class BirthdayField(StringField):
+    """A date typed as year-month-day in any digits (Jalali when the year is
+    before 1700), shown back in the member's calendar."""
+
+    def process_formdata(self, valuelist):
+        from webapp.admin.forms import parse_day
+
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            return
+        try:
+            self.data = parse_day(text)
+        except ValueError as exc:
+            raise ValueError(_l("Enter the date as year-month-day, for example 1370-06-21.")) from exc
+        if not 1900 <= self.data.year <= 2100:
+            raise ValueError(_l("Enter the date as year-month-day, for example 1370-06-21."))
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        if current_locale() == "fa":
+            return jdatetime.date.fromgregorian(date=self.data).strftime("%Y-%m-%d")
+        return self.data.isoformat()
+
+
 class SettingsForm(FlaskForm):
     display_name = StringField(_l("Your name"), validators=[Optional(), Length(max=80)])
+    birthday = BirthdayField(_l("Birthday"), validators=[Optional()],
+                             render_kw={"inputmode": "numeric", "dir": "ltr",
+                                        "placeholder": "1370-06-21"})
     locale = RadioField(_l("Language"), choices=LOCALE_CHOICES, validators=[InputRequired()])
     consent_email = BooleanField(_l("News and offers by e-mail"))
     consent_sms = BooleanField(_l("News and offers by SMS"))

@@ -4,9 +4,13 @@ these translated texts instead of `DomainError.message`."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 
+from webapp.i18n import current_locale, format_number
 from webapp.services.errors import DomainError
+from webapp.services.tier_rules import BP
 
 MISSING_IDENTIFIER = _l("Give an e-mail address or a mobile number (or both).")
 
@@ -23,6 +27,12 @@ DOMAIN_ERRORS = {
     "not_found": (None, _l("We could not find that.")),
     "insufficient_points": (None, _l("You do not have enough points for this.")),
     "insufficient_credit": (None, _l("You do not have enough store credit for this.")),
+    "reward_unavailable": (None, _l("This reward is not available any more.")),
+    "reward_locked": (None, _l("This reward is not open to you yet.")),
+    "out_of_stock": (None, _l("Sorry, this reward has just run out.")),
+    "reward_limit_reached": (None, _l("You already have as many of this reward as one member may.")),
+    "challenge_not_open": (None, _l("This challenge is no longer open for joining.")),
+    "challenge_not_eligible": (None, _l("This challenge is not open to your membership level or group.")),
 }
 GENERIC_ERROR = _l("That did not work. Please check what you entered and try again.")
 
@@ -42,7 +52,11 @@ SOURCES = {
     "purchase": _l("Purchase"),
     "purchase_refund": _l("Returned purchase"),
     "fee_rebate": _l("Fee rebate for your tier"),
+    "campaign": _l("A gift from the club"),
+    "challenge": _l("Challenge completed"),
+    "earn_rule": None,  # worded by rule_note_text
     "point_lot": None,
+    "coupon": _l("Reward coupon"),
 }
 CURRENCIES = {"points": _l("Points"), "credit": _l("Store credit")}
 
@@ -68,6 +82,22 @@ def currency_label(currency: str) -> str:
 def entry_about(entry) -> str | None:
     """One line about where an entry came from: a translated word for entries
     from a known source, else what staff wrote as the description."""
+    if entry.source_type == "earn_rule":
+        return rule_note_text(getattr(entry, "rule_note", None))
     if entry.source_type in SOURCES:
         return SOURCES[entry.source_type]
     return entry.description
+
+
+def rule_note_text(note) -> str:
+    """"Weekend double points × Gold 1.5" in the member's language."""
+    if note is None:  # an entry listed without its notes loaded
+        return str(_l("Earn rule"))
+    fa = current_locale() == "fa"
+    text = note.name_fa if fa else note.name_en
+    if note.tier_name_en and note.tier_multiplier_bp != BP:
+        tier = note.tier_name_fa if fa else note.tier_name_en
+        text += f" × {tier} {format_number(Decimal(note.tier_multiplier_bp) / BP)}"
+    if note.perk_multiplier_bp != BP:
+        text += f" × {format_number(Decimal(note.perk_multiplier_bp) / BP)}"
+    return text

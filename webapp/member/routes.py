@@ -182,10 +182,12 @@ def settings():
     form = SettingsForm(data={
         "display_name": member.display_name, "locale": member.locale or current_locale(),
         "consent_email": member.consent_email, "consent_sms": member.consent_sms,
+        "birthday": member.birthday,
     })
     if form.validate_on_submit():
-        members.update_settings(
-            member, locale=form.locale.data, consent_email=form.consent_email.data,
+        members.save_profile(
+            db.session, member, now=utcnow(), birthday=form.birthday.data,
+            locale=form.locale.data, consent_email=form.consent_email.data,
             consent_sms=form.consent_sms.data, display_name=form.display_name.data or "",
         )
         db.session.commit()

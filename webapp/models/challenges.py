@@ -53,7 +53,10 @@ class Challenge(Base):
 
 
 class ChallengeEntry(Base):
-    """A member who opted in; `completed_at` is set once, with the reward."""
+    """A member who opted in; `completed_at` is set once, with the reward.
+    `progress` is recomputed from purchases on every purchase and refund;
+    `coupon_id` is the catalog reward granted on completion (None: none, or the
+    grant was refused, e.g. out of stock: staff see it on the challenge page)."""
 
     __tablename__ = "challenge_entry"
     __table_args__ = (
@@ -67,3 +70,4 @@ class ChallengeEntry(Base):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     progress: Mapped[int] = mapped_column(BigInteger, default=0)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    coupon_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("coupon.id"))

@@ -90,7 +90,11 @@ class RuleAward(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     event_key: Mapped[str] = mapped_column(String(120))
     points: Mapped[int] = mapped_column(BigInteger)
-    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"), index=True)
+    # what multiplied the points, for the member's activity list ("× Gold 1.5")
+    tier_id: Mapped[int | None] = mapped_column(Integer)
+    tier_multiplier_bp: Mapped[int] = mapped_column(Integer, default=10_000)
+    perk_multiplier_bp: Mapped[int] = mapped_column(Integer, default=10_000)  # challenge perks
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import JSON, Select, func, literal, select, true, update
 from sqlalchemy.orm import Session
 
 from webapp.db import insert_ignoring_duplicates
 from webapp.models import InboxMessage
+from webapp.models.types import UTCDateTime
 
 MAX_PAGE = 100
 BATCH = 1000
@@ -45,6 +46,23 @@ def post_messages(session: Session, rows: list[dict], *, now: datetime) -> int:
             .returning(InboxMessage.id)
         ).all())
     return posted
+
+
+def post_messages_from(
+    session: Session, rows: Select, *, kind: str, params: dict, now: datetime
+) -> int:
+    """One message with the same `params` to every (member_id, key) row of the
+    SELECT, in one INSERT … SELECT; keys already there are skipped."""
+    json.dumps(params)
+    source = rows.subquery()
+    member_id, key = source.c
+    return session.execute(
+        insert_ignoring_duplicates(session, InboxMessage).from_select(
+            ["member_id", "kind", "params", "key", "created_at"],
+            select(member_id, literal(kind), literal(params, JSON), key, literal(now, UTCDateTime))
+            .where(true()))  # a WHERE lets SQLite parse ON CONFLICT after a SELECT
+        .on_conflict_do_nothing(index_elements=[InboxMessage.key])
+    ).rowcount
 
 
 def unread_count(session: Session, member_id: int) -> int:

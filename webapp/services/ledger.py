@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import Select, String, case, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.db import insert_ignoring_duplicates
 from webapp.models import LedgerEntry, Member, PointLot
+from webapp.models.types import UTCDateTime
 from webapp.services.errors import (
     IdempotencyConflict,
     InsufficientCredit,
@@ -272,29 +273,78 @@ def award_points_bulk(
                        LedgerEntry.idempotency_key)
         ).all()
         _check_skipped_bulk_keys(session, chunk, {r.idempotency_key for r in new})
-        if not new:
-            continue
-        session.execute(insert(PointLot), [
-            {"member_id": r.member_id, "entry_id": r.id, "amount": r.amount, "remaining": r.amount,
-             "earned_at": now, "expires_at": expires_at} for r in new])
-        sums = (
-            select(LedgerEntry.member_id, func.sum(LedgerEntry.amount).label("points"))
-            .where(LedgerEntry.id.in_([r.id for r in new]))
-            .group_by(LedgerEntry.member_id)
-            .subquery()
-        )
-        session.execute(
-            update(Member).where(Member.id == sums.c.member_id)
-            .values(points_balance=Member.points_balance + sums.c.points)
-            .execution_options(synchronize_session=False)
-        )
-        touched = {r.member_id for r in new}
-        for obj in list(session.identity_map.values()):  # the UPDATE bypassed loaded members
-            if isinstance(obj, Member) and obj.id in touched:
-                session.expire(obj, ["points_balance"])
-        inserted += [BulkAward(r.id, r.member_id, r.amount, r.idempotency_key) for r in new]
+        inserted += _open_lots_and_move_balances(session, new, now=now, expires_at=expires_at)
     session.flush()
     return inserted
+
+
+def award_points_from(
+    session: Session,
+    rows: Select,
+    *,
+    kind: str,
+    now: datetime,
+    expires_at: datetime | None,
+    source_type: str | None,
+    created_by: str = "system",
+    description: str | None = None,
+) -> list[BulkAward]:
+    """`award_points_bulk` for rows the database already has: `rows` is a SELECT
+    of (member_id, points, key) columns, posted with one INSERT … SELECT … ON
+    CONFLICT DO NOTHING, so nothing travels through Python but the new ids.
+    Keys already posted are skipped, and a key posted with another member or
+    amount is an IdempotencyConflict, as in `award_points_bulk`."""
+    source = rows.subquery()
+    member_id, points, key = source.c
+    entries = session.execute(
+        insert_ignoring_duplicates(session, LedgerEntry).from_select(
+            ["member_id", "currency", "amount", "kind", "source_type", "idempotency_key",
+             "description", "created_by", "created_at"],
+            select(member_id, literal("points"), points, literal(kind),
+                   literal(source_type, String), key, literal(description, String),
+                   literal(created_by), literal(now, UTCDateTime))
+            .where(points > 0))  # a WHERE also lets SQLite parse ON CONFLICT after a SELECT
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(LedgerEntry.id, LedgerEntry.member_id, LedgerEntry.amount,
+                   LedgerEntry.idempotency_key)
+    ).all()
+    clash = session.scalar(
+        select(LedgerEntry.idempotency_key).join(source, LedgerEntry.idempotency_key == key)
+        .where((LedgerEntry.member_id != member_id) | (LedgerEntry.amount != points)
+               | (LedgerEntry.currency != "points")).limit(1))
+    if clash is not None:
+        raise IdempotencyConflict(key=clash)
+    awarded = _open_lots_and_move_balances(session, entries, now=now, expires_at=expires_at)
+    session.flush()
+    return awarded
+
+
+def _open_lots_and_move_balances(session: Session, new, *, now, expires_at) -> list[BulkAward]:
+    """The lots of freshly inserted point entries and one UPDATE of the balances."""
+    if not new:
+        return []
+    ids = [r.id for r in new]
+    session.execute(insert(PointLot).from_select(
+        ["member_id", "entry_id", "amount", "remaining", "earned_at", "expires_at"],
+        select(LedgerEntry.member_id, LedgerEntry.id, LedgerEntry.amount, LedgerEntry.amount,
+               literal(now, UTCDateTime), literal(expires_at, UTCDateTime))
+        .where(LedgerEntry.id.in_(ids))))
+    sums = (
+        select(LedgerEntry.member_id, func.sum(LedgerEntry.amount).label("points"))
+        .where(LedgerEntry.id.in_(ids))
+        .group_by(LedgerEntry.member_id)
+        .subquery()
+    )
+    session.execute(
+        update(Member).where(Member.id == sums.c.member_id)
+        .values(points_balance=Member.points_balance + sums.c.points)
+        .execution_options(synchronize_session=False)
+    )
+    touched = {r.member_id for r in new}
+    for obj in list(session.identity_map.values()):  # the UPDATE bypassed loaded members
+        if isinstance(obj, Member) and obj.id in touched:
+            session.expire(obj, ["points_balance"])
+    return [BulkAward(r.id, r.member_id, r.amount, r.idempotency_key) for r in new]
 
 
 def _check_skipped_bulk_keys(session: Session, chunk, inserted_keys: set[str]) -> None:

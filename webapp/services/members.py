@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Member
 from webapp.models.member import new_session_token
-from webapp.services import passwords
+from webapp.services import earn_rules, passwords
 from webapp.services.errors import Conflict, DomainError, NotFound
 from webapp.services.identity import (
     looks_like_email,
@@ -103,6 +103,8 @@ def create_member(
             session.flush()
     except IntegrityError as exc:  # a concurrent join with the same e-mail or mobile
         raise AlreadyRegistered() from exc
+    earn_rules.award_for_event(session, member_id=member.id, trigger="signup",
+                               event_key=f"signup:{member.id}", now=now)
     return member
 
 
@@ -180,6 +182,16 @@ def update_settings(
         member.consent_sms = consent_sms
     if display_name is not None:
         member.display_name = display_name.strip()[:80]
+
+
+def save_profile(session: Session, member: Member, *, now: datetime, birthday=None,
+                 **settings) -> None:
+    """The member's settings page: `update_settings` plus the birthday; the save
+    that completes the profile earns the profile-completed rules (once ever)."""
+    was_complete = earn_rules.profile_complete(member)
+    update_settings(member, **settings)
+    member.birthday = birthday
+    earn_rules.on_profile_saved(session, member, was_complete=was_complete, now=now)
 
 
 def sign_out_everywhere(member: Member) -> None:

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from webapp.models import Member, Purchase, PurchaseItem, PurchaseRefund
-from webapp.services import challenges, ledger, tier_rules, tiers
+from webapp.models import Purchase, PurchaseItem, PurchaseRefund
+from webapp.services import challenges, earn_rules, ledger, rule_engine, tier_rules, tiers
 from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound
 from webapp.services.settings import EarnSettings, load_earn_settings
 
@@ -63,9 +63,10 @@ def record_purchase(
     purchase lifts them to a higher tier. Returns it and the new balance."""
     if isinstance(fee, bool) or not isinstance(fee, int) or fee < 0:
         raise InvalidFee()
-    member = session.get(Member, member_id)
-    if member is None:
-        raise NotFound("Member not found.", member_id=member_id)
+    # the member's row lock first: earn-rule caps read after it, and taking it
+    # before the purchase INSERT's foreign-key share lock avoids lock upgrades
+    # that deadlock two purchases of one member
+    member = ledger.lock_member(session, member_id)
     if not member.is_active:
         raise MemberNotActive()
     if external_ref and session.scalar(
@@ -77,6 +78,8 @@ def record_purchase(
     level = tiers.member_level(session, member, program) if program else None
     points = settings.points_for(amount)
     multiplied = tier_rules.apply_multiplier(points, level.earn_multiplier_bp) if level else points
+    perks = challenges.earn_perks(session, member_id, now)  # they multiply the base rate too
+    multiplied = rule_engine.multiply(multiplied, [p.multiplier_bp for p in perks])
     purchase = Purchase(
         member_id=member_id, external_ref=external_ref, amount=amount, currency=currency,
         occurred_at=occurred_at, channel=channel, store=store, api_key_id=api_key_id,
@@ -98,9 +101,16 @@ def record_purchase(
         posting = ledger.award_points(
             session, member_id, purchase.points_earned, key=f"purchase:{purchase.id}:earn",
             now=now, source=("purchase", purchase.id), expires_at=expires, created_by=created_by,
-            description=_multiplier_note(level) if multiplied != points else None,
+            description=_multiplier_note(level) if level and multiplied != points else None,
         )
         balance = posting.balance
+    # designer rules on top of the base rate: one entry each; points_earned holds
+    # them all so refunds take back their share too
+    awards = earn_rules.award_purchase_rules(session, purchase, items, member=member, level=level,
+                                             perks=perks, now=now, created_by=created_by)
+    if awards:
+        purchase.points_earned += sum(a.points for a in awards)
+        balance = ledger.balance_of(session, member_id, "points")
     session.flush()
     tiers.on_qualifying_event(session, member_id, now=now, program=program)
     challenges.on_purchase(session, purchase, now=now)
@@ -173,4 +183,5 @@ def refund_purchase(
     purchase.refunded_amount = refunded_after
     purchase.points_reversed += taken
     session.flush()
+    challenges.on_refund(session, purchase, now=now)  # progress not yet completed goes down
     return refund

@@ -1,0 +1,46 @@
+"""Birthday points: once a day, the `birthday` rules for members whose birthday
+is today in the club's time zone. The ledger key `birthday:{member}:{year}` (and
+the rule award's unique event key) make a second run, or a retried job, award
+nothing more."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime
+
+from sqlalchemy import extract, or_, select
+from sqlalchemy.orm import Session
+
+from webapp.extensions import db
+from webapp.jobs.context import job_app
+from webapp.models import Member, utcnow
+from webapp.services import checkin, earn_rules
+
+
+def award_birthdays() -> int:
+    """Daily: award today's birthdays. Returns how many members earned points."""
+    with job_app() as app:
+        session = db.session
+        awarded = award_birthdays_on(session, now=utcnow(), tz=app.config["VAFA_TIMEZONE"])
+        session.commit()
+        return awarded
+
+
+def award_birthdays_on(session: Session, *, now: datetime, tz: str) -> int:
+    if not earn_rules.active_rules(session, "birthday"):
+        return 0
+    today = checkin.local_today(now, tz)
+    same_day = (extract("month", Member.birthday) == today.month) & (
+        extract("day", Member.birthday) == today.day)
+    if today.month == 2 and today.day == 28 and not calendar.isleap(today.year):
+        # 29 February birthdays are celebrated on the 28th in common years
+        same_day = or_(same_day, (extract("month", Member.birthday) == 2)
+                       & (extract("day", Member.birthday) == 29))
+    ids = session.scalars(select(Member.id).where(Member.status == "active", same_day)
+                          .order_by(Member.id))
+    awarded = 0
+    for member_id in list(ids):
+        if earn_rules.award_for_event(session, member_id=member_id, trigger="birthday",
+                                      event_key=f"birthday:{member_id}:{today.year}", now=now, tz=tz):
+            awarded += 1
+    return awarded
