@@ -17,7 +17,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from webapp.models import ApiKey, AuditLog, LedgerEntry, Member, Purchase, Staff
+from webapp.models import (
+    ApiKey,
+    AuditLog,
+    Campaign,
+    EarnRule,
+    LedgerEntry,
+    Member,
+    Purchase,
+    Reward,
+    Segment,
+    Staff,
+)
 from webapp.services.staff import verify_api_key
 
 
@@ -173,7 +184,7 @@ def test_db_upgrade_against_an_unreachable_database_fails_with_one_line(service_
 def test_demo_data_twice_does_not_duplicate_anything(cli, session):
     def counts():
         return [session.scalar(select(func.count()).select_from(model))
-                for model in (Staff, Member, Purchase, LedgerEntry)]
+                for model in (Staff, Member, Purchase, LedgerEntry, EarnRule, Reward, Segment, Campaign)]
 
     first = cli("demo-data")
     after_first = counts()
@@ -183,6 +194,7 @@ def test_demo_data_twice_does_not_duplicate_anything(cli, session):
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     assert "owner@demo.vafa" in first.stdout
     assert after_first[0] >= 2 and after_first[1] == 3 and after_first[3] > 3
+    assert all(after_first[4:]), "the demo club has rules, rewards, a segment and a campaign"
     assert "already has data" in second.stdout
     assert counts() == after_first
     assert cli("doctor").exit_code == 0

@@ -20,7 +20,6 @@ from webapp.auth import current_member, member_required, safe_next
 from webapp.extensions import db
 from webapp.i18n import current_locale, format_money, format_number
 from webapp.member import bp
-from webapp.member.inbox import KIND_TEMPLATES
 from webapp.member.messages import DOMAIN_ERRORS, GENERIC_ERROR
 from webapp.member.tiers import multiplier
 from webapp.models import utcnow
@@ -29,8 +28,6 @@ from webapp.services.errors import DomainError
 
 CARD_JOINED = 3
 CARD_OPEN = 2
-# the inbox words its messages by kind: this one is ours
-KIND_TEMPLATES.setdefault("challenge_completed", "_partials/inbox_challenge_completed.html")
 
 
 class JoinForm(FlaskForm):

@@ -32,7 +32,7 @@ MAX_ID = 2**63 - 1
 KIND_TEMPLATES = {
     kind: f"_partials/inbox_{kind}.html"
     for kind in ("tier_upgrade", "tier_downgrade", "tier_at_risk", "points_expiring",
-                 "fee_rebate", "credit_converted", "campaign")
+                 "fee_rebate", "credit_converted", "campaign", "challenge_completed")
 }
 GENERIC_TEMPLATE = "_partials/inbox_generic.html"
 

@@ -160,9 +160,12 @@ def balance_of(session: Session, member_id: int, currency: str) -> int:
 
 
 def lock_member(session: Session, member_id: int) -> Member:
-    """Row-lock the member (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
+    """Row-lock the member (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises).
+    FOR NO KEY UPDATE: it serialises every caller, like the balance UPDATE's own
+    lock, but does not wait on (or deadlock with) the key-share locks that
+    inserting the member's purchases, entries or coupons takes."""
     member = session.scalar(
-        select(Member).where(Member.id == member_id).with_for_update().execution_options(
+        select(Member).where(Member.id == member_id).with_for_update(key_share=True).execution_options(
             populate_existing=True
         )
     )
