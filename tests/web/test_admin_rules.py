@@ -132,3 +132,16 @@ def test_a_purchase_shows_the_member_which_rule_gave_points(app, client, make_me
     post_form(other, "/login", {"login": member.email, "password": "member-password-1"})
     html = other.get("/me/activity").get_data(as_text=True)
     assert "Weekend double" in html and "+150" in html
+
+
+@pytest.mark.parametrize(("effect", "extra", "shown"), [
+    ("fixed", {"points": "50"}, "50 points"),
+    ("per_amount", {"points": "2", "per_amount": "10000"}, "2 points per"),
+    ("percent", {"points": "0", "percent": "1.5"}, "1.5% of the amount"),
+])
+def test_every_kind_of_effect_is_listed_in_words(client, marketer, effect, extra, shown):
+    response = post_form(client, "/admin/rules/new", {**NEW, "effect": effect, **extra})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    assert client.get(response.headers["Location"]).status_code == 200
+    listing = client.get("/admin/rules")
+    assert listing.status_code == 200 and shown in listing.get_data(as_text=True)

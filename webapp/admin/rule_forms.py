@@ -33,7 +33,7 @@ from webapp.admin.forms import (
     parse_day,
     strip,
 )
-from webapp.i18n import ascii_digits, format_number
+from webapp.i18n import ascii_digits, format_money, format_number
 from webapp.services import rule_engine
 
 TRIGGER_LABELS = {
@@ -298,12 +298,12 @@ def event_from_dry_run(form: DryRunForm, tz: str, now: datetime) -> rule_engine.
                              channel=form.channel.data or None, store=form.store.data or None)
 
 
-def effect_text(rule, money) -> str:
+def effect_text(rule) -> str:
     """"50 points", "2 points per 10,000", "1.5% of the amount"."""
     if rule.effect == "fixed":
         return _("%(points)s points", points=format_number(rule.points))
     if rule.effect == "per_amount":
         return _("%(points)s points per %(amount)s", points=format_number(rule.points),
-                 amount=money(rule.per_amount or 0))
+                 amount=format_money(rule.per_amount or 0))
     return _("%(percent)s%% of the amount", percent=format_number(Decimal(rule.percent_bp or 0) / 100))
 

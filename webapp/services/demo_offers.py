@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import EarnRule, Reward, Tier
-from webapp.services import audit, campaigns, earn_rules, rewards, segments
+from webapp.services import audit, campaigns, challenges, earn_rules, rewards, segments
 from webapp.services.rule_engine import Conditions, Rule
 
 FRIDAY = 4  # date.weekday(): the Iranian weekend
@@ -26,9 +26,11 @@ def load_demo_offers(session: Session, *, now: datetime) -> None:
         Rule(None, None, "purchase", "جمعه‌ها امتیاز دوبرابر", "Friday double points",
              Conditions(weekdays=frozenset({FRIDAY})), effect="per_amount", points=1,
              per_amount=10_000, cap_points=2_000, cap_period="day"),
+        # percent effects give points as a share of the money amount: with rials
+        # that is a tiny share (0.02% of 1,000,000 rials = 200 points)
         Rule(None, None, "purchase", "قهوه‌دوست", "Coffee lover",
-             Conditions(categories=frozenset({"coffee"})), effect="percent", percent_bp=500,
-             budget_points=1_000_000),
+             Conditions(categories=frozenset({"coffee"})), effect="percent", percent_bp=2,
+             budget_points=100_000),
         Rule(None, None, "signup", "هدیهٔ خوش‌آمد", "Welcome gift", points=100,
              use_tier_multiplier=False),
         Rule(None, None, "checkin", "سر زدن روزانه", "Daily check-in", points=5,
@@ -61,6 +63,14 @@ def load_demo_offers(session: Session, *, now: datetime) -> None:
     saved = [rewards.save_reward(session, data, actor=actor, now=since) for data in catalog]
     rewards.add_voucher_codes(session, saved[-1].id, [f"CINEMA-DEMO-{n:03d}" for n in range(1, 26)],
                               actor=actor, now=since)
+
+    challenge = challenges.create_challenge(session, challenges.ChallengeSpec(
+        name_fa="پنج بار در این ماه", name_en="Five visits this month", metric="purchase_count",
+        goal=5, starts_at=now - timedelta(days=3), ends_at=now + timedelta(days=27),
+        description_fa="با پیوستن، همهٔ خریدهایت ۱٫۵ برابر امتیاز می‌گیرند؛ پنج خرید = ۵۰۰ امتیاز هدیه.",
+        description_en="Join and every purchase earns 1.5× points; five purchases = 500 bonus points.",
+        perk_multiplier_bp=15_000, reward_points=500), actor=actor, now=now)
+    challenges.activate_challenge(session, challenge.id, actor=actor, now=now)
 
     lapsed = segments.create_segment(
         session, name="Lapsed 30+ days", actor=actor, now=since,
