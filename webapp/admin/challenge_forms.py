@@ -15,11 +15,12 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from webapp.admin.forms import (
+    ENTER_DAY,
     Between,
+    DayField,
     DecimalBetween,
     LocalDecimalField,
     LocalIntegerField,
-    parse_day,
     strip,
 )
 from webapp.services import challenges as service
@@ -30,27 +31,8 @@ METRIC_LABELS = {
     "categories": _l("Different categories bought"),
 }
 STATUS_LABELS = {"draft": _l("Draft"), "active": _l("Active"), "ended": _l("Ended")}
-ENTER_DAY = _l("Enter a date as year-month-day, for example 1405-10-01 (Jalali) or 2026-12-22.")
+
 BP = Decimal(service.BP)
-
-
-class DayField(StringField):
-    """A club-local day, typed Jalali (year before 1700) or Gregorian, any digits."""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        text = (valuelist[0] if valuelist else "").strip()
-        if not text:
-            return
-        try:
-            self.data = parse_day(text)
-        except ValueError as exc:
-            raise ValueError(ENTER_DAY) from exc
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return self.data.isoformat() if isinstance(self.data, date) else (self.data or "")
 
 
 def day_text(day: date, locale: str = "fa") -> str:

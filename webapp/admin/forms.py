@@ -477,6 +477,31 @@ class TierOverrideForm(FlaskForm):
                                      "1405-10-30 (Jalali) or 2027-01-20.")) from exc
 
 
+ENTER_DAY = _l("Enter a date as year-month-day, for example 1405-10-30 (Jalali) or 2027-01-20.")
+
+
+class DayField(StringField):
+    """A day typed year-month-day in any digits (Jalali when the year is before
+    1700), or blank (None). What was typed is shown back as typed."""
+
+    bad_day = ENTER_DAY
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            return
+        try:
+            self.data = parse_day(text)
+        except ValueError as exc:
+            raise ValueError(self.bad_day) from exc
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.isoformat() if isinstance(self.data, date) else (self.data or "")
+
+
 def parse_day(text: str) -> date:
     """year-month-day in any digits; years before 1700 are Jalali (Solar Hijri)."""
     parts = re.split(r"[-/.]", ascii_digits(text).strip())

@@ -14,10 +14,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from webapp.admin.forms import (
     Between,
+    DayField,
     DecimalBetween,
     LocalDecimalField,
     LocalIntegerField,
-    parse_day,
     strip,
 )
 from webapp.services import rewards
@@ -39,26 +39,6 @@ MAX_VALUE = 10**15
 
 def _optional_int(low, high, message):
     return [Optional(), Between(low, high, message=message)]
-
-
-class DayField(StringField):
-    """A year-month-day date (Jalali or Gregorian, any digits), or empty."""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        text = (valuelist[0] if valuelist else "").strip()
-        self.raw_data = valuelist
-        if text:
-            try:
-                self.data = parse_day(text)
-            except ValueError as exc:
-                raise ValueError(_l("Enter a date as year-month-day, for example 1405-10-30 (Jalali) "
-                                    "or 2027-01-20.")) from exc
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else self.data.isoformat()
 
 
 class RewardForm(FlaskForm):

@@ -27,10 +27,10 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from webapp.admin.forms import (
     Between,
+    DayField,
     DecimalBetween,
     LocalDecimalField,
     LocalIntegerField,
-    parse_day,
     strip,
 )
 from webapp.i18n import ascii_digits, format_money, format_number
@@ -94,21 +94,6 @@ def _words(text: str | None) -> list[str]:
 class CheckboxesField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
-
-
-class DayField(StringField):
-    """A day typed year-month-day (Jalali before 1700); blank is None."""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        text = (valuelist[0] if valuelist else "").strip()
-        if not text:
-            return
-        try:
-            self.data = parse_day(text)
-        except ValueError as exc:
-            raise ValueError(_l("Enter a date as year-month-day, for example 1405-10-30 (Jalali) "
-                                "or 2027-01-20.")) from exc
 
 
 def parse_bonuses(text: str | None) -> tuple[tuple[int, int], ...]:

@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from webapp.admin.forms import DayField
 from webapp.i18n import LOCALES, current_locale
 from webapp.member.messages import MISSING_IDENTIFIER
 
@@ -58,32 +59,21 @@ class LocaleForm(FlaskForm):
     next = HiddenField()
 
 
-class BirthdayField(StringField):
-    """A date typed as year-month-day in any digits (Jalali when the year is
+class BirthdayField(DayField):
+    """A birthday typed year-month-day in any digits (Jalali when the year is
     before 1700), shown back in the member's calendar."""
 
-    def process_formdata(self, valuelist):
-        from webapp.admin.forms import parse_day
+    bad_day = _l("Enter the date as year-month-day, for example 1370-06-21.")
 
-        self.data = None
-        text = (valuelist[0] if valuelist else "").strip()
-        if not text:
-            return
-        try:
-            self.data = parse_day(text)
-        except ValueError as exc:
-            raise ValueError(_l("Enter the date as year-month-day, for example 1370-06-21.")) from exc
-        if not 1900 <= self.data.year <= 2100:
-            raise ValueError(_l("Enter the date as year-month-day, for example 1370-06-21."))
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not 1900 <= self.data.year <= 2100:
+            raise ValueError(self.bad_day)
 
     def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        if current_locale() == "fa":
+        if self.data is not None and not self.raw_data and current_locale() == "fa":
             return jdatetime.date.fromgregorian(date=self.data).strftime("%Y-%m-%d")
-        return self.data.isoformat()
+        return super()._value()
 
 
 class SettingsForm(FlaskForm):
