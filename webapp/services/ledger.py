@@ -15,7 +15,7 @@ from sqlalchemy import Select, String, case, func, insert, literal, select, upda
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from webapp.db import insert_ignoring_duplicates
+from webapp.db import in_ids, insert_ignoring_duplicates
 from webapp.models import LedgerEntry, Member, PointLot
 from webapp.models.types import UTCDateTime
 from webapp.services.errors import (
@@ -331,10 +331,10 @@ def _open_lots_and_move_balances(session: Session, new, *, now, expires_at) -> l
         ["member_id", "entry_id", "amount", "remaining", "earned_at", "expires_at"],
         select(LedgerEntry.member_id, LedgerEntry.id, LedgerEntry.amount, LedgerEntry.amount,
                literal(now, UTCDateTime), literal(expires_at, UTCDateTime))
-        .where(LedgerEntry.id.in_(ids))))
+        .where(in_ids(session, LedgerEntry.id, ids))))
     sums = (
         select(LedgerEntry.member_id, func.sum(LedgerEntry.amount).label("points"))
-        .where(LedgerEntry.id.in_(ids))
+        .where(in_ids(session, LedgerEntry.id, ids))
         .group_by(LedgerEntry.member_id)
         .subquery()
     )
