@@ -41,7 +41,7 @@ def upgrade() -> None:
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint('budget_points IS NULL OR points_awarded <= budget_points', name=op.f('ck_campaign_within_budget')),
-    sa.CheckConstraint('control_percent >= 0 AND control_percent <= 90', name=op.f('ck_campaign_control_in_range')),
+    sa.CheckConstraint('control_percent >= 0 AND control_percent <= 50', name=op.f('ck_campaign_control_in_range')),
     sa.ForeignKeyConstraint(['earn_rule_id'], ['earn_rule.id'], name=op.f('fk_campaign_earn_rule_id_earn_rule')),
     sa.ForeignKeyConstraint(['reward_id'], ['reward.id'], name=op.f('fk_campaign_reward_id_reward')),
     sa.ForeignKeyConstraint(['segment_id'], ['segment.id'], name=op.f('fk_campaign_segment_id_segment')),

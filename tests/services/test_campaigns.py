@@ -261,6 +261,27 @@ def test_the_report_compares_treatment_and_control_over_the_window(session, now,
     assert report.lift("engaged_rate") == campaigns.Lift(20, 100)
 
 
+def test_an_earn_rule_campaign_reports_the_points_its_rule_gave_each_group(session, now, make_member):
+    ids = members(make_member, 10)
+    rule = EarnRule(name_fa="دوبرابر", name_en="Double", trigger="purchase", effect="fixed", points=50)
+    everyday = EarnRule(name_fa="همیشگی", name_en="Everyday", trigger="purchase", effect="fixed", points=7,
+                        status="active")  # another family, for everyone: not the campaign's points
+    session.add_all([rule, everyday])
+    session.flush()
+    draft = bonus_draft(now, kind="earn_rule", earn_rule_id=rule.id, control_percent=50, message_fa=None,
+                        message_en=None)
+    campaign = started(session, draft, now)
+    control = sorted(session.scalars(select(CampaignMember.member_id).where(CampaignMember.in_control)))
+    treated = sorted(set(ids) - set(control))
+    inside = now + timedelta(days=1)
+    for mid in (treated[0], treated[0], treated[1], control[0]):
+        record_purchase(session, member_id=mid, amount=100_000, currency="IRR", occurred_at=inside, now=inside)
+
+    report = campaigns.campaign_report(session, campaign.id, now=inside + timedelta(hours=1))
+    assert (report.treatment.points, report.control.points) == (150, 0)  # 3 purchases × 50; control none
+    assert campaigns.campaign_report(session, campaign.id, now=inside).treatment.points == 0  # window so far
+
+
 def test_a_report_without_a_control_group_has_no_lift(session, now, make_member):
     members(make_member, 3)
     campaign = started(session, bonus_draft(now), now)

@@ -46,7 +46,7 @@ class Campaign(Base):
 
     __tablename__ = "campaign"
     __table_args__ = (
-        CheckConstraint("control_percent >= 0 AND control_percent <= 90", name="control_in_range"),
+        CheckConstraint("control_percent >= 0 AND control_percent <= 50", name="control_in_range"),
         CheckConstraint("budget_points IS NULL OR points_awarded <= budget_points", name="within_budget"),
         Index("ix_campaign_status_starts", "status", "starts_at"),
     )

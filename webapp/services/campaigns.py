@@ -32,6 +32,7 @@ from webapp.models import (
     EarnRule,
     Purchase,
     Reward,
+    RuleAward,
     Segment,
 )
 from webapp.services import audit, inbox, ledger, segments
@@ -547,12 +548,40 @@ def campaign_report(session: Session, campaign_id: int, now: datetime) -> Report
                        Coupon.issued_at < end, Coupon.status != "cancelled")
                 .group_by(CampaignMember.in_control)):
             engaged[bool(control)] = int(n)
+    points = {k: v[1] for k, v in members.items()}  # a bonus is recorded on campaign_member
+    if campaign.kind == "earn_rule" and campaign.earn_rule_id is not None:
+        points = _rule_points(session, campaign, start, end)
 
     def group(control: bool) -> Group:
         return Group(members=members[control][0], engaged=engaged[control], purchases=bought[control][1],
-                     spend=bought[control][2], points=members[control][1])
+                     spend=bought[control][2], points=points[control])
 
     return Report(group(False), group(True), engaged_by, start, end)
+
+
+def _rule_points(session: Session, campaign: Campaign, start: datetime, end: datetime) -> dict[bool, int]:
+    """Points the campaign's earn rule (every version: its family) gave each group
+    over the window, in one grouped query. The engine applies the rule to the
+    treatment group only, so control should show 0; the report shows what is true."""
+    family = select(func.coalesce(EarnRule.family_id, EarnRule.id)).where(
+        EarnRule.id == campaign.earn_rule_id).scalar_subquery()
+    points = dict.fromkeys((False, True), 0)
+    for control, total in session.execute(
+            select(CampaignMember.in_control, func.coalesce(func.sum(RuleAward.points), 0))
+            .join(RuleAward, RuleAward.member_id == CampaignMember.member_id)
+            .where(CampaignMember.campaign_id == campaign.id, RuleAward.family_id == family,
+                   RuleAward.created_at >= start, RuleAward.created_at < end)
+            .group_by(CampaignMember.in_control)):
+        points[bool(control)] = int(total)
+    return points
+    for control, total in session.execute(
+            select(CampaignMember.in_control, func.coalesce(func.sum(RuleAward.points), 0))
+            .join(RuleAward, RuleAward.member_id == CampaignMember.member_id)
+            .where(CampaignMember.campaign_id == campaign.id, RuleAward.family_id == (rule.family_id or rule.id),
+                   RuleAward.created_at >= start, RuleAward.created_at < end)
+            .group_by(CampaignMember.in_control)):
+        points[bool(control)] = int(total)
+    return points
 
 
 def campaign_list(session: Session, *, limit: int = 200) -> list[Campaign]:

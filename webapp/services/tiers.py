@@ -33,6 +33,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    event,
     func,
     literal,
     not_,
@@ -159,8 +160,25 @@ def _level_of(tier: Tier) -> Level:
     )
 
 
+PROGRAM_CACHE = "vafa_tier_program"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_program(session: Session, *_args) -> None:
+    session.info.pop(PROGRAM_CACHE, None)
+
+
 def load_program(session: Session) -> Program | None:
-    """The club's program, or None when it has none yet."""
+    """The club's program, or None when it has none yet. Read once per
+    transaction: a page asks for it from several cards; `save_program` and the
+    end of the transaction forget it."""
+    if PROGRAM_CACHE not in session.info:
+        session.info[PROGRAM_CACHE] = _read_program(session)
+    return session.info[PROGRAM_CACHE]
+
+
+def _read_program(session: Session) -> Program | None:
     row = _program_row(session)
     if row is None:
         return None
@@ -192,6 +210,7 @@ def save_program(session: Session, program: Program, *, actor: audit.Actor, now:
     problems = tier_rules.check_program(program)
     if problems:
         raise TierProgramInvalid(problems)
+    session.info.pop(PROGRAM_CACHE, None)
     row = _program_row(session, lock=True)
     before = _snapshot(load_program(session)) if row is not None else None
     if row is None:
@@ -241,6 +260,7 @@ def save_program(session: Session, program: Program, *, actor: audit.Actor, now:
         session.add(tier)
     session.flush()
     session.expire(row, ["tiers"])  # the collection loaded with the row is stale now
+    session.info.pop(PROGRAM_CACHE, None)  # and so is the program read for `before`
     audit.record(session, actor, "tiers.program", "tier_program", row.id, now=now,
                  before=before, after=_snapshot(program))
     session.flush()
