@@ -106,6 +106,12 @@ def post_form(client, url: str, data: dict, *, form_url: str | None = None, **kw
     return client.post(url, data={"csrf_token": token, **data}, **kwargs)
 
 
+def sign_in_staff(client, staff):
+    """Sign a staff member (from `make_staff`) in through the login form."""
+    return post_form(client, "/admin/login", {"email": staff.email, "password": staff.plain_password},
+                     form_url="/admin/login")
+
+
 @pytest.fixture
 def make_member(app):
     """Factory: a committed member. Pass `password` to be able to log in."""

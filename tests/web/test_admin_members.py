@@ -10,14 +10,10 @@ import pytest
 from sqlalchemy import event, func, select
 
 from tests.conftest import csrf_token, post_form
+from tests.conftest import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog, LedgerEntry, Member
 from webapp.services import ledger
-
-
-def sign_in(client, staff):
-    return post_form(client, "/admin/login", {"email": staff.email, "password": staff.plain_password},
-                     form_url="/admin/login")
 
 
 @pytest.fixture

@@ -9,14 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import post_form
+from tests.conftest import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import ApiKey, AuditLog, Staff
 from webapp.services.staff import verify_api_key
-
-
-def sign_in(client, staff):
-    return post_form(client, "/admin/login", {"email": staff.email, "password": staff.plain_password},
-                     form_url="/admin/login")
 
 
 @pytest.fixture

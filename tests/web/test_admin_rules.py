@@ -10,17 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import post_form
+from tests.conftest import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog, EarnRule, LedgerEntry
 
 NEW = {"name_fa": "دوبل آخر هفته", "name_en": "Weekend double", "trigger": "purchase",
        "effect": "fixed", "points": "۱۵۰", "use_tier_multiplier": "y", "cap_period": "day",
        "weekdays": ["4", "5"], "hour_from": "22", "hour_to": "2", "segment_id": ""}
-
-
-def sign_in(client, staff):
-    return post_form(client, "/admin/login", {"email": staff.email, "password": staff.plain_password},
-                     form_url="/admin/login")
 
 
 @pytest.fixture

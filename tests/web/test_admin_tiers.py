@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from tests.conftest import post_form
+from tests.conftest import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog, Member, TierHistory, TierProgram
 from webapp.services import audit, tiers
@@ -35,11 +36,6 @@ SMALL = Program(
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def sign_in(client, staff):
-    return post_form(client, "/admin/login", {"email": staff.email, "password": staff.plain_password},
-                     form_url="/admin/login")
 
 
 def in_db(app, fn):

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import post_form
+from tests.conftest import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog
 from webapp.services import wallet
@@ -17,11 +18,6 @@ ROLES = ("owner", "marketer", "operator", "auditor")
 GOOD = {"enabled": "y", "points_per_step": "500", "credit_per_step": "25000", "min_points": "1000",
         "daily_cap_points": "5000"}
 EXAMPLE = "/admin/wallet/example"
-
-
-def sign_in(client, staff):
-    return post_form(client, "/admin/login", {"email": staff.email, "password": staff.plain_password},
-                     form_url="/admin/login")
 
 
 def in_db(app, fn):
