@@ -8,8 +8,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from webapp.db import Base
 from webapp.models import (
     AuditLog,
     Campaign,
@@ -87,6 +89,27 @@ def test_the_budget_may_equal_one_bonus_and_control_may_be_half(session, now):
                                          actor=audit.CLI, now=now)
     assert (campaign.status, campaign.budget_points, campaign.control_percent) == ("draft", 100, 50)
     assert len(campaign.seed) == 32
+
+
+def test_the_database_holds_the_control_group_to_the_services_limit(session, now):
+    """Both the migrated schema (the tests' database) and the model's own DDL
+    refuse a control group above MAX_CONTROL_PERCENT, as the service does."""
+    campaign = campaigns.create_campaign(session, bonus_draft(now), actor=audit.CLI, now=now)
+    limit = campaigns.MAX_CONTROL_PERCENT
+    raise_to = update(Campaign).where(Campaign.id == campaign.id)
+    with session.begin_nested():
+        session.execute(raise_to.values(control_percent=limit))
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(raise_to.values(control_percent=limit + 1))
+
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine, tables=[Campaign.__table__])
+    row = {"name": "x", "kind": "bonus", "starts_at": now, "ends_at": now, "seed": "s", "status": "draft"}
+    with engine.begin() as conn:
+        conn.execute(insert(Campaign), {**row, "control_percent": limit})
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert(Campaign), {**row, "control_percent": limit + 1})
+    engine.dispose()
 
 
 def test_an_offer_needs_a_reward_at_most_its_catalog_price(session, now):

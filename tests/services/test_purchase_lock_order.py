@@ -35,7 +35,7 @@ from webapp.services.rule_engine import Rule
 from webapp.services.tier_rules import Level, Program
 
 DAY = timedelta(days=1)
-THREADS = 8
+THREADS = 12
 
 
 def add_reward(session, now, **kw) -> int:
@@ -182,4 +182,34 @@ def test_concurrent_check_ins_of_one_member_check_in_and_award_once(app, session
         assert s.scalar(select(func.count()).select_from(CheckIn)) == 1
         assert list(s.scalars(select(RuleAward.points).where(RuleAward.family_id == family))) == [5]
         assert ledger.balance_of(s, member, "points") == 5
+        assert ledger.find_mismatches(s) == []
+
+
+def test_joins_completed_on_the_spot_racing_purchases_grant_each_reward_once(app, session, make_member, now):
+    """Joining inserts the entry (a key-share lock on the member row) before it
+    locks the member to grant the reward: with a FOR UPDATE member lock two such
+    joins waited on each other's key-share lock, a deadlock."""
+    member = make_member(now=now).id
+    prizes = [add_reward(session, now, stock=5, name_en=f"Prize {n}") for n in range(THREADS // 2)]
+    joined = [add_challenge(session, now, goal=1, reward_id=p, reward_points=10) for p in prizes]
+    buy(session, member, now + timedelta(minutes=5), ref="ahead")  # stamped ahead by the till: counts
+    session.commit()
+    session.remove()
+
+    def work(i):
+        if i % 2:
+            return buy(db.session, member, now + timedelta(minutes=10), ref=f"till-{i}")
+        return challenges.join_challenge(db.session, challenge_id=joined[i // 2], member_id=member, now=now)
+
+    outcomes = run_together(app, THREADS, work)
+
+    assert all(not isinstance(o, Exception) for o in outcomes), outcomes
+    with app.app_context():
+        s = db.session
+        granted = s.execute(select(Coupon.reward_id, func.count()).group_by(Coupon.reward_id)).all()
+        assert sorted(granted) == sorted((p, 1) for p in prizes)
+        entries = s.scalars(select(ChallengeEntry)).all()
+        assert len(entries) == len(joined) and all(e.completed_at and e.coupon_id for e in entries)
+        assert s.scalar(select(func.sum(LedgerEntry.amount)).where(
+            LedgerEntry.source_type == "challenge")) == 10 * len(joined)
         assert ledger.find_mismatches(s) == []

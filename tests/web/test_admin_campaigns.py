@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import post_form
 from webapp.extensions import db
-from webapp.models import AuditLog, Campaign, InboxMessage, LedgerEntry
-from webapp.services import audit, campaigns
+from webapp.models import AuditLog, Campaign, CampaignMember, InboxMessage, LedgerEntry
+from webapp.services import audit, campaigns, segments
 from webapp.services.campaigns import CampaignDraft
 
 PASSWORD = "member-password-1"
@@ -182,3 +182,54 @@ def test_the_list_shows_every_campaign_with_its_status(app, client, make_staff):
     html = client.get("/admin/campaigns").get_data(as_text=True)
     assert html.index("Scheduled one") < html.index("Draft one")  # live ones first
     assert "Draft" in html and "Scheduled" in html
+
+
+def test_the_editor_counts_the_audience_and_the_hold_out_live(app, client, make_staff, make_member):
+    for points in (500, 500, 500, 0, 0):
+        make_member(points=points)
+
+    def rich(s):
+        segment = segments.create_segment(s, name="Rich", conditions=[{"field": "points", "op": "gte",
+                                                                       "value": 100}],
+                                          actor=audit.CLI, now=datetime.now(UTC))
+        s.commit()
+        return segment.id
+
+    segment_id = in_db(app, rich)
+    sign_in(client, make_staff("marketer"))
+    editor = client.get("/admin/campaigns/new").get_data(as_text=True)
+    # both fields ask for the count when they change; nothing is shown before a segment is chosen
+    for tag in (r'<select[^>]*id="segment"[^>]*>', r'<input[^>]*id="control_percent"[^>]*>'):
+        attrs = re.search(tag, editor)[0]
+        assert 'hx-get="/admin/campaigns/audience"' in attrs and 'hx-trigger="change"' in attrs
+        assert 'hx-include="#segment, #control_percent"' in attrs and 'hx-target="#campaign-audience"' in attrs
+    assert re.search(r'<div id="campaign-audience"[^>]*>\s*</div>', editor)
+
+    def split(**args):
+        html = client.get("/admin/campaigns/audience", query_string=args,
+                          headers={"HX-Request": "true", "HX-Target": "campaign-audience"}).get_data(as_text=True)
+        assert "<html" not in html
+        members = re.search(r'id="audience-members" data-count="(\d+)"', html)
+        parts = re.search(r'data-treatment="(\d+)" data-control="(\d+)"', html)
+        return (members and int(members[1]), parts and (int(parts[1]), int(parts[2])))
+
+    assert split(segment="all", control_percent="20") == (5, (4, 1))
+    assert split(segment=str(segment_id), control_percent="۳۴") == (3, (2, 1))  # Persian digits
+    assert split(segment=str(segment_id), control_percent="0") == (3, (3, 0))
+    assert split(segment=str(segment_id), control_percent="60") == (3, None)  # no split for a refused percent
+    assert split(segment="", control_percent="20") == (None, None)
+    assert split(segment="99999999999", control_percent="20") == (None, None)
+
+    # a draft's editor shows its audience from the start, and it matches the drawn control group
+    campaign_id = make_campaign(app, segment_id=segment_id, control_percent=34)
+    edit = client.get(f"/admin/campaigns/{campaign_id}/edit").get_data(as_text=True)
+    assert 'data-treatment="2" data-control="1"' in edit
+
+    def begin(s):
+        campaigns.schedule_campaign(s, campaign_id, actor=audit.CLI, now=datetime.now(UTC), start_now=True)
+        campaigns.begin_campaign(s, campaign_id, now=datetime.now(UTC))
+        s.commit()
+        return s.scalar(select(func.count()).select_from(CampaignMember).where(
+            CampaignMember.campaign_id == campaign_id, CampaignMember.in_control))
+
+    assert in_db(app, begin) == 1

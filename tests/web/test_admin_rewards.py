@@ -4,7 +4,8 @@ partner codes, cancel a coupon with a refund; owners and marketers only; audited
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -108,3 +109,30 @@ def test_other_roles_cannot_reach_the_rewards_pages(client, make_staff, role):
     assert sign_in(client, make_staff(role)).status_code == 302
     assert client.get("/admin/rewards").status_code == 403
     assert client.get("/admin/rewards/new").status_code == 403
+
+
+def test_coupon_statuses_are_shown_in_words_and_only_a_live_coupon_can_be_cancelled(app, client, marketer,
+                                                                                   make_member):
+    member = make_member(points=1_000)
+    now = datetime.now(UTC)
+    with app.app_context():
+        r = rewards.save_reward(db.session, rewards.RewardData(kind="coupon_amount", name_fa="x", name_en="x",
+                                                               cost_points=100, value=1, status="active",
+                                                               coupon_valid_days=30),
+                                actor=rewards.audit.CLI, now=now - timedelta(days=40))
+        codes = {}
+        for name, when in (("cancelled", now), ("expired", now - timedelta(days=40)), ("issued", now)):
+            c = rewards.redeem_reward(db.session, member_id=member.id, reward_id=r.id, request_key=name,
+                                      now=when).coupon
+            codes[name] = c.code
+        rewards.cancel_coupon(db.session, db.session.scalar(select(Coupon.id).where(
+            Coupon.code == codes["cancelled"])), actor=rewards.audit.CLI, now=now)
+        db.session.commit()  # the expired one is still "issued" in the table: its date has passed
+        rid = r.id
+    html = client.get(f"/admin/rewards/{rid}").get_data(as_text=True)
+    cells = re.findall(r'<td data-label="Status">([^<]*)</td>', html)
+    assert cells == ["Issued", "Expired", "Cancelled"]  # newest first, in words, not raw codes
+    assert html.count("Cancel and refund") == 1
+    found = client.get(f"/admin/rewards?code={codes['expired']}").get_data(as_text=True)
+    assert re.search(r"<dt>Status</dt><dd>Expired</dd>", found)
+    assert "Cancel and refund" not in found

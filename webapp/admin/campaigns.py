@@ -29,6 +29,7 @@ from webapp.services import campaigns as service
 from webapp.services.errors import NotFound
 
 PROGRESS_TARGET = "campaign-progress"
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
 
 def _localised(row) -> str:
@@ -69,7 +70,33 @@ def campaigns():
 
 
 def _editor(form: CampaignForm, campaign: Campaign | None, status: int = 200):
-    return render_template("admin/campaign_form.html", form=form, campaign=campaign), status
+    return render_template("admin/campaign_form.html", form=form, campaign=campaign, **_audience(form)), status
+
+
+def _audience(form: CampaignForm) -> dict:
+    """The audience preview for the chosen segment and control percent: nothing
+    until a segment is chosen; the split only for a percent the form accepts."""
+    choice = form.segment.data or ""
+    if choice != EVERYONE and not (choice.isdigit() and int(choice) <= MAX_ID):
+        return {"split": None, "control_percent": None}
+    percent = form.control_percent.data
+    if percent is None or not 0 <= percent <= service.MAX_CONTROL_PERCENT:
+        percent = None
+    try:
+        split = service.audience_split(db.session, None if choice == EVERYONE else int(choice), percent or 0,
+                                       utcnow())
+    except NotFound:
+        split = None
+    return {"split": split, "control_percent": percent}
+
+
+@bp.get("/campaigns/audience")
+@staff_required("offers")
+def campaign_audience():
+    """The editor's live audience count, swapped in by htmx when the segment or
+    the control percent changes (reads only: a GET of the two fields)."""
+    form = CampaignForm(formdata=request.args, meta={"csrf": False})
+    return render_template("admin/_campaign_audience.html", **_audience(form))
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])

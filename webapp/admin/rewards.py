@@ -43,7 +43,12 @@ FIELD_OF_PROBLEM = {"ends_at": "ends_on", "starts_at": "starts_on"}  # service p
 @bp.context_processor
 def _reward_labels():
     return {"reward_kind_labels": KIND_LABELS, "reward_status_labels": STATUS_LABELS,
-            "coupon_status_labels": COUPON_STATUS_LABELS}
+            "coupon_status_labels": COUPON_STATUS_LABELS, "coupon_status": _coupon_status}
+
+
+def _coupon_status(coupon: Coupon) -> str:
+    """What staff see: an issued coupon past its date is already expired (as the till and the member see it)."""
+    return rewards.effective_status(coupon, utcnow())
 
 
 def _choices(form: RewardForm) -> None:

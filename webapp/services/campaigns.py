@@ -297,7 +297,7 @@ def draw_control_group(seed: str, member_ids: list[int], percent: int) -> list[i
     """The hold-out: the round(n × percent / 100) members whose HMAC(seed, id)
     is lowest. Reproducible from the seed and the frozen audience, and the same
     in any database (computed here, not in SQL)."""
-    k = round(len(member_ids) * percent / 100)
+    k = held_out_count(len(member_ids), percent)
     if k <= 0:
         return []
     key = seed.encode()
@@ -306,6 +306,11 @@ def draw_control_group(seed: str, member_ids: list[int], percent: int) -> list[i
         return hmac.new(key, str(member_id).encode(), hashlib.sha256).digest()
 
     return sorted(sorted(member_ids, key=rank)[:k])
+
+
+def held_out_count(members: int, percent: int) -> int:
+    """The size of the control group drawn from `members` (the editor's preview uses it too)."""
+    return round(members * percent / 100)
 
 
 def begin_campaign(session: Session, campaign_id: int, *, now: datetime) -> Campaign | None:
@@ -465,8 +470,25 @@ def in_treatment(session: Session, campaign_id: int, member_id: int) -> bool:
 
 
 def audience_size(session: Session, segment_id: int | None, now: datetime) -> int:
-    audience = segments.audience(session, segment_id, now).subquery()
-    return session.scalar(select(func.count()).select_from(audience)) or 0
+    return segments.count(session, segment_id, now)
+
+
+@dataclass(frozen=True)
+class AudienceSplit:
+    """How the audience would divide if the campaign started now; the real
+    split is drawn when it starts, from the members active then."""
+
+    members: int
+    control: int
+
+    @property
+    def treatment(self) -> int:
+        return self.members - self.control
+
+
+def audience_split(session: Session, segment_id: int | None, control_percent: int, now: datetime) -> AudienceSplit:
+    members = segments.count(session, segment_id, now)
+    return AudienceSplit(members, held_out_count(members, control_percent))
 
 
 @dataclass(frozen=True)
@@ -570,14 +592,6 @@ def _rule_points(session: Session, campaign: Campaign, start: datetime, end: dat
             select(CampaignMember.in_control, func.coalesce(func.sum(RuleAward.points), 0))
             .join(RuleAward, RuleAward.member_id == CampaignMember.member_id)
             .where(CampaignMember.campaign_id == campaign.id, RuleAward.family_id == family,
-                   RuleAward.created_at >= start, RuleAward.created_at < end)
-            .group_by(CampaignMember.in_control)):
-        points[bool(control)] = int(total)
-    return points
-    for control, total in session.execute(
-            select(CampaignMember.in_control, func.coalesce(func.sum(RuleAward.points), 0))
-            .join(RuleAward, RuleAward.member_id == CampaignMember.member_id)
-            .where(CampaignMember.campaign_id == campaign.id, RuleAward.family_id == (rule.family_id or rule.id),
                    RuleAward.created_at >= start, RuleAward.created_at < end)
             .group_by(CampaignMember.in_control)):
         points[bool(control)] = int(total)
