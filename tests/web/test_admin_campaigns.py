@@ -11,17 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import post_form
+from tests.conftest import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog, Campaign, CampaignMember, InboxMessage, LedgerEntry
 from webapp.services import audit, campaigns, segments
 from webapp.services.campaigns import CampaignDraft
 
 PASSWORD = "member-password-1"
-
-
-def sign_in(client, staff):
-    return post_form(client, "/admin/login", {"email": staff.email, "password": staff.plain_password},
-                     form_url="/admin/login")
 
 
 def in_db(app, fn):
@@ -233,3 +229,23 @@ def test_the_editor_counts_the_audience_and_the_hold_out_live(app, client, make_
             CampaignMember.campaign_id == campaign_id, CampaignMember.in_control))
 
     assert in_db(app, begin) == 1
+
+
+def test_only_a_bonus_campaign_shows_points_awarded_while_it_runs(app, client, make_staff, make_member):
+    from webapp.models import Reward
+
+    make_member()
+    reward_id = in_db(app, lambda s: (s.add(r := Reward(kind="credit", name_fa="اعتبار", name_en="Credit",
+                                                        cost_points=100, value=10, status="active")),
+                                      s.commit(), r.id)[-1])
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    bonus = make_campaign(app, start=start)
+    offer = make_campaign(app, start=start, kind="offer", reward_id=reward_id, offer_cost_points=50,
+                          message_fa=None, message_en=None)
+    for campaign_id in (bonus, offer):
+        in_db(app, lambda s, c=campaign_id: (campaigns.schedule_campaign(s, c, actor=audit.CLI, now=start),
+                                             campaigns.begin_campaign(s, c, now=datetime.now(UTC)),
+                                             s.commit()))
+    sign_in(client, make_staff("marketer"))
+    assert 'id="progress-points"' in client.get(f"/admin/campaigns/{bonus}").get_data(as_text=True)
+    assert 'id="progress-points"' not in client.get(f"/admin/campaigns/{offer}").get_data(as_text=True)
