@@ -211,3 +211,13 @@ def test_the_detail_page_previews_the_first_twenty_members_with_links(client, ma
     assert 'data-count="21"' in html
     assert f'href="/admin/members/{members[19].id}"' in html
     assert f'href="/admin/members/{members[20].id}"' not in html
+
+
+def test_joined_dates_are_typed_in_jalali_or_gregorian_and_kept_as_days(client, marketer, app):
+    response = post_form(client, "/admin/segments/new",
+                         editor_data(name="Newcomers", joined_after="۱۴۰۵-۰۱-۰۱", joined_before="2026-10-23"),
+                         form_url="/admin/segments/new")
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    conditions = in_db(app, lambda s: s.scalar(select(Segment.conditions).where(Segment.name == "Newcomers")))
+    assert {"field": "joined", "op": "after", "value": "2026-03-21"} in conditions
+    assert {"field": "joined", "op": "before", "value": "2026-10-23"} in conditions

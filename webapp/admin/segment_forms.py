@@ -17,9 +17,9 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
-from webapp.admin.forms import Between, LocalIntegerField, parse_day, strip
+from webapp.admin.forms import Between, DayField, LocalIntegerField, strip
 from webapp.i18n import JALALI_MONTHS_FA, format_date, format_money, format_number
 from webapp.services import segments
 from webapp.services.segments import LIMITS, NO_TIER, WINDOW_DAYS
@@ -62,24 +62,6 @@ def _days(label, default=30):
 def _yes_no(label):
     return SelectField(label, default=ANY, choices=[
         SelectChoice(ANY, _l("Any")), SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))])
-
-
-class DayField(StringField):
-    """A day typed as year-month-day: Jalali (1405-01-01) or Gregorian (2026-03-21)."""
-
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        self.data = strip(self.data) or None
-
-    def pre_validate(self, form):
-        if self.data:
-            try:
-                self.day = parse_day(self.data)
-            except ValueError as exc:
-                raise ValidationError(_l("Enter a date as year-month-day, for example 1405-01-01 "
-                                         "(Jalali) or 2026-03-21.")) from exc
-        else:
-            self.day = None
 
 
 class SegmentForm(FlaskForm):
@@ -163,10 +145,10 @@ def conditions_from(form: SegmentForm) -> list[dict]:
     bounds("last_purchase", form.last_purchase_min, form.last_purchase_max)
     if form.never_purchased.data == "yes":
         out.append({"field": "last_purchase", "op": "never"})
-    if form.joined_after.day:
-        out.append({"field": "joined", "op": "after", "value": form.joined_after.day.isoformat()})
-    if form.joined_before.day:
-        out.append({"field": "joined", "op": "before", "value": form.joined_before.day.isoformat()})
+    if form.joined_after.data:
+        out.append({"field": "joined", "op": "after", "value": form.joined_after.data.isoformat()})
+    if form.joined_before.data:
+        out.append({"field": "joined", "op": "before", "value": form.joined_before.data.isoformat()})
     if form.joined_within.data is not None:
         out.append({"field": "joined", "op": "within", "value": form.joined_within.data})
     for calendar in ("jalali", "gregorian"):
