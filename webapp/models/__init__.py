@@ -16,6 +16,16 @@ from webapp.models.challenges import (
 from webapp.models.club import ApiIdempotency, ClubSetting
 from webapp.models.ledger import CURRENCIES, LedgerEntry, PointLot
 from webapp.models.member import MEMBER_STATUSES, Member
+from webapp.models.raffles import (
+    PRIZE_KINDS,
+    RAFFLE_STATUSES,
+    TICKET_SOURCES,
+    Raffle,
+    RaffleEntry,
+    RafflePrize,
+    RaffleTickets,
+    RaffleWinner,
+)
 from webapp.models.purchase import Purchase, PurchaseItem, PurchaseRefund
 from webapp.models.rewards import (
     COUPON_STATUSES,
@@ -96,4 +106,12 @@ __all__ = [
     "EarnRule",
     "RuleAward",
     "utcnow",
+    "PRIZE_KINDS",
+    "RAFFLE_STATUSES",
+    "TICKET_SOURCES",
+    "Raffle",
+    "RaffleEntry",
+    "RafflePrize",
+    "RaffleTickets",
+    "RaffleWinner",
 ]
