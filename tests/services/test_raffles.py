@@ -11,7 +11,15 @@ from sqlalchemy import func, select
 
 import games.raffle as engine
 from tests.services.raffle_helpers import SEED, buy, make_raffle, prize
-from webapp.models import Coupon, InboxMessage, LedgerEntry, Member, Raffle, RaffleEntry, RaffleWinner
+from webapp.models import (
+    Coupon,
+    InboxMessage,
+    LedgerEntry,
+    Member,
+    Raffle,
+    RaffleEntry,
+    RaffleWinner,
+)
 from webapp.services import audit, ledger, raffles, rewards, tiers
 from webapp.services.errors import InsufficientPoints, MemberNotActive
 

@@ -16,6 +16,7 @@ from webapp.models.challenges import (
 from webapp.models.club import ApiIdempotency, ClubSetting
 from webapp.models.ledger import CURRENCIES, LedgerEntry, PointLot
 from webapp.models.member import MEMBER_STATUSES, Member
+from webapp.models.purchase import Purchase, PurchaseItem, PurchaseRefund
 from webapp.models.raffles import (
     PRIZE_KINDS,
     RAFFLE_STATUSES,
@@ -26,7 +27,6 @@ from webapp.models.raffles import (
     RaffleTickets,
     RaffleWinner,
 )
-from webapp.models.purchase import Purchase, PurchaseItem, PurchaseRefund
 from webapp.models.rewards import (
     COUPON_STATUSES,
     REWARD_KINDS,
