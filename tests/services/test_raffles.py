@@ -253,3 +253,12 @@ def test_a_named_public_value_holds_the_draw_until_it_is_entered(session, make_m
 
 def test_odds_are_integer_basis_points():
     assert raffles.odds_bp(1, 3) == 3333 and raffles.odds_bp(0, 0) == 0 and raffles.odds_bp(5, 5) == 10_000
+
+
+def test_the_demo_club_has_one_open_raffle_once(session, now):
+    from webapp.services.demo_raffles import load_demo_raffles
+
+    load_demo_raffles(session, now=now)
+    load_demo_raffles(session, now=now)
+    [raffle] = session.scalars(select(Raffle)).all()
+    assert raffle.status == "open" and raffle.commitment and len(raffles.prizes_of(session, raffle.id)) == 2
