@@ -262,3 +262,31 @@ def test_the_demo_club_has_one_open_raffle_once(session, now):
     load_demo_raffles(session, now=now)
     [raffle] = session.scalars(select(Raffle)).all()
     assert raffle.status == "open" and raffle.commitment and len(raffles.prizes_of(session, raffle.id)) == 2
+
+
+def test_the_first_entry_earns_the_raffle_entered_rules_once(session, make_member, now):
+    from webapp.services import earn_rules
+    from webapp.services.rule_engine import Conditions, Rule
+
+    row = earn_rules.create_rule(session, Rule(None, None, "raffle_entered", "شرکت در قرعه‌کشی", "Raffle entered",
+                                               Conditions(), effect="fixed", points=15, use_tier_multiplier=False),
+                                 actor=audit.CLI, now=now - timedelta(days=1))
+    earn_rules.activate_rule(session, row.id, actor=audit.CLI, now=now - timedelta(days=1))
+    session.commit()
+    raffle_id = make_raffle(session, now)
+    member = make_member(points=1_000, now=now)
+    buy(session, raffle_id, member.id, 1, now)
+    buy(session, raffle_id, member.id, 2, now)
+    assert ledger.balance_of(session, member.id, "points") == 1_000 - 30 + 15
+    earned = session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_type == "earn_rule"))
+    assert earned == 1
+
+
+def test_a_raffle_nobody_entered_draws_no_winners(session, now):
+    raffle_id = make_raffle(session, now)
+    later = now + timedelta(days=2)
+    assert raffles.freeze_entries(session, raffle_id, later)
+    assert raffles.draw_winners(session, raffle_id, later) and raffles.award_prizes(session, raffle_id, later)
+    raffle = session.get(Raffle, raffle_id)
+    assert raffle.entries_file == b"" and raffle.entries_digest == engine.entries_digest(b"")
+    assert raffles.winners(session, raffle_id) == [] and raffle.status == "drawn"
