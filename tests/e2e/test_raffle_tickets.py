@@ -6,7 +6,7 @@ critical problems."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -74,3 +74,19 @@ def test_a_member_buys_raffle_tickets_and_sees_them_and_the_balance_change(app, 
     page.goto(f"/raffles/{raffle_id}/verify")
     assert page.locator("#verify-commitment").is_visible()
     check_the_page(page, axe_violations, "raffle-verify", locale)
+
+    # after the draw (the job's steps, run at a later clock): the result, the seed and the command
+    from webapp.services import raffles
+
+    with app.app_context():
+        later = datetime.now(UTC) + timedelta(days=2)
+        for step in (raffles.freeze_entries, raffles.draw_winners, raffles.award_prizes):
+            assert step(db.session, raffle_id, later)
+            db.session.commit()
+    page.reload()
+    assert page.locator("#raffle-winners li").count() == 1  # one entry: the only winner
+    assert page.locator("#verify-seed").is_visible() and page.locator("#verify-command").is_visible()
+    check_the_page(page, axe_violations, "raffle-verify-drawn", locale)
+    page.goto(f"/raffles/{raffle_id}")
+    assert page.locator("#raffle-winners").is_visible()
+    check_the_page(page, axe_violations, "raffle-drawn", locale)
