@@ -29,3 +29,8 @@ from webapp.jobs.coupons import expire_coupons  # noqa: E402
 cron.register(expire_coupons, "default", cron="40 0 * * *", name="expire_coupons")
 # 21:00 UTC is 00:30 in Tehran: birthday points arrive as the member's day begins
 cron.register(award_birthdays, "default", cron="0 21 * * *", name="award_birthdays")
+
+from webapp.jobs.raffles import close_and_draw_due  # noqa: E402
+
+# every minute: freeze raffles past their close, enqueue draws whose time has come
+cron.register(close_and_draw_due, "default", cron="* * * * *", name="close_and_draw_raffles")

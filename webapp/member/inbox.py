@@ -32,7 +32,8 @@ MAX_ID = 2**63 - 1
 KIND_TEMPLATES = {
     kind: f"_partials/inbox_{kind}.html"
     for kind in ("tier_upgrade", "tier_downgrade", "tier_at_risk", "points_expiring",
-                 "fee_rebate", "credit_converted", "campaign", "challenge_completed")
+                 "fee_rebate", "credit_converted", "campaign", "challenge_completed",
+                 "raffle_won")
 }
 GENERIC_TEMPLATE = "_partials/inbox_generic.html"
 

@@ -33,6 +33,12 @@ DOMAIN_ERRORS = {
     "reward_limit_reached": (None, _l("You already have as many of this reward as one member may.")),
     "challenge_not_open": (None, _l("This challenge is no longer open for joining.")),
     "challenge_not_eligible": (None, _l("This challenge is not open to your membership level or group.")),
+    "raffle_closed": (None, _l("This raffle is closed for entries.")),
+    "raffle_not_eligible": (None, _l("This raffle is not open to your membership level or group.")),
+    "raffle_ticket_limit": ("quantity", _l("That is more tickets than one member may have in this raffle.")),
+    "raffle_not_for_sale": (None, _l("Tickets for this raffle only come free, with coupons or your level.")),
+    "raffle_coupon_not_applicable": (None, _l("This coupon cannot be used here any more.")),
+    "raffle_invalid": ("quantity", _l("Between 1 and 10,000 tickets.")),
 }
 GENERIC_ERROR = _l("That did not work. Please check what you entered and try again.")
 
@@ -57,6 +63,7 @@ SOURCES = {
     "earn_rule": None,  # worded by rule_note_text
     "point_lot": None,
     "coupon": _l("Reward coupon"),
+    "raffle": _l("Raffle"),
 }
 CURRENCIES = {"points": _l("Points"), "credit": _l("Store credit")}
 

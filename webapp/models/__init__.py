@@ -17,6 +17,16 @@ from webapp.models.club import ApiIdempotency, ClubSetting
 from webapp.models.ledger import CURRENCIES, LedgerEntry, PointLot
 from webapp.models.member import MEMBER_STATUSES, Member
 from webapp.models.purchase import Purchase, PurchaseItem, PurchaseRefund
+from webapp.models.raffles import (
+    PRIZE_KINDS,
+    RAFFLE_STATUSES,
+    TICKET_SOURCES,
+    Raffle,
+    RaffleEntry,
+    RafflePrize,
+    RaffleTickets,
+    RaffleWinner,
+)
 from webapp.models.rewards import (
     COUPON_STATUSES,
     REWARD_KINDS,
@@ -96,4 +106,12 @@ __all__ = [
     "EarnRule",
     "RuleAward",
     "utcnow",
+    "PRIZE_KINDS",
+    "RAFFLE_STATUSES",
+    "TICKET_SOURCES",
+    "Raffle",
+    "RaffleEntry",
+    "RafflePrize",
+    "RaffleTickets",
+    "RaffleWinner",
 ]

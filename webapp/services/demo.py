@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Member, Staff
 from webapp.services import audit, ledger, tiers
 from webapp.services.demo_offers import load_demo_offers
+from webapp.services.demo_raffles import load_demo_raffles
 from webapp.services.members import Identifiers, create_member
 from webapp.services.purchases import ItemLine, record_purchase, refund_purchase
 from webapp.services.settings import load_earn_settings
@@ -88,6 +89,7 @@ def load_demo_data(session: Session, *, now: datetime, force: bool = False) -> l
                                 now=now, description="Apology credit", created_by="system")
         logins.append(f"member {email} / {DEMO_PASSWORD}")
     tiers.evaluate_all(session, now=now)
+    load_demo_raffles(session, now=now)
     session.flush()
     return logins
 
