@@ -29,3 +29,8 @@ from webapp.jobs.coupons import expire_coupons  # noqa: E402
 cron.register(expire_coupons, "default", cron="40 0 * * *", name="expire_coupons")
 # 21:00 UTC is 00:30 in Tehran: birthday points arrive as the member's day begins
 cron.register(award_birthdays, "default", cron="0 21 * * *", name="award_birthdays")
+
+from webapp.jobs.contests import finalise_due_contests  # noqa: E402
+
+# every minute: finalise quizzes past their close and predictions with their result
+cron.register(finalise_due_contests, "default", cron="* * * * *", name="finalise_due_contests")
