@@ -128,7 +128,7 @@ def _final_board(session: Session, contest: Contest, member_id: int | None, n: i
 def _named(session: Session, rows, mine, *, final: bool) -> Board:
     """Rows with the members' first names (one query); no other details leave the server."""
     ids = {r[1] for r in rows} | ({mine[1]} if mine else set())
-    names = dict(session.execute(select(Member.id, Member.display_name).where(Member.id.in_(ids)))) if ids else {}
+    names = dict(session.execute(select(Member.id, Member.display_name).where(Member.id.in_(ids))).all()) if ids else {}
 
     def row(r) -> Row:
         name = (names.get(r[1]) or "").split(" ")[0] or f"#{r[1]}"
