@@ -27,6 +27,7 @@ def fail(message: str) -> None:
 
 def register_commands(app) -> None:
     app.cli.add_command(db_group)
+    app.cli.add_command(games_group)
     for command in (doctor, create_staff, create_api_key, demo_data, worker, cron, run):
         app.cli.add_command(command)
 
@@ -118,6 +119,26 @@ def demo_data(force):
         return
     for line in logins:
         click.echo(line)
+
+
+@click.group("games", help="Contests, raffles and other games.")
+def games_group():
+    pass
+
+
+@games_group.command("rebuild-leaderboards", help="Rebuild the Redis leaderboards of open contests from the database.")
+@with_appcontext
+def rebuild_leaderboards():
+    from webapp.services.leaderboards import rebuild_open_boards
+
+    try:
+        rebuilt = rebuild_open_boards(db.session, current_app.extensions["vafa_redis"])
+    except SQLAlchemyError as exc:
+        fail(f"cannot read the contests (run `vafa db upgrade` first?): {str(exc).splitlines()[0]}")
+    db.session.rollback()
+    for contest_id, count in rebuilt.items():
+        click.echo(f"contest {contest_id}: {count} attempts")
+    click.echo(f"{len(rebuilt)} leaderboards rebuilt")
 
 
 @click.command(help="Run an RQ worker (with the scheduler for delayed jobs).")

@@ -34,3 +34,7 @@ from webapp.jobs.raffles import close_and_draw_due  # noqa: E402
 
 # every minute: freeze raffles past their close, enqueue draws whose time has come
 cron.register(close_and_draw_due, "default", cron="* * * * *", name="close_and_draw_raffles")
+from webapp.jobs.contests import finalise_due_contests  # noqa: E402
+
+# every minute: finalise quizzes past their close and predictions with their result
+cron.register(finalise_due_contests, "default", cron="* * * * *", name="finalise_due_contests")

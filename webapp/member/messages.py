@@ -39,6 +39,9 @@ DOMAIN_ERRORS = {
     "raffle_not_for_sale": (None, _l("Tickets for this raffle only come free, with coupons or your level.")),
     "raffle_coupon_not_applicable": (None, _l("This coupon cannot be used here any more.")),
     "raffle_invalid": ("quantity", _l("Between 1 and 10,000 tickets.")),
+    "contest_not_open": (None, _l("This contest is not open now.")),
+    "contest_already_played": (None, _l("You have already played this quiz: one attempt per member.")),
+    "answer_invalid": (None, _l("That answer does not fit the question.")),
 }
 GENERIC_ERROR = _l("That did not work. Please check what you entered and try again.")
 
@@ -64,6 +67,7 @@ SOURCES = {
     "point_lot": None,
     "coupon": _l("Reward coupon"),
     "raffle": _l("Raffle"),
+    "contest": _l("Contest"),
 }
 CURRENCIES = {"points": _l("Points"), "credit": _l("Store credit")}
 

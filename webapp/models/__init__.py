@@ -14,6 +14,14 @@ from webapp.models.challenges import (
     ChallengeEntry,
 )
 from webapp.models.club import ApiIdempotency, ClubSetting
+from webapp.models.contests import (
+    CONTEST_KINDS,
+    CONTEST_STATUSES,
+    Contest,
+    ContestAnswer,
+    ContestEntry,
+    ContestQuestion,
+)
 from webapp.models.ledger import CURRENCIES, LedgerEntry, PointLot
 from webapp.models.member import MEMBER_STATUSES, Member
 from webapp.models.purchase import Purchase, PurchaseItem, PurchaseRefund
@@ -114,4 +122,10 @@ __all__ = [
     "RafflePrize",
     "RaffleTickets",
     "RaffleWinner",
+    "CONTEST_KINDS",
+    "CONTEST_STATUSES",
+    "Contest",
+    "ContestAnswer",
+    "ContestEntry",
+    "ContestQuestion",
 ]

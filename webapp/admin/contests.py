@@ -1,0 +1,239 @@
+"""Staff pages for contests (under /admin): the list, a contest's form (its
+kind's own fields come from the registry's editor partial), quiz questions,
+publishing, a prediction's result and the standings. Every write goes through
+`services.contests`, which audits it; the minute job finalises."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from webapp.admin import bp
+from webapp.admin.common import staff_actor
+from webapp.admin.contest_forms import (
+    KIND_LABELS,
+    PRIZE_KIND_LABELS,
+    STATUS_LABELS,
+    ContestForm,
+    QuestionForm,
+    ResultForm,
+    form_data,
+    question_data,
+)
+from webapp.admin.forms import ConfirmForm
+from webapp.auth import staff_required
+from webapp.contests import registry
+from webapp.contests.quiz import questions_of
+from webapp.extensions import db
+from webapp.i18n import current_locale
+from webapp.models import Contest, ContestEntry, Member, Reward, utcnow
+from webapp.services import contests as service
+from webapp.services import leaderboards
+
+MAX_ID = 2**31 - 1
+PROBLEM_WORDS = {
+    "name": ("name_en", _l("Give the Persian and the English name.")),
+    "closes_at": ("closes_on", _l("The close must be after the opening (and not too far).")),
+    "entry_cost": ("entry_cost", _l("Between 0 and 10,000,000 points.")),
+    "participation_points": ("participation_points", _l("Between 0 and 10,000,000 points.")),
+    "prizes": ("prizes", _l("Prize ranges must not overlap, and each needs its amount or an existing reward.")),
+    "settings": ("question_en", _l("Check the question: options in both languages, and the closest rule only "
+                                   "with numbers (its points below the exact points).")),
+    "questions": (None, _l("Add at least one question (at most 20).")),
+    "text": ("text_en", _l("Give the question in Persian and in English.")),
+    "options": ("options_en", _l("Give 2 to 6 options, each in Persian and in English.")),
+    "correct_option": ("correct", _l("The correct option must be one of the options given.")),
+    "time_limit_ms": ("time_limit", _l("Between 3 and 120 seconds.")),
+    "result": ("values", _l("The result is not a possible answer.")),
+}
+
+
+def _tz() -> str:
+    return current_app.config["VAFA_TIMEZONE"]
+
+
+def _contest(contest_id: int) -> Contest:
+    contest = db.session.get(Contest, contest_id) if contest_id <= MAX_ID else None
+    if contest is None:
+        abort(404)
+    return contest
+
+
+def _rewards(form: ContestForm) -> ContestForm:
+    fa = current_locale() == "fa"
+    rows = db.session.execute(select(Reward.id, Reward.name_fa if fa else Reward.name_en)
+                              .where(Reward.status != "archived").order_by(Reward.id)).all()
+    form.set_rewards(rows)
+    return form
+
+
+def _show_problems(form, exc: service.ContestInvalid) -> None:
+    for key in exc.problems:
+        name, message = PROBLEM_WORDS.get(key, (None, _l("This value is not valid.")))
+        field = getattr(form, name, None) if name else None
+        if field is not None and isinstance(field.errors, list) and name not in ("prizes", "values"):
+            field.errors = [*field.errors, str(message)]
+        else:
+            form.form_errors.append(str(message))
+
+
+@bp.get("/contests", endpoint="contests")
+@staff_required("offers")
+def contests():
+    rows = list(db.session.scalars(select(Contest).order_by(Contest.id.desc()).limit(200)))
+    counts = dict(db.session.execute(select(ContestEntry.contest_id, func.count()).where(
+        ContestEntry.contest_id.in_([c.id for c in rows])).group_by(ContestEntry.contest_id)).all()) if rows else {}
+    return render_template("admin/contests.html", rows=rows, counts=counts, kinds=registry.kinds(),
+                           kind_labels=KIND_LABELS, status_labels=STATUS_LABELS)
+
+
+@bp.route("/contests/new/<kind>", methods=["GET", "POST"], endpoint="new_contest")
+@staff_required("offers")
+def new_contest(kind: str):
+    if kind not in registry.kinds():
+        abort(404)
+    form = _rewards(ContestForm())
+    if form.validate_on_submit():
+        try:
+            contest = service.create_contest(db.session, form.spec(kind, _tz()), actor=staff_actor(), now=utcnow())
+        except service.ContestInvalid as exc:
+            db.session.rollback()
+            _show_problems(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The contest is saved as a draft."), "success")
+            return redirect(url_for(".contest", contest_id=contest.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/contest_form.html", form=form, contest=None, kind=registry.get_type(kind),
+                           kind_name=kind, kind_labels=KIND_LABELS), status
+
+
+@bp.route("/contests/<int:contest_id>", methods=["GET", "POST"], endpoint="contest")
+@staff_required("offers")
+def contest(contest_id: int):
+    contest = _contest(contest_id)
+    if request.method == "POST":
+        form = _rewards(ContestForm())
+    else:
+        form = _rewards(ContestForm(formdata=None, data=form_data(contest, _tz(), current_locale())))
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            service.update_contest(db.session, contest_id, form.spec(contest.kind, _tz()), actor=staff_actor(),
+                                   now=utcnow())
+        except service.ContestInvalid as exc:
+            db.session.rollback()
+            _show_problems(form, exc)
+        except service.ContestLocked:
+            db.session.rollback()
+            form.form_errors.append(_("Members have played: the opening, entry cost and question are fixed. "
+                                      "Your changes were not saved."))
+        except service.ContestWrongState:
+            db.session.rollback()
+            form.form_errors.append(_("A finalised contest cannot be edited."))
+        else:
+            db.session.commit()
+            flash(_("The contest is saved."), "success")
+            return redirect(url_for(".contest", contest_id=contest_id))
+    status = 422 if request.method == "POST" else 200
+    return _contest_page(contest, form, status=status)
+
+
+def _contest_page(contest: Contest, form, *, status: int = 200, result_form=None):
+    board = leaderboards.board(db.session, current_app.extensions["vafa_redis"], contest, None, n=50)
+    played = db.session.scalar(select(func.count()).select_from(ContestEntry)
+                               .where(ContestEntry.contest_id == contest.id)) or 0
+    settings = contest.settings or {}
+    arity = 1 if settings.get("question") == "options" else int(settings.get("arity", 1))
+    result_form = result_form or ResultForm(formdata=None, data={"values": contest.result or [None] * arity})
+    return render_template(
+        "admin/contest_form.html", form=form, contest=contest, kind=registry.get_type(contest.kind),
+        kind_name=contest.kind, kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, confirm=ConfirmForm(),
+        questions=questions_of(db.session, contest.id), played=played, board=board, result_form=result_form,
+        prize_kind_labels=PRIZE_KIND_LABELS, now=utcnow(),
+        member_names=_names([r.member_id for r in board.top])), status
+
+
+def _names(ids) -> dict:
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Member.id, Member.display_name).where(Member.id.in_(ids))).all())
+
+
+@bp.post("/contests/<int:contest_id>/publish", endpoint="publish_contest")
+@staff_required("offers")
+def publish_contest(contest_id: int):
+    _contest(contest_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        service.publish_contest(db.session, contest_id, actor=staff_actor(), now=utcnow())
+    except (service.ContestInvalid, service.ContestWrongState) as exc:
+        db.session.rollback()
+        problems = getattr(exc, "problems", {})
+        flash(_("Add at least one question first.") if "questions" in problems
+              else _("The close has passed: move it before publishing.") if "closes_at" in problems
+              else _("Only a draft can be published."), "error")
+    else:
+        db.session.commit()
+        flash(_("Published: members can see the contest."), "success")
+    return redirect(url_for(".contest", contest_id=contest_id))
+
+
+@bp.post("/contests/<int:contest_id>/result", endpoint="contest_result")
+@staff_required("offers")
+def contest_result(contest_id: int):
+    contest = _contest(contest_id)
+    form = ResultForm()
+    if form.validate_on_submit():
+        try:
+            service.enter_result(db.session, contest_id, tuple(v.data for v in form.values), actor=staff_actor(),
+                                 now=utcnow())
+        except service.ContestInvalid as exc:
+            db.session.rollback()
+            _show_problems(form, exc)
+        except service.ContestWrongState:
+            db.session.rollback()
+            form.form_errors.append(_("The result can be entered after the deadline, until the contest is "
+                                      "finalised."))
+        else:
+            db.session.commit()
+            flash(_("The result is saved. The ranking and prizes follow within a minute."), "success")
+            return redirect(url_for(".contest", contest_id=contest_id))
+    form_data_ = form_data(contest, _tz(), current_locale())
+    return _contest_page(contest, _rewards(ContestForm(formdata=None, data=form_data_)), status=422,
+                         result_form=form)
+
+
+@bp.route("/contests/<int:contest_id>/questions/new", methods=["GET", "POST"], endpoint="new_contest_question")
+@bp.route("/contests/<int:contest_id>/questions/<int:question_id>", methods=["GET", "POST"],
+          endpoint="contest_question")
+@staff_required("offers")
+def contest_question(contest_id: int, question_id: int | None = None):
+    contest = _contest(contest_id)
+    if contest.kind != "quiz":
+        abort(404)
+    question = None
+    if question_id is not None:
+        question = next((q for q in questions_of(db.session, contest_id) if q.id == question_id), None)
+        if question is None:
+            abort(404)
+    form = QuestionForm() if request.method == "POST" else QuestionForm(
+        formdata=None, data=question_data(question) if question else None)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            service.save_question(db.session, contest_id, form.spec(), actor=staff_actor(), now=utcnow(),
+                                  question_id=question_id)
+        except service.ContestInvalid as exc:
+            db.session.rollback()
+            _show_problems(form, exc)
+        except (service.ContestLocked, service.ContestWrongState):
+            db.session.rollback()
+            form.form_errors.append(_("Members have played: the questions are fixed."))
+        else:
+            db.session.commit()
+            flash(_("The question is saved."), "success")
+            return redirect(url_for(".contest", contest_id=contest_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/contest_question.html", form=form, contest=contest, question=question), status
