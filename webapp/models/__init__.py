@@ -14,6 +14,15 @@ from webapp.models.challenges import (
     ChallengeEntry,
 )
 from webapp.models.club import ApiIdempotency, ClubSetting
+from webapp.models.instant_win import (
+    INSTANT_WIN_OUTCOMES,
+    INSTANT_WIN_PRIZE_KINDS,
+    INSTANT_WIN_STATUSES,
+    INSTANT_WIN_STYLES,
+    InstantWinGame,
+    InstantWinPlay,
+    InstantWinPrize,
+)
 from webapp.models.ledger import CURRENCIES, LedgerEntry, PointLot
 from webapp.models.member import MEMBER_STATUSES, Member
 from webapp.models.purchase import Purchase, PurchaseItem, PurchaseRefund
@@ -96,4 +105,11 @@ __all__ = [
     "EarnRule",
     "RuleAward",
     "utcnow",
+    "INSTANT_WIN_OUTCOMES",
+    "INSTANT_WIN_PRIZE_KINDS",
+    "INSTANT_WIN_STATUSES",
+    "INSTANT_WIN_STYLES",
+    "InstantWinGame",
+    "InstantWinPlay",
+    "InstantWinPrize",
 ]
