@@ -33,6 +33,9 @@ DOMAIN_ERRORS = {
     "reward_limit_reached": (None, _l("You already have as many of this reward as one member may.")),
     "challenge_not_open": (None, _l("This challenge is no longer open for joining.")),
     "challenge_not_eligible": (None, _l("This challenge is not open to your membership level or group.")),
+    "instant_win_closed": (None, _l("This game is not open for play now.")),
+    "instant_win_not_eligible": (None, _l("This game is not open to your membership level or group.")),
+    "instant_win_daily_limit": (None, _l("You have used today's plays of this game. Come back tomorrow!")),
 }
 GENERIC_ERROR = _l("That did not work. Please check what you entered and try again.")
 
@@ -57,6 +60,7 @@ SOURCES = {
     "earn_rule": None,  # worded by rule_note_text
     "point_lot": None,
     "coupon": _l("Reward coupon"),
+    "instant_win": _l("Spin & win"),
 }
 CURRENCIES = {"points": _l("Points"), "credit": _l("Store credit")}
 

@@ -200,4 +200,4 @@ def settings():
 
 # the tier and inbox pages register on the same blueprint
 from webapp.member import inbox, tiers as tier_pages  # noqa: E402,F401,I001
-from webapp.member import checkin, challenges, rewards  # noqa: E402,F401,I001
+from webapp.member import checkin, challenges, rewards, instant_win  # noqa: E402,F401,I001
