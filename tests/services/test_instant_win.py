@@ -393,3 +393,18 @@ def test_the_default_roll_is_the_operating_systems_random_numbers(session, make_
     member = make_member(now=now)
     result = instant_win.play(session, member_id=member.id, game_id=game.id, request_key="k", now=now, tz=TZ)
     assert 0 <= result.play.roll < ODDS_SCALE
+
+
+def test_the_demo_club_has_one_open_wheel_with_three_prizes_once(session, make_member, now):
+    from webapp.services.demo_instant_win import load_demo_instant_win
+    from webapp.services.demo_offers import load_demo_offers
+
+    load_demo_offers(session, now=now)
+    load_demo_instant_win(session, now=now)
+    load_demo_instant_win(session, now=now)
+    session.commit()
+    [game] = session.scalars(select(InstantWinGame)).all()
+    assert (game.style, game.status) == ("wheel", "active") and instant_win.is_open(game, now)
+    assert [p.kind for p in prizes_of(session, game)] == ["points", "points", "reward"]
+    member = make_member(points=100, now=now)
+    assert play(session, game, member, "demo", now, roll=rolls(0)).won

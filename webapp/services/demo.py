@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Member, Staff
 from webapp.services import audit, ledger, tiers
+from webapp.services.demo_instant_win import load_demo_instant_win
 from webapp.services.demo_offers import load_demo_offers
 from webapp.services.members import Identifiers, create_member
 from webapp.services.purchases import ItemLine, record_purchase, refund_purchase
@@ -57,6 +58,7 @@ def load_demo_data(session: Session, *, now: datetime, force: bool = False) -> l
             actor=audit.CLI, now=now,
         )
     load_demo_offers(session, now=now)  # before the purchases: the rules apply to them
+    load_demo_instant_win(session, now=now)
     for n, (email, mobile, name, locale) in enumerate(MEMBERS):
         if session.scalar(select(Member.id).where(Member.email == email)) is not None:
             logins.append(f"member {email} / {DEMO_PASSWORD}")
