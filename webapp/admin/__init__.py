@@ -17,3 +17,4 @@ from webapp.admin import audit_log, members, owner, routes, tiers, wallet_settin
 from webapp.admin import campaigns, challenges, rewards, rules, segments  # noqa: E402,F401,I001
 from webapp.admin import raffles  # noqa: E402,F401,I001
 from webapp.admin import contests  # noqa: E402,F401,I001
+from webapp.admin import instant_wins  # noqa: E402,F401,I001

@@ -42,6 +42,9 @@ DOMAIN_ERRORS = {
     "contest_not_open": (None, _l("This contest is not open now.")),
     "contest_already_played": (None, _l("You have already played this quiz: one attempt per member.")),
     "answer_invalid": (None, _l("That answer does not fit the question.")),
+    "instant_win_closed": (None, _l("This game is not open for play now.")),
+    "instant_win_not_eligible": (None, _l("This game is not open to your membership level or group.")),
+    "instant_win_daily_limit": (None, _l("You have used today's plays of this game. Come back tomorrow!")),
 }
 GENERIC_ERROR = _l("That did not work. Please check what you entered and try again.")
 
@@ -68,6 +71,7 @@ SOURCES = {
     "coupon": _l("Reward coupon"),
     "raffle": _l("Raffle"),
     "contest": _l("Contest"),
+    "instant_win": _l("Spin & win"),
 }
 CURRENCIES = {"points": _l("Points"), "credit": _l("Store credit")}
 

@@ -202,3 +202,4 @@ def settings():
 from webapp.member import inbox, tiers as tier_pages  # noqa: E402,F401,I001
 from webapp.member import checkin, challenges, rewards, raffles  # noqa: E402,F401,I001
 from webapp.member import checkin, challenges, rewards, contests  # noqa: E402,F401,I001
+from webapp.member import checkin, challenges, rewards, instant_win  # noqa: E402,F401,I001

@@ -21,6 +21,14 @@ from webapp.models.contests import (
     ContestAnswer,
     ContestEntry,
     ContestQuestion,
+from webapp.models.instant_win import (
+    INSTANT_WIN_OUTCOMES,
+    INSTANT_WIN_PRIZE_KINDS,
+    INSTANT_WIN_STATUSES,
+    INSTANT_WIN_STYLES,
+    InstantWinGame,
+    InstantWinPlay,
+    InstantWinPrize,
 )
 from webapp.models.ledger import CURRENCIES, LedgerEntry, PointLot
 from webapp.models.member import MEMBER_STATUSES, Member
@@ -128,4 +136,11 @@ __all__ = [
     "ContestAnswer",
     "ContestEntry",
     "ContestQuestion",
+    "INSTANT_WIN_OUTCOMES",
+    "INSTANT_WIN_PRIZE_KINDS",
+    "INSTANT_WIN_STATUSES",
+    "INSTANT_WIN_STYLES",
+    "InstantWinGame",
+    "InstantWinPlay",
+    "InstantWinPrize",
 ]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Member, Staff
 from webapp.services import audit, ledger, tiers
 from webapp.services.demo_contests import load_demo_contests
+from webapp.services.demo_instant_win import load_demo_instant_win
 from webapp.services.demo_offers import load_demo_offers
 from webapp.services.demo_raffles import load_demo_raffles
 from webapp.services.members import Identifiers, create_member
@@ -60,6 +61,7 @@ def load_demo_data(session: Session, *, now: datetime, force: bool = False) -> l
         )
     load_demo_offers(session, now=now)  # before the purchases: the rules apply to them
     load_demo_contests(session, now=now)
+    load_demo_instant_win(session, now=now)
     for n, (email, mobile, name, locale) in enumerate(MEMBERS):
         if session.scalar(select(Member.id).where(Member.email == email)) is not None:
             logins.append(f"member {email} / {DEMO_PASSWORD}")
