@@ -200,6 +200,5 @@ def settings():
 
 # the tier and inbox pages register on the same blueprint
 from webapp.member import inbox, tiers as tier_pages  # noqa: E402,F401,I001
-from webapp.member import checkin, challenges, rewards, raffles  # noqa: E402,F401,I001
-from webapp.member import checkin, challenges, rewards, contests  # noqa: E402,F401,I001
-from webapp.member import checkin, challenges, rewards, instant_win  # noqa: E402,F401,I001
+from webapp.member import checkin, challenges, rewards  # noqa: E402,F401,I001
+from webapp.member import contests, instant_win, raffles  # noqa: E402,F401,I001

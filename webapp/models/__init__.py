@@ -21,6 +21,7 @@ from webapp.models.contests import (
     ContestAnswer,
     ContestEntry,
     ContestQuestion,
+)
 from webapp.models.instant_win import (
     INSTANT_WIN_OUTCOMES,
     INSTANT_WIN_PRIZE_KINDS,
