@@ -217,3 +217,13 @@ def test_the_downloaded_entry_file_and_revealed_seed_give_the_published_winners(
     assert run(path, [a for a in other_seed if a not in (commitment, "--commitment")])[1] != published
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(RaffleTickets)) == 8
+
+
+def test_a_refused_htmx_buy_is_said_inside_the_swapped_part(app, client, make_member):
+    raffle_id = open_raffle(app, max_tickets_per_member=2)
+    member = sign_in(client, make_member)
+    answer, _token = buy_form(client, raffle_id, "3", headers=HX)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "<html" not in html  # htmx swaps 2xx answers only
+    assert 'id="quantity-error"' in html and "more tickets than one member may have" in html
+    assert tickets_of(app, raffle_id, member.id) == 0
