@@ -160,3 +160,24 @@ def test_play_streak_counts_club_days_in_a_row(session, make_member, now):
                                    now=now + timedelta(days=day))
     assert contest_play.play_streak(session, member.id, now + timedelta(days=2), "Asia/Tehran") == 3
     assert contest_play.play_streak(session, member.id, now + timedelta(days=4), "Asia/Tehran") == 0
+
+
+def test_finishing_a_quiz_fires_the_contest_played_earn_rules_once(session, make_member, now):
+    from webapp.services import earn_rules
+    from webapp.services.rule_engine import Rule
+
+    rule = earn_rules.create_rule(session, Rule(None, None, "contest_played", "بازی", "Played a contest",
+                                                points=40, use_tier_multiplier=False),
+                                  actor=service.audit.CLI, now=now)
+    earn_rules.activate_rule(session, rule.id, actor=service.audit.CLI, now=now)
+    member = make_member()
+    contest = make_quiz(session, now, questions=1)
+    play_all(session, contest, member.id, now)
+    assert ledger.balance_of(session, member.id, "points") == 40
+    # a replayed last answer does not finish (or earn) twice
+    question = contest_play.answers_of(session, contest.id, member.id)[0][0]
+    replay = contest_play.answer_question(session, contest_id=contest.id, member_id=member.id,
+                                          question_id=question.id, option=question.correct_option,
+                                          now=now + timedelta(seconds=3))
+    assert replay.outcome.value == "duplicate" and replay.finished is None
+    assert ledger.balance_of(session, member.id, "points") == 40

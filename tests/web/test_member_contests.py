@@ -263,6 +263,10 @@ def test_predict_edit_before_the_deadline_and_refused_after(app, client, make_me
         finalise_contest(cid)
         entry = db.session.scalar(select(ContestEntry).where(ContestEntry.member_id == member.id))
         assert (entry.score, entry.final_rank) == (100, 1)
+    page = client.get(f"/contests/{cid}").get_data(as_text=True)
+    assert "The result:" in page and "100 points, rank 1" in page and "Final ranking" in page
+    standings = staff.get(f"/admin/contests/{cid}").get_data(as_text=True)
+    assert 'id="admin-standings"' in standings and "Test Member" in standings
 
 
 @pytest.mark.parametrize("locale", ["fa", "en"])

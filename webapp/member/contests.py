@@ -10,6 +10,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
+from redis.exceptions import RedisError
 
 from webapp.auth import current_member, member_required
 from webapp.contests import registry
@@ -170,7 +171,11 @@ def contest_answer(contest_id: int):
     db.session.commit()
     if result.finished is not None:
         kind = registry.get_type(contest.kind)
-        leaderboards.record_attempt(_redis(), contest.id, kind.layout(db.session, contest), result.finished)
+        try:
+            leaderboards.record_attempt(_redis(), contest.id, kind.layout(db.session, contest), result.finished)
+        except RedisError:  # the answer is saved; `vafa games rebuild-leaderboards` puts it on the board
+            current_app.logger.exception("contest %s: the board missed member %s", contest.id,
+                                         result.finished.member_id)
     context = {"contest": contest, "question": question, "result": result, "form": ContestForm()}
     if _htmx():
         return render_block("member/contest_answered.html", "play", **context)

@@ -209,8 +209,17 @@ def _apply(contest: Contest, spec: ContestSpec) -> None:
 
 
 def _fix_tie_unit(session: Session, contest: Contest) -> None:
-    """The submission-time unit that makes this contest's board exact (see contests.timing)."""
+    """The submission-time unit that makes this contest's board exact (see contests.timing).
+    Once anyone has played, their tie times are in the stored unit: it stays, and
+    a change (a later close) must still fit the 53 bits in it."""
     max_score, max_elapsed = registry.get_type(contest.kind).bounds(session, contest)
+    if has_players(session, contest.id):
+        try:
+            timing.layout(max_score, max_elapsed, timing.duration_ms(contest.opens_at, contest.closes_at),
+                          contest.tie_unit_ms)
+        except ValueError:
+            raise ContestInvalid({"closes_at": "The close is too far for this contest's leaderboard."}) from None
+        return
     try:
         contest.tie_unit_ms = timing.tie_unit_ms(max_score, max_elapsed,
                                                  timing.duration_ms(contest.opens_at, contest.closes_at))
