@@ -155,6 +155,10 @@ def test_once_played_the_prizes_are_fixed_but_quantities_can_be_raised(app, clie
 
     lowered = post_form(client, url, form(prizes=[{"quantity": "1"}, {"quantity": "5"}]))
     assert lowered.status_code == 422 and "You can only raise" in text(lowered.get_data(as_text=True))
+    # 50 points were given: a smaller budget is a form error, not a broken database constraint
+    small = post_form(client, url, form(points_budget="10", prizes=[{"quantity": "40"}, {"quantity": "5"}]))
+    assert small.status_code == 422
+    assert "cannot be less than the points already given" in text(small.get_data(as_text=True))
 
 
 def test_editing_a_draft_replaces_its_prizes(app, client, marketer):

@@ -42,6 +42,7 @@ PROBLEM_WORDS = {
     "segment_id": _l("That segment no longer exists."),
     "odds": _l("The odds of all prizes add up to more than 100%."),
     "prizes": _l("Give at least one prize."),
+    "points_budget": _l("The budget cannot be less than the points already given."),
 }
 
 

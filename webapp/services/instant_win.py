@@ -330,6 +330,9 @@ def update_game(session: Session, game_id: int, spec: GameSpec, *, actor: audit.
     if game.status == "ended":
         raise GameWrongStatus(status=game.status)
     spec = _checked(session, spec)
+    if spec.points_budget is not None and spec.points_budget < game.points_given:
+        # read under the game's row lock: no play can give more meanwhile
+        raise GameInvalid({"points_budget": "the budget cannot be less than the points already given"})
     before = _snapshot(session, game)
     prizes = game_prizes(session, game_id)
     if play_count(session, game_id):
@@ -447,11 +450,19 @@ def _eligible(session: Session, game: InstantWinGame, member: Member, now: datet
 
 
 def open_games(session: Session, member: Member, now: datetime) -> list[InstantWinGame]:
-    """The games this member may play now, newest first."""
+    """The games this member may play now, newest first (a fixed number of
+    queries however many games: the member's level once, their segments at once)."""
     games = session.scalars(select(InstantWinGame).where(
         InstantWinGame.status == "active", InstantWinGame.opens_at <= now, InstantWinGame.closes_at > now)
         .order_by(InstantWinGame.id.desc())).all()
-    return [g for g in games if _eligible(session, g, member, now)]
+    tier_ids = {g.min_tier_id for g in games if g.min_tier_id is not None}
+    needed = dict(session.execute(select(Tier.id, Tier.rank).where(Tier.id.in_(tier_ids))).all()) if tier_ids else {}
+    level = tiers.member_level(session, member) if needed else None
+    rank = level.rank if level else 0
+    inside = segments.member_ids_in(session, {g.segment_id for g in games if g.segment_id is not None},
+                                    member.id, now)
+    return [g for g in games if needed.get(g.min_tier_id, 0) <= rank
+            and (g.segment_id is None or g.segment_id in inside)]
 
 
 def plays_today(session: Session, game_id: int, member_id: int, day: str) -> int:

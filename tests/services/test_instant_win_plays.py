@@ -408,3 +408,18 @@ def test_the_demo_club_has_one_open_wheel_with_three_prizes_once(session, make_m
     assert [p.kind for p in prizes_of(session, game)] == ["points", "points", "reward"]
     member = make_member(points=100, now=now)
     assert play(session, game, member, "demo", now, roll=rolls(0)).won
+
+
+def test_the_budget_cannot_be_lowered_below_the_points_already_given(session, make_member, now):
+    game = published(session, now, points_budget=500, prizes=(prize(value=50, odds_ppm=ODDS_SCALE),))
+    play(session, game, make_member(now=now), "k", now)
+    session.commit()
+    with pytest.raises(instant_win.GameInvalid) as refused:
+        instant_win.update_game(session, game.id, spec(now, points_budget=40, prizes=(
+            prize(value=50, odds_ppm=ODDS_SCALE),)), actor=audit.CLI, now=now)
+    assert set(refused.value.problems) == {"points_budget"}
+    session.rollback()
+    instant_win.update_game(session, game.id, spec(now, points_budget=50, prizes=(
+        prize(value=50, odds_ppm=ODDS_SCALE),)), actor=audit.CLI, now=now)
+    session.commit()
+    assert session.get(InstantWinGame, game.id).points_budget == 50
