@@ -51,11 +51,11 @@ def raffle_description(raffle) -> str | None:
     return raffle.description_fa if current_locale() == "fa" else raffle.description_en
 
 
-def prize_name(prize) -> str:
+def raffle_prize_name(prize) -> str:
     return prize.name_fa if current_locale() == "fa" else prize.name_en
 
 
-def prize_value(prize) -> str | None:
+def raffle_prize_value(prize) -> str | None:
     if prize.kind == "points":
         return _("%(points)s points", points=format_number(prize.amount))
     if prize.kind == "credit":
@@ -70,8 +70,8 @@ def percent_of_bp(bp: int) -> str:
 
 @bp.app_context_processor
 def _raffle_words() -> dict:
-    return {"raffle_name": raffle_name, "raffle_description": raffle_description, "prize_name": prize_name,
-            "prize_value": prize_value, "percent_of_bp": percent_of_bp}
+    return {"raffle_name": raffle_name, "raffle_description": raffle_description, "raffle_prize_name": raffle_prize_name,
+            "raffle_prize_value": raffle_prize_value, "percent_of_bp": percent_of_bp}
 
 
 @bp.get("/raffles", endpoint="raffles")
