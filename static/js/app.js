@@ -60,9 +60,28 @@
     if (target && target.parentNode) target.parentNode.insertBefore(note, target.nextSibling);
   }
 
+  // A quiz question's countdown, from the milliseconds the server says are left
+  // (it alone decides what is late; this only shows the member the time).
+  function startCountdowns(scope) {
+    scope.querySelectorAll("[data-countdown-ms]:not([data-counting])").forEach(function (timer) {
+      timer.setAttribute("data-counting", "");
+      var end = Date.now() + parseInt(timer.getAttribute("data-countdown-ms"), 10);
+      var value = timer.querySelector(".quiz-timer-value");
+      var digits = new Intl.NumberFormat(document.documentElement.lang || undefined);
+      timer.hidden = false;
+      (function tick() {
+        var left = Math.max(0, Math.ceil((end - Date.now()) / 1000));
+        value.textContent = digits.format(left);
+        timer.classList.toggle("quiz-timer-low", left <= 5);
+        if (left > 0 && document.body.contains(timer)) window.setTimeout(tick, 250);
+      }());
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     wireFlashes(document);
     wirePasswords(document);
+    startCountdowns(document);
   });
   document.addEventListener("htmx:responseError", function (event) {
     showProblem(event.detail.elt, words.failed);
@@ -79,6 +98,7 @@
     entriesBefore = list ? list.querySelectorAll(".entry, .message").length : -1;
   });
   document.addEventListener("htmx:afterSettle", function () {
+    startCountdowns(document);
     // A swapped-in element that asks for focus gets it (e.g. an inbox message
     // just marked read: its button is gone, focus must not fall to the top).
     var wanted = document.querySelector("[data-autofocus]");

@@ -39,6 +39,11 @@ def test_a_member_plays_a_quiz_to_the_end_and_sees_score_and_rank(app, make_memb
     for number in range(3):
         page.wait_for_selector(".quiz-option")
         check_the_page(page, axe_violations, f"question-{number}", locale)
+        # the countdown runs from the server's deadline, in the member's digits
+        timer = page.locator(".quiz-timer-value")
+        timer.wait_for()
+        shown = timer.inner_text()
+        assert shown and (all("۰" <= ch <= "۹" for ch in shown) if locale == "fa" else shown.isdigit())
         page.click(".quiz-option >> nth=0")
         page.wait_for_selector("#quiz-correct")
         check_the_page(page, axe_violations, f"answered-{number}", locale)
