@@ -336,8 +336,14 @@ def test_a_segment_game_is_only_for_its_members(session, make_member, now):
     session.add(nobody)
     session.flush()
     game = published(session, now, segment_id=nobody.id)
+    everyone = published(session, now)
     with pytest.raises(instant_win.NotEligible):
         play(session, game, member, "k", now)
+    session.rollback()
+    assert [g.id for g in instant_win.open_games(session, session.get(Member, member.id), now)] == [everyone.id]
+    rich = make_member(points=1_000, now=now)
+    assert [g.id for g in instant_win.open_games(session, session.get(Member, rich.id), now)] == [
+        everyone.id, game.id]
 
 
 def test_a_member_sees_only_their_own_plays(session, make_member, now):
