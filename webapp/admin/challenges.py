@@ -5,7 +5,7 @@ Every write goes through `services.challenges`, which audits it."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -13,14 +13,13 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.admin import bp
 from webapp.admin.challenge_forms import METRIC_LABELS, STATUS_LABELS, ChallengeForm, form_data
-from webapp.admin.common import staff_actor
+from webapp.admin.common import club_tz, eligibility_choices, staff_actor
 from webapp.admin.forms import ConfirmForm
 from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
-from webapp.models import Challenge, Reward, Segment, utcnow
+from webapp.models import Challenge, utcnow
 from webapp.services import challenges as service
-from webapp.services import tiers as tiers_service
 
 # form fields that carry the locked columns (service.LOCKED_FIELDS)
 LOCKED_INPUTS = ("metric", "goal", "categories", "starts_on", "ends_on", "perk_multiplier",
@@ -32,21 +31,6 @@ PROBLEM_FIELDS = {"name": "name_en", "metric": "metric", "goal": "goal", "catego
                   "segment_id": "segment", "reward_id": "reward"}
 
 
-def _tz() -> str:
-    return current_app.config["VAFA_TIMEZONE"]
-
-
-def _choices(form: ChallengeForm) -> ChallengeForm:
-    fa = current_locale() == "fa"
-    program = tiers_service.load_program(db.session)
-    tiers = [(lv.id, lv.name("fa" if fa else "en")) for lv in (program.levels if program else ())
-             if lv.id is not None and lv.rank > 0]
-    segments = db.session.execute(select(Segment.id, Segment.name).where(Segment.archived_at.is_(None))
-                                  .order_by(Segment.name)).all()
-    rewards = db.session.execute(select(Reward.id, Reward.name_fa if fa else Reward.name_en)
-                                 .where(Reward.status != "archived").order_by(Reward.id)).all()
-    form.set_choices(tiers, segments, rewards)
-    return form
 
 
 def _challenge(challenge_id: int) -> Challenge:
@@ -68,10 +52,10 @@ def challenges():
 @bp.route("/challenges/new", methods=["GET", "POST"])
 @staff_required("offers")
 def new_challenge():
-    form = _choices(ChallengeForm())
+    form = eligibility_choices(ChallengeForm())
     if form.validate_on_submit():
         try:
-            challenge = service.create_challenge(db.session, form.spec(_tz()), actor=staff_actor(), now=utcnow())
+            challenge = service.create_challenge(db.session, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
         except service.ChallengeInvalid as exc:
             db.session.rollback()
             _show_problems(form, exc)
@@ -89,14 +73,14 @@ def challenge(challenge_id: int):
     challenge = _challenge(challenge_id)
     stats = service.challenge_stats(db.session, [challenge_id]).get(challenge_id, service.ChallengeStats())
     locked = stats.joined > 0
-    saved = form_data(challenge, _tz(), current_locale())
+    saved = form_data(challenge, club_tz(), current_locale())
     if request.method == "POST":
-        form = _choices(ChallengeForm(formdata=_with_locked(saved) if locked else None))
+        form = eligibility_choices(ChallengeForm(formdata=_with_locked(saved) if locked else None))
     else:
-        form = _choices(ChallengeForm(formdata=None, data=saved))
+        form = eligibility_choices(ChallengeForm(formdata=None, data=saved))
     if request.method == "POST" and form.validate_on_submit():
         try:
-            service.update_challenge(db.session, challenge_id, form.spec(_tz()), actor=staff_actor(), now=utcnow())
+            service.update_challenge(db.session, challenge_id, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
         except service.ChallengeInvalid as exc:
             db.session.rollback()
             _show_problems(form, exc)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
+from sqlalchemy import select
 
 from webapp.admin.forms import domain_message
+from webapp.extensions import db
+from webapp.i18n import current_locale
+from webapp.models import Reward, Segment
+from webapp.services import tiers
 from webapp.services.audit import Actor
 
 
@@ -35,3 +40,23 @@ def form_error(form, exc, field: str | None = None) -> None:
         getattr(form, field).errors = [*getattr(form, field).errors, message]
     else:
         form.form_errors.append(message)
+
+
+def club_tz() -> str:
+    return current_app.config["VAFA_TIMEZONE"]
+
+
+def eligibility_choices(form):
+    """Fill a form's `set_choices(tiers, segments, rewards)` from the database:
+    levels above the entry level, live segments and rewards not archived, as
+    (id, label) pairs in the staff member's language. Returns the form."""
+    locale = current_locale()
+    program = tiers.load_program(db.session)
+    levels = [(lv.id, lv.name(locale)) for lv in (program.levels if program else ())
+              if lv.id is not None and lv.rank > 0]
+    segments = db.session.execute(select(Segment.id, Segment.name).where(Segment.archived_at.is_(None))
+                                  .order_by(Segment.name)).all()
+    rewards = db.session.execute(select(Reward.id, Reward.name_fa if locale == "fa" else Reward.name_en)
+                                 .where(Reward.status != "archived").order_by(Reward.id)).all()
+    form.set_choices(levels, segments, rewards)
+    return form

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from webapp.admin import bp
-from webapp.admin.common import staff_actor
+from webapp.admin.common import club_tz, staff_actor
 from webapp.admin.contest_forms import (
     KIND_LABELS,
     PRIZE_KIND_LABELS,
@@ -49,9 +49,6 @@ PROBLEM_WORDS = {
     "result": ("values", _l("The result is not a possible answer.")),
 }
 
-
-def _tz() -> str:
-    return current_app.config["VAFA_TIMEZONE"]
 
 
 def _contest(contest_id: int) -> Contest:
@@ -97,7 +94,7 @@ def new_contest(kind: str):
     form = _rewards(ContestForm())
     if form.validate_on_submit():
         try:
-            contest = service.create_contest(db.session, form.spec(kind, _tz()), actor=staff_actor(), now=utcnow())
+            contest = service.create_contest(db.session, form.spec(kind, club_tz()), actor=staff_actor(), now=utcnow())
         except service.ContestInvalid as exc:
             db.session.rollback()
             _show_problems(form, exc)
@@ -117,10 +114,10 @@ def contest(contest_id: int):
     if request.method == "POST":
         form = _rewards(ContestForm())
     else:
-        form = _rewards(ContestForm(formdata=None, data=form_data(contest, _tz(), current_locale())))
+        form = _rewards(ContestForm(formdata=None, data=form_data(contest, club_tz(), current_locale())))
     if request.method == "POST" and form.validate_on_submit():
         try:
-            service.update_contest(db.session, contest_id, form.spec(contest.kind, _tz()), actor=staff_actor(),
+            service.update_contest(db.session, contest_id, form.spec(contest.kind, club_tz()), actor=staff_actor(),
                                    now=utcnow())
         except service.ContestInvalid as exc:
             db.session.rollback()
@@ -201,7 +198,7 @@ def contest_result(contest_id: int):
             db.session.commit()
             flash(_("The result is saved. The ranking and prizes follow within a minute."), "success")
             return redirect(url_for(".contest", contest_id=contest_id))
-    form_data_ = form_data(contest, _tz(), current_locale())
+    form_data_ = form_data(contest, club_tz(), current_locale())
     return _contest_page(contest, _rewards(ContestForm(formdata=None, data=form_data_)), status=422,
                          result_form=form)
 

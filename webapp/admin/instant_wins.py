@@ -6,14 +6,14 @@ which audits it."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from webapp.admin import bp
-from webapp.admin.common import staff_actor
+from webapp.admin.common import club_tz, eligibility_choices, staff_actor
 from webapp.admin.forms import ConfirmForm
 from webapp.admin.instant_win_forms import (
     KIND_LABELS,
@@ -27,9 +27,8 @@ from webapp.admin.instant_win_forms import (
 from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
-from webapp.models import InstantWinGame, Reward, Segment, utcnow
+from webapp.models import InstantWinGame, utcnow
 from webapp.services import instant_win as service
-from webapp.services import tiers as tiers_service
 
 MAX_ID = 2**31 - 1
 # service problem keys → the form field that shows them
@@ -46,21 +45,6 @@ PROBLEM_WORDS = {
 }
 
 
-def _tz() -> str:
-    return current_app.config["VAFA_TIMEZONE"]
-
-
-def _choices(form: GameForm) -> GameForm:
-    fa = current_locale() == "fa"
-    program = tiers_service.load_program(db.session)
-    tiers = [(lv.id, lv.name("fa" if fa else "en")) for lv in (program.levels if program else ())
-             if lv.id is not None and lv.rank > 0]
-    segments = db.session.execute(select(Segment.id, Segment.name).where(Segment.archived_at.is_(None))
-                                  .order_by(Segment.name)).all()
-    rewards = db.session.execute(select(Reward.id, Reward.name_fa if fa else Reward.name_en)
-                                 .where(Reward.status != "archived").order_by(Reward.id)).all()
-    form.set_choices(tiers, segments, rewards)
-    return form
 
 
 def _game(game_id: int) -> InstantWinGame:
@@ -86,10 +70,10 @@ def games():
 @bp.route("/instant-wins/new", methods=["GET", "POST"], endpoint="new_instant_win")
 @staff_required("offers")
 def new_game():
-    form = _choices(GameForm())
+    form = eligibility_choices(GameForm())
     if form.validate_on_submit():
         try:
-            game = service.create_game(db.session, form.spec(_tz()), actor=staff_actor(), now=utcnow())
+            game = service.create_game(db.session, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
         except service.GameInvalid as exc:
             db.session.rollback()
             _show_problems(form, exc)
@@ -108,14 +92,14 @@ def game_page(game_id: int):
     prizes = service.game_prizes(db.session, game_id)
     stats = service.game_stats(db.session, [game_id]).get(game_id, service.GameStats())
     locked = stats.plays > 0
-    saved = form_data(game, prizes, _tz(), current_locale())
+    saved = form_data(game, prizes, club_tz(), current_locale())
     if request.method == "POST":
-        form = _choices(GameForm(formdata=_with_locked(saved)) if locked else GameForm())
+        form = eligibility_choices(GameForm(formdata=_with_locked(saved)) if locked else GameForm())
     else:
-        form = _choices(GameForm(formdata=None, data=saved))
+        form = eligibility_choices(GameForm(formdata=None, data=saved))
     if request.method == "POST" and form.validate_on_submit():
         try:
-            service.update_game(db.session, game_id, form.spec(_tz()), actor=staff_actor(), now=utcnow())
+            service.update_game(db.session, game_id, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
         except service.GameInvalid as exc:
             db.session.rollback()
             _show_problems(form, exc)

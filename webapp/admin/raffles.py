@@ -6,14 +6,14 @@ which audits it; the draw job is enqueued only after the commit."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from webapp.admin import bp
-from webapp.admin.common import staff_actor
+from webapp.admin.common import club_tz, eligibility_choices, staff_actor
 from webapp.admin.forms import ConfirmForm
 from webapp.admin.raffle_forms import (
     PRIZE_KIND_LABELS,
@@ -27,9 +27,8 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.jobs.raffles import enqueue_draw
-from webapp.models import Raffle, Reward, Segment, utcnow
+from webapp.models import Raffle, utcnow
 from webapp.services import raffles as service
-from webapp.services import tiers as tiers_service
 
 MAX_ID = 2**31 - 1
 LOCKED_INPUTS = ("ticket_price", "max_tickets_per_member", "closes_on", "closes_time", "draw_on", "draw_time",
@@ -41,21 +40,6 @@ LOCKED_WORDS = _l("The raffle is published: its prizes, price, cap, times, alter
                   "fixed. Your changes were not saved.")
 
 
-def _tz() -> str:
-    return current_app.config["VAFA_TIMEZONE"]
-
-
-def _choices(form: RaffleForm) -> RaffleForm:
-    fa = current_locale() == "fa"
-    program = tiers_service.load_program(db.session)
-    tiers = [(lv.id, lv.name("fa" if fa else "en")) for lv in (program.levels if program else ())
-             if lv.id is not None and lv.rank > 0]
-    segments = db.session.execute(select(Segment.id, Segment.name).where(Segment.archived_at.is_(None))
-                                  .order_by(Segment.name)).all()
-    rewards = db.session.execute(select(Reward.id, Reward.name_fa if fa else Reward.name_en)
-                                 .where(Reward.status != "archived").order_by(Reward.id)).all()
-    form.set_choices(tiers, segments, rewards)
-    return form
 
 
 def _raffle(raffle_id: int) -> Raffle:
@@ -76,10 +60,10 @@ def raffles_list():
 @bp.route("/raffles/new", methods=["GET", "POST"])
 @staff_required("offers")
 def new_raffle():
-    form = _choices(RaffleForm())
+    form = eligibility_choices(RaffleForm())
     if form.validate_on_submit():
         try:
-            raffle = service.create_raffle(db.session, form.spec(_tz()), actor=staff_actor(), now=utcnow())
+            raffle = service.create_raffle(db.session, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
         except service.RaffleInvalid as exc:
             db.session.rollback()
             _show_problems(form, exc)
@@ -95,14 +79,14 @@ def new_raffle():
 @staff_required("offers")
 def raffle(raffle_id: int):
     raffle = _raffle(raffle_id)
-    saved = form_data(db.session, raffle, _tz(), current_locale())
+    saved = form_data(db.session, raffle, club_tz(), current_locale())
     if request.method == "POST":
-        form = _choices(RaffleForm(formdata=_with_locked(saved) if raffle.status != "draft" else None))
+        form = eligibility_choices(RaffleForm(formdata=_with_locked(saved) if raffle.status != "draft" else None))
     else:
-        form = _choices(RaffleForm(formdata=None, data=saved))
+        form = eligibility_choices(RaffleForm(formdata=None, data=saved))
     if request.method == "POST" and form.validate_on_submit():
         try:
-            service.update_raffle(db.session, raffle_id, form.spec(_tz()), actor=staff_actor(), now=utcnow())
+            service.update_raffle(db.session, raffle_id, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
         except service.RaffleInvalid as exc:
             db.session.rollback()
             _show_problems(form, exc)
@@ -130,7 +114,7 @@ def _with_locked(saved: dict) -> MultiDict:
     """The posted form with the fixed fields put back to what is saved: the page
     shows them disabled (browsers do not send those), and a crafted post cannot
     change them either."""
-    shown = _choices(RaffleForm(formdata=None, data=saved, meta={"csrf": False}))
+    shown = eligibility_choices(RaffleForm(formdata=None, data=saved, meta={"csrf": False}))
     posted = request.form.copy()
     for name in LOCKED_INPUTS:
         posted.setlist(name, [shown[name]._value()])

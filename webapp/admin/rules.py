@@ -5,12 +5,12 @@ what a sample purchase would earn and why each rule did or did not match."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.admin import bp
-from webapp.admin.common import form_error, page_or_fragment, staff_actor
+from webapp.admin.common import club_tz, form_error, page_or_fragment, staff_actor
 from webapp.admin.forms import ConfirmForm
 from webapp.admin.rule_forms import (
     CAP_LABELS,
@@ -35,10 +35,6 @@ from webapp.models import EarnRule, Segment, utcnow
 from webapp.services import earn_rules, tiers
 from webapp.services.errors import DomainError
 from webapp.services.settings import load_earn_settings
-
-
-def _tz() -> str:
-    return current_app.config["VAFA_TIMEZONE"]
 
 
 def _levels():
@@ -68,7 +64,7 @@ def _families() -> list[list]:
 
 
 def _rule_form(row=None) -> RuleForm:
-    form = RuleForm(data=form_data(row, _tz()) if row is not None else None)
+    form = RuleForm(data=form_data(row, club_tz()) if row is not None else None)
     set_choices(form, _levels(), _segments(), current_locale())
     return form
 
@@ -94,9 +90,9 @@ def rule_dry_run():
     form = _dry_run_form()
     result = None
     if form.validate():
-        event = event_from_dry_run(form, _tz(), utcnow())
+        event = event_from_dry_run(form, club_tz(), utcnow())
         result = earn_rules.dry_run(db.session, event, tier_id=int(form.tier.data) if form.tier.data else None,
-                                    first_purchase=bool(form.first_purchase.data), tz=_tz())
+                                    first_purchase=bool(form.first_purchase.data), tz=club_tz())
     return page_or_fragment("admin/rules.html", "dry_run", target="dry-run-result",
                             families=_families(), base=load_earn_settings(db.session),
                             dry=form, result=result, **_context())
@@ -108,7 +104,7 @@ def rule_new():
     form = _rule_form()
     if form.validate_on_submit():
         try:
-            row = earn_rules.create_rule(db.session, rule_from_form(form, _tz()), actor=staff_actor(),
+            row = earn_rules.create_rule(db.session, rule_from_form(form, club_tz()), actor=staff_actor(),
                                          now=utcnow())
         except earn_rules.RuleInvalid as exc:
             db.session.rollback()
@@ -129,7 +125,7 @@ def rule_detail(rule_id: int):
     if row.status != "ended" and form.validate_on_submit():
         change = earn_rules.edit_draft if row.status == "draft" else earn_rules.revise_rule
         try:
-            saved = change(db.session, row.id, rule_from_form(form, _tz()), actor=staff_actor(),
+            saved = change(db.session, row.id, rule_from_form(form, club_tz()), actor=staff_actor(),
                            now=utcnow())
         except earn_rules.RuleInvalid as exc:
             db.session.rollback()
