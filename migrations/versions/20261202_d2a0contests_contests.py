@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('options', sa.JSON(), nullable=False),
     sa.Column('correct_option', sa.Integer(), nullable=False),
     sa.Column('time_limit_ms', sa.Integer(), nullable=False),
+    sa.Column('image', sa.String(length=200), nullable=True),
     sa.CheckConstraint('time_limit_ms > 0', name=op.f('ck_contest_question_time_limit_positive')),
     sa.ForeignKeyConstraint(['contest_id'], ['contest.id'], name=op.f('fk_contest_question_contest_id_contest'),
                             ondelete='CASCADE'),

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
@@ -203,6 +205,8 @@ class QuestionForm(FlaskForm):
     time_limit = LocalIntegerField(_l("Seconds to answer"), default=20, validators=[
         InputRequired(_l("Enter the seconds.")), Between(3, 120, message=_l("Between 3 and 120 seconds."))],
         render_kw=NUMBER)
+    image = FileField(_l("Picture (optional: PNG, JPEG or WebP, up to 1 MB)"))
+    remove_image = BooleanField(_l("Remove the picture"))
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -222,10 +226,10 @@ class QuestionForm(FlaskForm):
         return [(fa.data or "", en.data or "") for fa, en in zip(self.options_fa, self.options_en, strict=True)
                 if fa.data or en.data]
 
-    def spec(self) -> service.QuestionSpec:
+    def spec(self, image: str | None) -> service.QuestionSpec:
         return service.QuestionSpec(text_fa=self.text_fa.data, text_en=self.text_en.data,
                                     options=tuple(self.pairs()), correct_option=int(self.correct.data),
-                                    time_limit_ms=self.time_limit.data * 1000)
+                                    time_limit_ms=self.time_limit.data * 1000, image=image)
 
 
 def question_data(question) -> dict:

@@ -23,6 +23,7 @@ from webapp.admin.contest_forms import (
     question_data,
 )
 from webapp.admin.forms import ConfirmForm
+from webapp.admin.uploads import discard_image, has_upload, store_image
 from webapp.auth import staff_required
 from webapp.contests import registry
 from webapp.contests.quiz import questions_of
@@ -219,14 +220,22 @@ def contest_question(contest_id: int, question_id: int | None = None):
     form = QuestionForm() if request.method == "POST" else QuestionForm(
         formdata=None, data=question_data(question) if question else None)
     if request.method == "POST" and form.validate_on_submit():
+        image = None if form.remove_image.data else (question.image if question else None)
+        new_file = store_image(form.image, "contests") if has_upload(form.image) else None
+        if new_file is not None:
+            image = new_file
         try:
-            service.save_question(db.session, contest_id, form.spec(), actor=staff_actor(), now=utcnow(),
+            if form.image.errors:
+                raise service.ContestInvalid({})  # the picture's reason is already on its field
+            service.save_question(db.session, contest_id, form.spec(image), actor=staff_actor(), now=utcnow(),
                                   question_id=question_id)
         except service.ContestInvalid as exc:
             db.session.rollback()
+            discard_image(new_file, "contests")
             _show_problems(form, exc)
         except (service.ContestLocked, service.ContestWrongState):
             db.session.rollback()
+            discard_image(new_file, "contests")
             form.form_errors.append(_("Members have played: the questions are fixed."))
         else:
             db.session.commit()

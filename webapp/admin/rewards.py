@@ -4,7 +4,6 @@ member's coupon (points and stock come back). Every write is audited by the serv
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -25,18 +24,16 @@ from webapp.admin.reward_forms import (
     RewardForm,
     VoucherCodesForm,
 )
+from webapp.admin.uploads import discard_image, has_upload, store_image
 from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
-from webapp.member.rewards import uploads_dir
 from webapp.models import Coupon, Member, Reward, Segment, VoucherCode, utcnow
 from webapp.services import rewards, tiers
 from webapp.services.errors import DomainError, NotFound
 
 MAX_ID = 2**31 - 1
-MAX_IMAGE = 1024 * 1024
 MAX_CODES_FILE = 1024 * 1024
-IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
 FIELD_OF_PROBLEM = {"ends_at": "ends_on", "starts_at": "starts_on"}  # service problem → form field
 
 
@@ -138,9 +135,8 @@ def _form_data(reward: Reward) -> dict:
 
 def _save(form: RewardForm, reward: Reward | None):
     image, new_file = (reward.image if reward else None), None
-    upload = form.image.data
-    if upload and getattr(upload, "filename", ""):
-        new_file = _store_image(form, upload)
+    if has_upload(form.image):
+        new_file = store_image(form.image, "rewards")
         if new_file is None:
             return _editor(form, reward, status=422)
         image = new_file
@@ -151,7 +147,7 @@ def _save(form: RewardForm, reward: Reward | None):
                                     reward_id=reward.id if reward else None)
     except rewards.RewardInvalid as exc:
         db.session.rollback()
-        _discard(new_file)
+        discard_image(new_file, "rewards")
         for name, problem in exc.problems.items():
             if name == "value" and data.kind == "coupon_percent":
                 name = "percent"
@@ -164,38 +160,6 @@ def _save(form: RewardForm, reward: Reward | None):
     db.session.commit()  # an old picture stays on disk: cached pages may still show it
     flash(_("The reward is saved."), "success")
     return redirect(url_for(".reward_edit", reward_id=saved.id))
-
-
-def _image_type(head: bytes) -> str | None:
-    for magic, ext in IMAGE_TYPES.items():
-        if head.startswith(magic):
-            return ext
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return ".webp"
-    return None
-
-
-def _store_image(form, upload) -> str | None:
-    """Save an uploaded picture under a random name, judged by its content
-    (never by its file name or the browser's content type)."""
-    content = upload.read(MAX_IMAGE + 1)
-    if len(content) > MAX_IMAGE:
-        form.image.errors = [*form.image.errors, _("The picture is larger than 1 MB.")]
-        return None
-    ext = _image_type(content[:16])
-    if ext is None:
-        form.image.errors = [*form.image.errors, _("Upload a PNG, JPEG or WebP picture.")]
-        return None
-    folder = uploads_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    name = secrets.token_hex(16) + ext
-    (folder / name).write_bytes(content)
-    return name
-
-
-def _discard(name: str | None) -> None:
-    if name:
-        (uploads_dir() / name).unlink(missing_ok=True)
 
 
 @bp.post("/rewards/<int:reward_id>/status")

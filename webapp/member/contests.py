@@ -22,6 +22,7 @@ from webapp.member.messages import add_domain_error
 from webapp.models import ContestQuestion, utcnow
 from webapp.services import contest_play, leaderboards
 from webapp.services.errors import DomainError, NotFound
+from webapp.uploads import send_picture
 
 MAX_ID = 2**31 - 1
 
@@ -58,6 +59,12 @@ def option_text(option: dict) -> str:
 @bp.app_context_processor
 def _contest_words() -> dict:
     return {"contest_text": contest_text, "option_text": option_text}
+
+
+@bp.get("/contests/image/<name>")
+def contest_image(name: str):
+    """Question pictures: random names, linked only from a question already served."""
+    return send_picture("contests", name)
 
 
 @bp.get("/contests", endpoint="contests")

@@ -5,17 +5,14 @@ double submit issues one coupon), and the member's coupons (/me/coupons)."""
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 import segno
 from flask import (
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -34,6 +31,7 @@ from webapp.member.messages import add_domain_error
 from webapp.models import Reward, utcnow
 from webapp.services import rewards
 from webapp.services.errors import DomainError, NotFound
+from webapp.uploads import send_picture
 
 MAX_REWARD_ID = 2**31 - 1
 MAX_COUPON_ID = 2**63 - 1
@@ -191,14 +189,7 @@ def _qr_svg(code: str) -> Markup:
     return Markup(svg)  # noqa: S704  segno's own markup of our own code
 
 
-def uploads_dir() -> Path:
-    base = current_app.config.get("VAFA_INSTANCE") or current_app.instance_path
-    return Path(base) / "uploads" / "rewards"
-
-
 @bp.get("/rewards/image/<name>")
 def reward_image(name: str):
     """Reward pictures are public (the catalog shows them); names are random."""
-    response = send_from_directory(uploads_dir(), name, max_age=7 * 24 * 3600)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_picture("rewards", name)

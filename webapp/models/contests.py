@@ -78,6 +78,7 @@ class ContestQuestion(Base):
     options: Mapped[list] = mapped_column(JSON)
     correct_option: Mapped[int] = mapped_column(Integer)
     time_limit_ms: Mapped[int] = mapped_column(Integer)
+    image: Mapped[str | None] = mapped_column(String(200))  # file name under the instance uploads
 
 
 class ContestEntry(Base):

@@ -85,6 +85,7 @@ class QuestionSpec:
     options: tuple[tuple[str, str], ...]  # (fa, en) per option
     correct_option: int
     time_limit_ms: int
+    image: str | None = None  # a stored picture's file name (webapp.uploads)
 
 
 def check_prizes(session: Session, prizes: tuple[Prize, ...]) -> str | None:
@@ -293,6 +294,7 @@ def save_question(session: Session, contest_id: int, spec: QuestionSpec, *, acto
     question.text_fa, question.text_en = spec.text_fa.strip(), spec.text_en.strip()
     question.options = [{"fa": fa.strip(), "en": en.strip()} for fa, en in spec.options]
     question.correct_option, question.time_limit_ms = spec.correct_option, spec.time_limit_ms
+    question.image = spec.image
     session.add(question)
     session.flush()
     if contest.status == "published":
@@ -318,7 +320,8 @@ def delete_question(session: Session, contest_id: int, question_id: int, *, acto
 
 def _question_snapshot(question: ContestQuestion) -> dict:
     return {"id": question.id, "text_en": question.text_en, "options": question.options,
-            "correct_option": question.correct_option, "time_limit_ms": question.time_limit_ms}
+            "correct_option": question.correct_option, "time_limit_ms": question.time_limit_ms,
+            "image": question.image}
 
 
 def enter_result(session: Session, contest_id: int, result: tuple[int, ...], *, actor: audit.Actor,
