@@ -59,12 +59,16 @@ def app(service_urls):
     yield app
     db.session.remove()
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    # DELETE, children first, then ids from 1 again: TRUNCATE of 40 tables took
+    # 0.6 s per test on PostgreSQL here, these few small DELETEs about 15 ms
     with db.engine.begin() as conn:
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608  (our own table names)
         if db.dialect == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608  (our own table names)
+            conn.execute(text(
+                "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind = 'S' AND n.nspname = current_schema()"))
     redis.flushdb()
 
 
