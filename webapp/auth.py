@@ -1,5 +1,5 @@
-"""Who is signed in. One Flask-Login session holds either a member or a staff
-account; its id is the account's revocable session token, prefixed by kind."""
+"""Who is signed in. One Flask-Login session holds a member, a staff or a
+marketer account; its id is the account's revocable session token, prefixed by kind."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.extensions import db, login_manager
-from webapp.models import Member, Staff
+from webapp.models import Marketer, Member, Staff
 
 
 @login_manager.user_loader
 def load_account(session_id: str):
     kind, _, token = (session_id or "").partition(":")
-    model = {"m": Member, "s": Staff}.get(kind)
+    model = {"m": Member, "s": Staff, "k": Marketer}.get(kind)
     if model is None or not token:
         return None
     account = db.session.scalar(select(model).where(model.session_token == token))
@@ -28,7 +28,7 @@ def load_account(session_id: str):
 
 def current_member() -> Member | None:
     user = current_user
-    if user and user.is_authenticated and not user.is_staff:
+    if user and user.is_authenticated and user.is_member:
         return user._get_current_object() if hasattr(user, "_get_current_object") else user
     return None
 
@@ -36,7 +36,7 @@ def current_member() -> Member | None:
 def member_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if not (current_user.is_authenticated and not current_user.is_staff):
+        if not (current_user.is_authenticated and current_user.is_member):
             return redirect(url_for("member.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 

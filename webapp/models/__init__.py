@@ -44,6 +44,19 @@ from webapp.models.raffles import (
     RaffleTickets,
     RaffleWinner,
 )
+from webapp.models.referrals import (
+    MARKETER_ENTRY_KINDS,
+    MARKETER_STATUSES,
+    REFERRAL_STATUSES,
+    SHARE_CHANNELS,
+    Marketer,
+    MarketerEntry,
+    MemberDevice,
+    Referral,
+    ReferralOpen,
+    ReferralPrize,
+    ReferralShare,
+)
 from webapp.models.rewards import (
     COUPON_STATUSES,
     REWARD_KINDS,
@@ -76,6 +89,17 @@ from webapp.models.tier import (
 from webapp.models.types import utcnow
 
 __all__ = [
+    "MARKETER_ENTRY_KINDS",
+    "MARKETER_STATUSES",
+    "REFERRAL_STATUSES",
+    "SHARE_CHANNELS",
+    "Marketer",
+    "MarketerEntry",
+    "MemberDevice",
+    "Referral",
+    "ReferralOpen",
+    "ReferralPrize",
+    "ReferralShare",
     "CALENDAR_PERIODS",
     "METRICS",
     "WINDOW_KINDS",

@@ -59,6 +59,7 @@ class Member(Base):
     is_authenticated = True
     is_anonymous = False
     is_staff = False
+    is_member = True
 
     def get_id(self) -> str:
         return f"m:{self.session_token}"

@@ -42,6 +42,7 @@ class Staff(Base):
     is_authenticated = True
     is_anonymous = False
     is_staff = True
+    is_member = False
 
     def get_id(self) -> str:
         return f"s:{self.session_token}"

@@ -29,7 +29,7 @@ from webapp.models import (
     Tier,
 )
 from webapp.services import audit, inbox, ledger, rewards, segments, tiers
-from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound
+from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound, ProblemsInvalid
 from webapp.services.settings import load_earn_settings
 
 log = logging.getLogger(__name__)
@@ -45,15 +45,10 @@ LOCKED_FIELDS = ("metric", "goal", "categories", "starts_at", "ends_at", "perk_m
                  "reward_points", "reward_id")
 
 
-class ChallengeInvalid(DomainError):
+class ChallengeInvalid(ProblemsInvalid):
     """The challenge is not valid."""
 
     code = "challenge_invalid"
-
-    def __init__(self, problems: dict[str, str]):
-        super().__init__("The challenge is not valid: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
-                         problems=problems)
-        self.problems = problems
 
 
 class ChallengeLocked(Conflict):

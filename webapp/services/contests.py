@@ -17,7 +17,7 @@ from webapp.contests import registry, timing
 from webapp.contests.prediction import engine_question, engine_rule
 from webapp.models import CONTEST_KINDS, Contest, ContestEntry, ContestQuestion, Reward
 from webapp.services import audit
-from webapp.services.errors import Conflict, DomainError, NotFound
+from webapp.services.errors import Conflict, NotFound, ProblemsInvalid
 
 MAX_NAME = 120
 MAX_POINTS = 10_000_000
@@ -28,14 +28,10 @@ MAX_TIME_LIMIT_MS = 120_000
 PRIZE_KINDS = ("points", "credit", "reward")
 
 
-class ContestInvalid(DomainError):
+class ContestInvalid(ProblemsInvalid):
     """The contest is not valid."""
 
     code = "contest_invalid"
-
-    def __init__(self, problems: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()), problems=problems)
-        self.problems = problems
 
 
 class ContestLocked(Conflict):

@@ -57,3 +57,14 @@ class MemberNotActive(DomainError):
 
     code = "member_not_active"
     status = 409
+
+
+class ProblemsInvalid(DomainError):
+    """Not valid."""
+
+    code = "invalid"
+
+    def __init__(self, problems: dict[str, str]):
+        what = (self.__class__.__doc__ or "Not valid.").strip().rstrip(".")
+        super().__init__(f"{what}: " + "; ".join(f"{k}: {v}" for k, v in problems.items()), problems=problems)
+        self.problems = problems

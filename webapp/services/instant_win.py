@@ -49,6 +49,7 @@ from webapp.services.errors import (
     InsufficientPoints,
     MemberNotActive,
     NotFound,
+    ProblemsInvalid,
 )
 
 MAX_NAME = 120
@@ -70,15 +71,10 @@ Roll = Callable[[int], int]
 # -- domain errors ------------------------------------------------------------------
 
 
-class GameInvalid(DomainError):
+class GameInvalid(ProblemsInvalid):
     """The game is not valid."""
 
     code = "instant_win_invalid"
-
-    def __init__(self, problems: dict[str, str]):
-        super().__init__("The game is not valid: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
-                         problems=problems)
-        self.problems = problems
 
 
 class GameLocked(Conflict):

@@ -60,7 +60,7 @@ def post(
     if currency not in BALANCE_COLUMN:
         raise ValueError(f"unknown currency {currency!r}")
 
-    existing = _entry_by_key(session, key)
+    existing = entry_by_key(session, key)
     if existing is not None:
         return _replay(session, existing, member_id, currency, amount)
 
@@ -97,7 +97,7 @@ def post(
                     _consume_lots(session, member_id, -amount, from_lot_id)
                 session.flush()
     except IntegrityError:
-        existing = _entry_by_key(session, key)
+        existing = entry_by_key(session, key)
         if existing is None:
             if session.get(Member, member_id) is None:  # the foreign key refused it
                 raise NotFound("Member not found.", member_id=member_id) from None
@@ -106,7 +106,7 @@ def post(
     return Posting(entry=entry, balance=balance, replayed=False)
 
 
-def _entry_by_key(session: Session, key: str) -> LedgerEntry | None:
+def entry_by_key(session: Session, key: str) -> LedgerEntry | None:
     return session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
 
 
@@ -181,7 +181,7 @@ def debit_up_to(
     Returns the posting (None if nothing could be taken) and the shortfall."""
     if amount <= 0:
         return None, 0
-    existing = _entry_by_key(session, kwargs["key"])
+    existing = entry_by_key(session, kwargs["key"])
     if existing is not None:
         if existing.member_id != member_id or existing.currency != currency:
             raise IdempotencyConflict(key=existing.idempotency_key)

@@ -10,7 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.models import Purchase, PurchaseItem, PurchaseRefund
-from webapp.services import challenges, earn_rules, ledger, rule_engine, tier_rules, tiers
+from webapp.services import (
+    challenges,
+    earn_rules,
+    ledger,
+    referrals,
+    rule_engine,
+    tier_rules,
+    tiers,
+)
 from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound
 from webapp.services.settings import EarnSettings, load_earn_settings
 
@@ -114,6 +122,8 @@ def record_purchase(
     session.flush()
     tiers.on_qualifying_event(session, member_id, now=now, program=program)
     challenges.on_purchase(session, purchase, now=now)
+    if referrals.on_purchase(session, purchase, now=now):
+        balance = ledger.balance_of(session, member_id, "points")  # a welcome gift may have come with it
     return purchase, balance
 
 
@@ -184,4 +194,5 @@ def refund_purchase(
     purchase.points_reversed += taken
     session.flush()
     challenges.on_refund(session, purchase, now=now)  # progress not yet completed goes down
+    referrals.on_refund(session, purchase, now=now)
     return refund

@@ -48,6 +48,7 @@ from webapp.services.errors import (
     InsufficientPoints,
     MemberNotActive,
     NotFound,
+    ProblemsInvalid,
 )
 
 MAX_NAME = 120
@@ -68,15 +69,10 @@ LOCKED_FIELDS = ("ticket_price", "max_tickets_per_member", "closes_at", "draw_at
 # -- domain errors -------------------------------------------------------------------------
 
 
-class RaffleInvalid(DomainError):
+class RaffleInvalid(ProblemsInvalid):
     """The raffle is not valid."""
 
     code = "raffle_invalid"
-
-    def __init__(self, problems: dict[str, str]):
-        super().__init__("The raffle is not valid: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
-                         problems=problems)
-        self.problems = problems
 
 
 class RaffleLocked(Conflict):

@@ -29,6 +29,7 @@ from webapp.services.errors import (
     InsufficientPoints,
     MemberNotActive,
     NotFound,
+    ProblemsInvalid,
 )
 
 MAX_COST = 100_000_000
@@ -38,14 +39,10 @@ PERCENT_BP = 10_000  # 100 % in basis points
 # -- domain errors -------------------------------------------------------------
 
 
-class RewardInvalid(DomainError):
+class RewardInvalid(ProblemsInvalid):
     """The reward is not valid."""
 
     code = "reward_invalid"
-
-    def __init__(self, problems: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()), problems=problems)
-        self.problems = problems
 
 
 class RewardUnavailable(DomainError):
