@@ -139,3 +139,25 @@ def test_a_suspended_members_link_no_longer_works(session, make_member, now):
     session.commit()
     assert referrals.resolve(session, code) is None
     assert referrals.resolve(session, code.lower()) is None
+
+
+def test_the_funnel_and_the_monthly_board_count_what_happened(session, make_member, now):
+    from webapp.services import referral_stats
+
+    set_rules(session, now, qualify_on="signup", referrer_amount=100, monthly_cap=0)
+    ana, bob = make_member(now=now).id, make_member(now=now).id
+    for _ in range(3):
+        join_through(session, code_of(session, ana), now)
+    join_through(session, code_of(session, bob), now)
+    link = referrals.resolve(session, code_of(session, ana))
+    for visitor in ("v1", "v2", "v2"):
+        referrals.record_open(session, link, visitor=visitor, user_agent="Mozilla/5.0 (Linux; Android 14)", now=now)
+    session.commit()
+
+    f = referral_stats.funnel(session, referrer_id=ana)
+    assert (f.opens, f.signups, f.qualified, f.points_earned) == (2, 3, 3, 300)
+    month = referrals.club_month(now)
+    board = referral_stats.monthly_board(session, month)
+    assert [(r.member_id, r.rank, r.qualified) for r in board] == [(ana, 1, 3), (bob, 2, 1)]
+    assert referral_stats.rank_in_month(session, month, bob) == (2, 1)
+    assert referral_stats.rank_in_month(session, "2020-01", bob) is None
