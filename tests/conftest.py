@@ -12,6 +12,10 @@ from itertools import count
 import pytest
 from sqlalchemy import text
 
+# before any webapp import: Argon2's test profile (production's costs ~140 ms a
+# hash, thousands of times per run); tests/test_passwords.py checks the real one
+os.environ["VAFA_TEST_ONLY_CHEAP_PASSWORD_HASHING"] = "1"
+
 _SEQ = count(1)
 
 
