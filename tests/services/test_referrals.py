@@ -161,3 +161,13 @@ def test_the_funnel_and_the_monthly_board_count_what_happened(session, make_memb
     assert [(r.member_id, r.rank, r.qualified) for r in board] == [(ana, 1, 3), (bob, 2, 1)]
     assert referral_stats.rank_in_month(session, month, bob) == (2, 1)
     assert referral_stats.rank_in_month(session, "2020-01", bob) is None
+
+
+def test_a_purchase_from_before_the_friend_joined_does_not_qualify(session, make_member, now):
+    set_rules(session, now)
+    referrer = make_member(now=now).id
+    friend, referral_id = join_through(session, code_of(session, referrer), now)
+    buy(session, friend, 1_000_000, now, after=-timedelta(days=2))  # posted late by the till
+    assert status(session, referral_id) == "pending"
+    buy(session, friend, 1_000_000, now, after=-timedelta(minutes=20))  # rung up during the same visit
+    assert status(session, referral_id) == "qualified"

@@ -132,6 +132,10 @@ def _schemas(currency: str) -> dict:
                 "display_name": _text("display_name", description="Used only when creating."),
                 "locale": {"type": "string", "enum": list(v.LOCALES),
                            "description": "Used only when creating."},
+                "referral_code": _text("referral_code", description=(
+                    "The invite code, or the whole invite link scanned from the friend's QR code, of the member "
+                    "or marketer who brought this customer. Used only when creating; an unknown code is a 422 "
+                    "`unknown_referral_code` and nothing is created.")),
             },
             "anyOf": [{"required": ["mobile"]}, {"required": ["email"]}, {"required": ["external_id"]}],
         },
@@ -417,6 +421,8 @@ def _paths() -> dict:
                     "200": _ok("Found.", "Member", replayable=True),
                     "201": _ok("Created.", "Member", replayable=True),
                     **_post_errors(),
+                    "422": _error("Fields are invalid, or `referral_code` names no active member or marketer.",
+                                  "invalid", "unknown_referral_code"),
                     "409": _error("The identifiers name different members (`details.member_ids`), "
                                   "the key was reused, or a concurrent request created the member "
                                   "first (retry with a new key to find it).",

@@ -25,7 +25,7 @@ from webapp.api.responses import (
 )
 from webapp.extensions import db
 from webapp.models import CreditSpend, Member, Purchase, utcnow
-from webapp.services import credit, members, purchases
+from webapp.services import credit, members, purchases, referrals
 from webapp.services.errors import NotFound
 
 
@@ -42,9 +42,18 @@ def openapi():
 @idempotent
 def find_or_create_member(body):
     data = validation.member_lookup(body)
+    link = None
+    if data.referral_code:
+        link = referrals.resolve(db.session, data.referral_code, data.campaign)
+        if link is None:
+            raise ApiError(422, "unknown_referral_code", "No active member or marketer has this invite code.",
+                           {"referral_code": data.referral_code})
+    now = utcnow()
     member, created = members.find_or_create(
-        db.session, ids=data.ids, now=utcnow(), display_name=data.display_name, locale=data.locale
+        db.session, ids=data.ids, now=now, display_name=data.display_name, locale=data.locale
     )
+    if created:  # an existing customer was not brought by this friend
+        referrals.on_join(db.session, member, link, now=now)
     return member_json(member), 201 if created else 200
 
 

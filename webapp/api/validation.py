@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 from webapp.api.responses import ApiError
 from webapp.services.errors import DomainError
@@ -28,6 +29,7 @@ LOCALES = ("fa", "en")
 LENGTHS = {
     "email": 254, "mobile": 32, "external_id": 64, "display_name": 80, "external_ref": 100,
     "channel": 32, "store": 64, "sku": 64, "category": 64, "reason": 300, "currency": 3, "locale": 5,
+    "referral_code": 200,
 }
 
 
@@ -140,19 +142,34 @@ class MemberLookup:
     ids: Identifiers
     display_name: str
     locale: str | None
+    referral_code: str | None = None
+    campaign: str | None = None
 
 
 def member_lookup(body: object) -> MemberLookup:
-    check = Checker(body, ("mobile", "email", "external_id", "display_name", "locale"))
+    check = Checker(body, ("mobile", "email", "external_id", "display_name", "locale", "referral_code"))
     email = _identifier(check, "email", normalise_email)
     mobile = _identifier(check, "mobile", normalise_mobile)
     external_id = check.text("external_id")
     display_name = check.text("display_name") or ""
     locale = check.choice("locale", LOCALES)
+    code, campaign = invite_code(check.text("referral_code"))
     if not check.errors and not (email or mobile or external_id):
         check.fail("identifiers", "give at least one of mobile, email, external_id")
     check.finish()
-    return MemberLookup(Identifiers(email, mobile, external_id), display_name, locale)
+    return MemberLookup(Identifiers(email, mobile, external_id), display_name, locale, code, campaign)
+
+
+def invite_code(raw: str | None) -> tuple[str | None, str | None]:
+    """The code (and campaign tag) of `ABCD2345` or of an invite link the till
+    scanned from the friend's QR code: `https://club.example/r/ABCD2345?c=spring`."""
+    if not raw:
+        return None, None
+    parts = urlsplit(raw.strip())
+    if "/r/" not in parts.path:
+        return raw.strip(), None
+    code = parts.path.rsplit("/r/", 1)[1].strip("/")
+    return code, (parse_qs(parts.query).get("c") or [None])[0]
 
 
 def _identifier(check: Checker, name: str, normalise) -> str | None:

@@ -47,6 +47,7 @@ from webapp.services.referral_settings import load_settings
 
 CAMPAIGN_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 OPEN_STATUSES = ("pending", "held")
+SAME_VISIT = timedelta(hours=12)
 
 
 class ReferralNotHeld(Conflict):
@@ -203,7 +204,9 @@ def _qualifies(referral: Referral, purchase: Purchase) -> bool:
         return False
     if purchase.amount - purchase.refunded_amount < max(1, terms.get("min_purchase", 0)):
         return False
-    return referral.created_at <= purchase.occurred_at <= (referral.qualify_by or purchase.occurred_at)
+    # a till often rings up the sale it enrolled the friend for a little earlier
+    earliest = referral.created_at - SAME_VISIT
+    return earliest <= purchase.occurred_at <= (referral.qualify_by or purchase.occurred_at)
 
 
 def qualify(session: Session, referral: Referral, *, now: datetime, purchase: Purchase | None = None,
