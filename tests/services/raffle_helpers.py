@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import count
 
 from webapp.services import audit, raffles
 
 SEED = bytes(range(32))
+# a fresh request key per call (`id(object())` was reused by the allocator: a
+# second buy replayed the first)
+_REQUESTS = count(1)
 
 
 def prize(kind="points", quantity=1, amount=500, **kw):
@@ -30,7 +34,7 @@ def make_raffle(session, now, *, publish=True, prizes=None, **kw):
 
 def buy(session, raffle_id, member_id, quantity, now, key=None):
     done = raffles.buy_tickets(session, raffle_id=raffle_id, member_id=member_id, quantity=quantity,
-                               request_key=key or f"{member_id}:{quantity}:{now.isoformat()}:{id(object())}",
+                               request_key=key or f"{member_id}:{quantity}:{now.isoformat()}:{next(_REQUESTS)}",
                                now=now)
     session.commit()
     return done

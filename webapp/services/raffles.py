@@ -40,7 +40,7 @@ from webapp.models import (
     Segment,
     Tier,
 )
-from webapp.services import audit, earn_rules, inbox, ledger, rewards, segments, tiers
+from webapp.services import audit, earn_rules, inbox, ledger, prizes, rewards, segments, tiers
 from webapp.services.errors import (
     Conflict,
     DomainError,
@@ -771,21 +771,13 @@ def award_prizes(session: Session, raffle_id: int, now: datetime) -> bool:
 
 def _give(session: Session, raffle: Raffle, prize: RafflePrize, place: int, winner: RaffleWinner,
           member_id: int, now: datetime) -> None:
-    key = f"raffle:{raffle.id}:prize:{place}"
-    about = {"source": ("raffle", raffle.id), "now": now, "key": key,
-             "description": f"Raffle prize: {raffle.name_en}"}
-    if prize.kind == "points":
-        ledger.award_points(session, member_id, prize.amount, **about)
-    elif prize.kind == "credit":
-        ledger.grant_credit(session, member_id, prize.amount, **about)
-    elif prize.kind == "reward":
-        try:
-            with session.begin_nested():
-                coupon = rewards.grant_reward(session, member_id=member_id, reward_id=prize.reward_id,
-                                              key=key, now=now)
-            winner.coupon_id = coupon.id
-        except DomainError:
-            pass  # out of stock or withdrawn: staff see the place without a coupon
+    if prize.kind in prizes.PRIZE_KINDS:  # a physical prize is handed over by the club
+        # a reward out of stock or withdrawn: staff see the place without a coupon
+        given = prizes.give(session, member_id=member_id, kind=prize.kind, amount=prize.amount,
+                            reward_id=prize.reward_id, key=f"raffle:{raffle.id}:prize:{place}", now=now,
+                            source=("raffle", raffle.id), description=f"Raffle prize: {raffle.name_en}",
+                            expiring=False)
+        winner.coupon_id = given.coupon_id
     winner.awarded_at = now
     inbox.post_message(session, member_id=member_id, kind="raffle_won", key=f"raffle:{raffle.id}:won:{place}",
                        now=now, params={"raffle_id": raffle.id, "name_fa": raffle.name_fa, "name_en": raffle.name_en,
