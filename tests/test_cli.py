@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,26 @@ def test_doctor_notices_a_lost_entry_on_the_credit_side(cli, session, make_membe
     assert result.exit_code != 0
     assert len(lines(result.stderr)) == 1
     assert "credit balance 0 != entries 900" in result.stdout
+
+
+def test_doctor_checks_what_the_club_owes_marketers(cli, session):
+    from webapp.models import Marketer
+    from webapp.services import marketer_ledger
+
+    marketer = Marketer(name="Nima", code="NIMA2026", email="nima@example.com")
+    session.add(marketer)
+    session.flush()
+    marketer_ledger.post(session, marketer_id=marketer.id, amount=40_000, kind="commission", key="c1",
+                         now=datetime.now(UTC))
+    session.commit()
+    assert cli("doctor").exit_code == 0
+    session.execute(text("UPDATE marketer SET balance = 1 WHERE id = :id"), {"id": marketer.id})
+    session.commit()
+
+    result = cli("doctor")
+
+    assert result.exit_code != 0
+    assert f"marketer {marketer.id}: balance 1 != entries 40000" in result.stdout
 
 
 # -- create-api-key / create-staff ------------------------------------------------------

@@ -52,10 +52,12 @@ def db_upgrade():
 @click.command(help="Check that every balance equals the sum of its ledger entries and lots.")
 @with_appcontext
 def doctor():
+    from webapp.services import marketer_ledger
     from webapp.services.ledger import find_mismatches
 
     try:
         mismatches = find_mismatches(db.session)
+        owed = marketer_ledger.find_mismatches(db.session)
     except Exception as exc:  # noqa: BLE001
         fail(f"cannot read the ledger: {str(exc).splitlines()[0]}")
     for m in mismatches:
@@ -63,8 +65,10 @@ def doctor():
         click.echo(
             f"member {m.member_id}: {m.currency} balance {m.balance} != entries {m.entries_sum}{lots}"
         )
-    if mismatches:
-        fail(f"{len(mismatches)} balance mismatch(es)")
+    for marketer_id, balance, entries in owed:
+        click.echo(f"marketer {marketer_id}: balance {balance} != entries {entries}")
+    if mismatches or owed:
+        fail(f"{len(mismatches) + len(owed)} balance mismatch(es)")
     click.echo("ledger ok: every balance equals the sum of its entries")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,3 +70,13 @@ def debit_up_to(session: Session, *, marketer_id: int, amount: int, key: str, no
 
 def balance(session: Session, marketer_id: int) -> int:
     return session.scalar(select(Marketer.balance).where(Marketer.id == marketer_id)) or 0
+
+
+def find_mismatches(session: Session) -> list[tuple[int, int, int]]:
+    """(marketer id, cached balance, sum of entries) wherever the two differ. Set-based."""
+    sums = (select(MarketerEntry.marketer_id, func.sum(MarketerEntry.amount).label("total"))
+            .group_by(MarketerEntry.marketer_id).subquery())
+    total = func.coalesce(sums.c.total, 0)
+    rows = session.execute(select(Marketer.id, Marketer.balance, total)
+                           .outerjoin(sums, sums.c.marketer_id == Marketer.id).where(Marketer.balance != total))
+    return [(marketer_id, balance, int(entries)) for marketer_id, balance, entries in rows]
