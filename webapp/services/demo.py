@@ -13,6 +13,7 @@ from webapp.services.demo_contests import load_demo_contests
 from webapp.services.demo_instant_win import load_demo_instant_win
 from webapp.services.demo_offers import load_demo_offers
 from webapp.services.demo_raffles import load_demo_raffles
+from webapp.services.demo_referrals import invite_demo_friend
 from webapp.services.members import Identifiers, create_member
 from webapp.services.purchases import ItemLine, record_purchase, refund_purchase
 from webapp.services.settings import load_earn_settings
@@ -68,6 +69,8 @@ def load_demo_data(session: Session, *, now: datetime, force: bool = False) -> l
             continue
         member = create_member(session, ids=Identifiers(email, _e164(mobile)), password=DEMO_PASSWORD,
                                display_name=name, locale=locale, now=now - timedelta(days=90))
+        if n == 1:  # Sara invited Reza: his first purchase pays them both
+            invite_demo_friend(session, member, referrer_email=MEMBERS[0][0], now=now - timedelta(days=90))
         visits = 6 + 3 * n
         for week in range(visits):
             when = now - timedelta(days=85 - week * (80 // visits))  # all in the past
