@@ -348,10 +348,13 @@ def on_refund(session: Session, purchase: Purchase, *, now: datetime) -> Referra
 
 
 def _held(session: Session, referral_id: int) -> Referral:
+    friend_id = session.scalar(select(Referral.friend_id).where(Referral.id == referral_id))
+    if friend_id is None:
+        raise NotFound("Referral not found.", referral_id=referral_id)
+    # the friend first, as their purchases do (member, then referral): no deadlock
+    ledger.lock_member(session, friend_id)
     referral = session.scalar(select(Referral).where(Referral.id == referral_id).with_for_update()
                               .execution_options(populate_existing=True))
-    if referral is None:
-        raise NotFound("Referral not found.", referral_id=referral_id)
     if referral.status != "held":
         raise ReferralNotHeld(status=referral.status)
     return referral
