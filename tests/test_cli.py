@@ -214,7 +214,7 @@ def test_demo_data_twice_does_not_duplicate_anything(cli, session):
 
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     assert "owner@demo.vafa" in first.stdout
-    assert after_first[0] >= 2 and after_first[1] == 3 and after_first[3] > 3
+    assert after_first[0] >= 2 and after_first[1] >= 3 and after_first[3] > 3  # members, and friends who joined through links
     assert all(after_first[4:]), "the demo club has rules, rewards, a segment and a campaign"
     assert "already has data" in second.stdout
     assert counts() == after_first

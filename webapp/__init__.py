@@ -57,8 +57,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp.admin import bp as admin_bp
     from webapp.api import bp as api_bp
     from webapp.member import bp as member_bp
+    from webapp.partner import bp as partner_bp
 
     app.register_blueprint(member_bp)
+    app.register_blueprint(partner_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer keys, no cookies: CSRF does not apply

@@ -46,8 +46,10 @@ def persian_digits(text: str) -> str:
 def select_locale() -> str:
     """The member's saved choice, else the browser's cookie, else the club default."""
     user = current_user
-    if user and getattr(user, "is_authenticated", False) and user.locale in LOCALES:
-        return user.locale
+    # marketers outside the member base have no saved language: their cookie decides
+    saved = getattr(user, "locale", None) if user and getattr(user, "is_authenticated", False) else None
+    if saved in LOCALES:
+        return saved
     if request:
         cookie = request.cookies.get(LOCALE_COOKIE)
         if cookie in LOCALES:

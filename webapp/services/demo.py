@@ -11,6 +11,7 @@ from webapp.models import Member, Staff
 from webapp.services import audit, ledger, tiers
 from webapp.services.demo_contests import load_demo_contests
 from webapp.services.demo_instant_win import load_demo_instant_win
+from webapp.services.demo_marketers import load_demo_marketers
 from webapp.services.demo_offers import load_demo_offers
 from webapp.services.demo_raffles import load_demo_raffles
 from webapp.services.demo_referrals import invite_demo_friend
@@ -97,6 +98,7 @@ def load_demo_data(session: Session, *, now: datetime, force: bool = False) -> l
         logins.append(f"member {email} / {DEMO_PASSWORD}")
     tiers.evaluate_all(session, now=now)
     load_demo_raffles(session, now=now)
+    logins += load_demo_marketers(session, now=now, password=DEMO_PASSWORD)
     session.flush()
     return logins
 

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from webapp.models import Member
+from webapp.models import Marketer, Member
 from webapp.models.member import new_session_token
 from webapp.services import earn_rules, passwords
 from webapp.services.errors import Conflict, DomainError, NotFound
@@ -63,9 +63,11 @@ def check_password_strength(password: str) -> None:
 
 
 def _unique_referral_code(session: Session) -> str:
+    # members and marketers share the /r/<code> namespace
     while True:
         code = new_code()
-        if session.scalar(select(Member.id).where(Member.referral_code == code)) is None:
+        if (session.scalar(select(Member.id).where(Member.referral_code == code)) is None
+                and session.scalar(select(Marketer.id).where(Marketer.code == code)) is None):
             return code
 
 
