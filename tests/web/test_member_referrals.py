@@ -453,3 +453,22 @@ def test_the_share_counter_is_rate_limited(app, client, make_member):
     codes = [client.post("/invite/share", data={"channel": "copy"}, headers={"X-CSRFToken": token}).status_code
              for _ in range(31)]
     assert codes[:30] == [204] * 30 and codes[30] == 429
+
+
+def test_a_marketers_campaign_link_is_counted_and_attributed_with_its_campaign(app, client):
+    from webapp.models import Marketer
+
+    with app.app_context():
+        marketer = Marketer(name="Coffee Blog", code="BLOG2026", email="blog@partners.example.com")
+        db.session.add(marketer)
+        db.session.commit()
+        marketer_id = marketer.id
+    html = client.get("/r/blog2026?c=Insta-Story").get_data(as_text=True)
+    assert meta(html, "og:url") == "http://localhost/r/BLOG2026?c=insta-story"
+    assert meta(html, "og:title") == "Coffee Blog invites you to Vafa club"
+    with app.app_context():
+        row = db.session.scalars(select(ReferralOpen)).one()
+        assert (row.marketer_id, row.campaign, row.referrer_id) == (marketer_id, "insta-story", None)
+    join(client, "reader@example.com")
+    referral = referral_of(app, "reader@example.com")
+    assert (referral.marketer_id, referral.campaign, referral.referrer_id) == (marketer_id, "insta-story", None)
