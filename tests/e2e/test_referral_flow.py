@@ -88,3 +88,29 @@ def test_a_shared_link_brings_a_friend_and_a_purchase_rewards_both(app, live_ser
     page.goto("/invite")
     assert page.text_content("#funnel-qualified").strip() == in_locale(1, "fa")
     check_the_page(page, axe_violations, "invite-after", "fa")
+
+
+def test_the_invite_pages_fit_a_small_phone_in_english(app, make_member, browser_page, axe_violations):
+    from webapp.extensions import db
+    from webapp.models import Member
+
+    sara = make_member(email="sara-en@example.com", password=PASSWORD, locale="en", display_name="Sara Ahmadi")
+    page = browser_page("en")
+    page.set_viewport_size(SMALL_PHONE)
+    page.goto("/login")
+    page.fill("#login", "sara-en@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/me")
+    page.goto("/invite")
+    assert "500 points" in page.text_content("#invite-gifts")
+    check_the_page(page, axe_violations, "invite", "en")
+    visitor = browser_page("en")
+    visitor.set_viewport_size(SMALL_PHONE)
+    assert visitor.goto("/r/NOSUCHCODE").status == 404
+    check_the_page(visitor, axe_violations, "invite-unknown", "en")
+    visitor.goto(f"/r/{sara.referral_code}")
+    assert visitor.text_content("#invite-title").strip() == "Sara Ahmadi invites you to Vafa club"
+    check_the_page(visitor, axe_violations, "invite-landing", "en")
+    with app.app_context():
+        assert db.session.get(Member, sara.id).points_balance == 0
