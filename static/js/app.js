@@ -78,10 +78,71 @@
     });
   }
 
+
+  // /invite: the phone's share sheet (Web Share API) and "copy link" where the
+  // browser has them; the plain WhatsApp/Telegram/SMS/e-mail links work anyway.
+  // Every press is counted (POST /invite/share, CSRF token from <body>).
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function countShare(box, channel) {
+    var body = new FormData();
+    body.append("channel", channel);
+    // keepalive: the press of a link that leaves the page is still counted
+    window.fetch(box.dataset.shareEndpoint, {
+      method: "POST", body: body, credentials: "same-origin", keepalive: true,
+      headers: { "X-CSRFToken": csrfToken() }
+    }).catch(function () {});
+  }
+
+  function wireShare(scope) {
+    scope.querySelectorAll("#share-buttons:not([data-wired])").forEach(function (box) {
+      box.setAttribute("data-wired", "");
+      var status = document.getElementById("share-status");
+      function say(text) { if (status) status.textContent = text; }
+      var data = { title: box.dataset.shareTitle, text: box.dataset.shareText, url: box.dataset.shareUrl };
+      var native = box.querySelector("[data-share-native]");
+      if (native && navigator.share && (!navigator.canShare || navigator.canShare(data))) {
+        native.hidden = false;
+        native.addEventListener("click", function () {
+          navigator.share(data).then(function () { countShare(box, "native"); }, function () {});
+        });
+      }
+      var copy = box.querySelector("[data-share-copy]");
+      if (copy) {
+        copy.hidden = false;
+        copy.addEventListener("click", function () {
+          countShare(box, "copy");
+          var field = document.getElementById("invite-link");
+          var done = function () { say(box.dataset.copied); };
+          var fallback = function () {
+            if (field) { field.focus(); field.select(); }
+            try { if (document.execCommand("copy")) { done(); return; } } catch (e) { /* fall through */ }
+            say(box.dataset.copyFailed);
+          };
+          if (navigator.clipboard && window.isSecureContext) {
+            navigator.clipboard.writeText(data.url).then(done, fallback);
+          } else {
+            fallback();
+          }
+        });
+      }
+      box.querySelectorAll("a[data-share-channel]").forEach(function (link) {
+        link.addEventListener("click", function () { countShare(box, link.dataset.shareChannel); });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     wireFlashes(document);
     wirePasswords(document);
     startCountdowns(document);
+    wireShare(document);
   });
   document.addEventListener("htmx:responseError", function (event) {
     showProblem(event.detail.elt, words.failed);

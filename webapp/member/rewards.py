@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 
-import segno
 from flask import (
     abort,
     flash,
@@ -28,6 +27,7 @@ from webapp.extensions import db
 from webapp.i18n import current_locale, format_money, format_number
 from webapp.member import bp
 from webapp.member.messages import add_domain_error
+from webapp.member.qr import qr_svg
 from webapp.models import Reward, utcnow
 from webapp.services import rewards
 from webapp.services.errors import DomainError, NotFound
@@ -182,11 +182,7 @@ def coupon(coupon_id: int):
 
 
 def _qr_svg(code: str) -> Markup:
-    """An inline SVG (no style attributes, so the CSP allows it). A viewBox and
-    no fixed size, so the drawing scales with the box the CSS gives it."""
-    svg = segno.make(code, error="m").svg_inline(scale=6, border=2, title=code, svgclass="coupon-qr-svg",
-                                                 lineclass=None, dark="#111", omitsize=True)
-    return Markup(svg)  # noqa: S704  segno's own markup of our own code
+    return qr_svg(code, svgclass="coupon-qr-svg")
 
 
 @bp.get("/rewards/image/<name>")

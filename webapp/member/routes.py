@@ -21,7 +21,7 @@ from webapp.member.forms import JoinForm, LocaleForm, LoginForm, LogoutForm, Set
 from webapp.member.messages import add_domain_error, currency_label, entry_about, kind_label
 from webapp.models import utcnow
 from webapp.services import activity as activity_service
-from webapp.services import ledger, members, tiers
+from webapp.services import ledger, members, referrals, tiers
 from webapp.services.errors import DomainError
 
 EXPIRY_WINDOW = timedelta(days=30)
@@ -71,34 +71,44 @@ def landing():
 def join():
     if current_member():
         return redirect(url_for(".dashboard"))
+    visitor = invite_cookies.device_visitor()
+    link, offer = invites.join_offer()
     form = JoinForm()
     if form.validate_on_submit():
+        now = utcnow()
         try:
             ids = members.normalise_identifiers(form.email.data, form.mobile.data)
             member = members.create_member(
-                db.session, ids=ids, password=form.password.data, now=utcnow(),
+                db.session, ids=ids, password=form.password.data, now=now,
                 display_name=form.display_name.data or "", locale=current_locale(),
             )
+            # the same transaction: a member and who brought them, or neither
+            referrals.on_join(db.session, member, link, now=now, visitor=visitor,
+                              ip_hash=invite_cookies.ip_digest())
         except DomainError as exc:
             db.session.rollback()
             add_domain_error(form, exc)
         else:
             db.session.commit()
+            invite_cookies.forget_attribution()
             login_user(member)
             flash(_("Welcome to the club!"), "success")
             return redirect(url_for(".dashboard"))
-    return _failed("member/join.html", form=form)
+    return _failed("member/join.html", form=form, inviter=link.name if link else None, offer=offer)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     form = LoginForm(next=request.args.get("next", ""))
+    invite_cookies.device_visitor()
     if current_member():
         return redirect(safe_next(form.next.data, url_for(".dashboard")))
     if form.validate_on_submit():
         member = members.authenticate(db.session, form.login.data, form.password.data, utcnow())
         if member is not None:
+            # a friend later joining from this device is the member themself
+            referrals.remember_device(db.session, member.id, invite_cookies.device_visitor(), utcnow())
             db.session.commit()
             login_user(member, remember=form.remember.data)
             return redirect(safe_next(form.next.data, url_for(".dashboard")))
@@ -149,6 +159,7 @@ def dashboard():
         checkin_card=checkin.dashboard_state(member, now),
         challenges_card=challenges.dashboard_state(member, now),
         rewards_card=rewards.dashboard_state(member, now),
+        invite_card=invites.dashboard_state(member),
     )
 
 
@@ -202,3 +213,4 @@ def settings():
 from webapp.member import inbox, tiers as tier_pages  # noqa: E402,F401,I001
 from webapp.member import checkin, challenges, rewards  # noqa: E402,F401,I001
 from webapp.member import contests, instant_win, raffles  # noqa: E402,F401,I001
+from webapp.member import invite_cookies, invites  # noqa: E402,F401,I001
