@@ -206,8 +206,12 @@ def referral_reject(referral_id: int):
 # -- the report and the list -------------------------------------------------------
 
 
-def _csv(filename: str, header, rows):
+def _csv(filename: str, header, rows_of):
+    """Stream a CSV file; `rows_of()` is called inside the stream, so its query
+    (a server-side cursor) runs in the transaction the rows are read in."""
+
     def lines():
+        rows = rows_of()
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")  # so spreadsheet programs read Persian names as UTF-8
@@ -246,7 +250,7 @@ def referral_report_csv():
     period, now = ReportForm(request.args).chosen(), utcnow()
     rep = referral_report.report(db.session, period, now, club_tz())
     return _csv(f"referral-report-{period}-{now:%Y%m%d}.csv", referral_report.REPORT_COLUMNS,
-                referral_report.report_csv_rows(rep))
+                lambda: referral_report.report_csv_rows(rep))
 
 
 def _list_filter(form: ListForm):
@@ -276,7 +280,7 @@ def referral_list_csv():
     audit.record(db.session, staff_actor(), "referral.export", "referral", None, now=now,
                  after={"status": status or "", "days": form.days.data or ""})
     db.session.commit()
-    rows = db.session.execute(referral_report.listing(status, since).execution_options(yield_per=1000))
+    query = referral_report.listing(status, since).execution_options(yield_per=1000)
     return _csv(f"referrals-{status or 'all'}-{now:%Y%m%d}.csv", referral_report.LIST_COLUMNS,
-                (referral_report.list_csv_row(r) for r in rows))
+                lambda: (referral_report.list_csv_row(r) for r in db.session.execute(query)))
 
