@@ -132,23 +132,21 @@ def buckets(period: str, now: datetime, tz: str | None = None, span: int | None 
     return [Bucket(_local_start(d, zone), _local_start(_next_start(d, period), zone), d) for d in days]
 
 
-def _bucket_table(bs: list[Bucket]):
-    """(n, start, end) rows as a derived table: a UNION ALL of literal SELECTs,
-    which both PostgreSQL and SQLite accept."""
-    parts = [select(literal(n).label("n"), literal(b.start, UTCDateTime).label("start"),
-                    literal(b.end, UTCDateTime).label("end")) for n, b in enumerate(bs)]
-    return union_all(*parts).subquery("bucket")
+def _bucket_of(column, bs: list[Bucket]):
+    """The period a time falls in, as a CASE over the ordered boundaries (one
+    pass over the rows in range; no join, the same SQL on both databases)."""
+    return case(*[(column < literal(b.end, UTCDateTime), n) for n, b in enumerate(bs)], else_=None)
 
 
 def funnel_by_period(session: Session, bs: list[Bucket]) -> list[Row]:
     """Five aggregate queries, one per event time: opens, joins, qualifying,
     reversals and payments."""
-    bucket = _bucket_table(bs)
+    since, until = literal(bs[0].start, UTCDateTime), literal(bs[-1].end, UTCDateTime)
 
     def grouped(table, column, *values, where=()):
-        query = (select(bucket.c.n, *values).select_from(table)
-                 .join(bucket, and_(column >= bucket.c.start, column < bucket.c.end))
-                 .where(*where).group_by(bucket.c.n))
+        n = _bucket_of(column, bs).label("n")
+        query = (select(n, *values).select_from(table)
+                 .where(column >= since, column < until, *where).group_by(n))
         return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in session.execute(query)}
 
     flagged = or_(Referral.status == "held", Referral.reviewed_at.is_not(None))
@@ -184,16 +182,22 @@ def _in(column, since: datetime, until: datetime):
     return and_(column >= since, column < until)
 
 
+def _leaders(owner, since: datetime, until: datetime):
+    """(owner id, sign-ups, qualified) per link owner over the period: two range
+    scans (join time, qualifying time) added up, each on its own index."""
+    joined = (select(owner.label("id"), literal(1).label("signups"), literal(0).label("qualified"))
+              .where(owner.is_not(None), _in(Referral.created_at, since, until)))
+    qualified = (select(owner.label("id"), literal(0).label("signups"), literal(1).label("qualified"))
+                 .where(owner.is_not(None), _in(Referral.qualified_at, since, until)))
+    both = union_all(joined, qualified).subquery()
+    return (select(both.c.id, func.sum(both.c.signups).label("signups"),
+                   func.sum(both.c.qualified).label("qualified"))
+            .group_by(both.c.id).subquery())
+
+
 def top_referrers(session: Session, since: datetime, until: datetime, n: int = TOP) -> list[Leader]:
     """Members whose friends joined or qualified in the period, most qualified first."""
-    counted = (
-        select(Referral.referrer_id.label("id"),
-               func.sum(case((_in(Referral.created_at, since, until), 1), else_=0)).label("signups"),
-               func.sum(case((_in(Referral.qualified_at, since, until), 1), else_=0)).label("qualified"))
-        .where(Referral.referrer_id.is_not(None),
-               or_(_in(Referral.created_at, since, until), _in(Referral.qualified_at, since, until)))
-        .group_by(Referral.referrer_id).subquery()
-    )
+    counted = _leaders(Referral.referrer_id, since, until)
     rows = session.execute(
         select(counted.c.id, Member.display_name, counted.c.signups, counted.c.qualified)
         .join(Member, Member.id == counted.c.id)
@@ -209,14 +213,7 @@ def top_referrers(session: Session, since: datetime, until: datetime, n: int = T
 
 
 def top_marketers(session: Session, since: datetime, until: datetime, n: int = TOP) -> list[Leader]:
-    counted = (
-        select(Referral.marketer_id.label("id"),
-               func.sum(case((_in(Referral.created_at, since, until), 1), else_=0)).label("signups"),
-               func.sum(case((_in(Referral.qualified_at, since, until), 1), else_=0)).label("qualified"))
-        .where(Referral.marketer_id.is_not(None),
-               or_(_in(Referral.created_at, since, until), _in(Referral.qualified_at, since, until)))
-        .group_by(Referral.marketer_id).subquery()
-    )
+    counted = _leaders(Referral.marketer_id, since, until)
     rows = session.execute(
         select(counted.c.id, Marketer.name, counted.c.signups, counted.c.qualified)
         .join(Marketer, Marketer.id == counted.c.id)
