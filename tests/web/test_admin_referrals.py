@@ -220,3 +220,13 @@ def test_the_list_filters_and_its_csv_is_audited(app, owner_client, make_member)
     assert rows[1][12] == "self_device" and "@example.com" in rows[1][6]
     [entry] = audits(app, "referral.export")
     assert entry.after == {"status": "held", "days": "7"}
+
+
+def test_the_referral_pages_speak_persian(app, owner_client, make_member):
+    _referrer, _friend, _referral_id = held_referral(app, make_member)
+    post_form(owner_client, "/admin/locale", {"locale": "fa", "next": "/admin/referrals"}, form_url="/admin/")
+    expected = {"/admin/referrals": "به زبان ساده", "/admin/referrals/review": "از دستگاهی که معرف استفاده می‌کند",
+                "/admin/referrals/report?period=month": "معرفان برتر", "/admin/referrals/list": "نگه‌داشته برای بررسی"}
+    for url, words in expected.items():
+        response = owner_client.get(url)
+        assert response.status_code == 200 and words in response.get_data(as_text=True), url
