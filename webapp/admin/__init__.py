@@ -15,5 +15,5 @@ def _admin_context():
 
 from webapp.admin import audit_log, members, owner, routes, tiers, wallet_settings  # noqa: E402,F401,I001
 from webapp.admin import campaigns, challenges, rewards, rules, segments  # noqa: E402,F401,I001
-from webapp.admin import contests, instant_wins, raffles  # noqa: E402,F401,I001
+from webapp.admin import contests, instant_wins, raffles, referrals  # noqa: E402,F401,I001
 from webapp.admin import marketers  # noqa: E402,F401,I001

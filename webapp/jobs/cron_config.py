@@ -38,3 +38,10 @@ from webapp.jobs.contests import finalise_due_contests  # noqa: E402
 
 # every minute: finalise quizzes past their close and predictions with their result
 cron.register(finalise_due_contests, "default", cron="* * * * *", name="finalise_due_contests")
+from webapp.jobs.referrals import award_referral_board_prizes, expire_referrals  # noqa: E402
+
+# 00:50 UTC, after the points and coupon expiry: pending referrals past their window
+cron.register(expire_referrals, "default", cron="50 0 * * *", name="expire_referrals")
+# 20:35 UTC is 00:05 in Tehran: the month just ended gets its referral board prize
+# (daily, so a missed run is made up the next night; a settled month pays nobody)
+cron.register(award_referral_board_prizes, "default", cron="35 20 * * *", name="award_referral_board_prizes")

@@ -33,7 +33,7 @@ KIND_TEMPLATES = {
     kind: f"_partials/inbox_{kind}.html"
     for kind in ("tier_upgrade", "tier_downgrade", "tier_at_risk", "points_expiring",
                  "fee_rebate", "credit_converted", "campaign", "challenge_completed",
-                 "raffle_won")
+                 "raffle_won", "referral_board_prize")
 }
 GENERIC_TEMPLATE = "_partials/inbox_generic.html"
 

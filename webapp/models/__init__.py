@@ -44,6 +44,7 @@ from webapp.models.raffles import (
     RaffleTickets,
     RaffleWinner,
 )
+from webapp.models.referral_indexes import REFERRAL_REPORT_INDEXES  # noqa: F401  (registers them)
 from webapp.models.referrals import (
     MARKETER_ENTRY_KINDS,
     MARKETER_STATUSES,

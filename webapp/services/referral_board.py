@@ -1,0 +1,86 @@
+"""The monthly referrer board's prize: after a club month ends, the top
+`board_places` referrers of that month (friends qualified and not reversed)
+get the prize the rules name, once.
+
+Ties at the cut: everyone ranked within the places gets the prize (the board
+ranks ties alike, 1, 1, 3: with two places and two members tied first, both
+are paid and the third is not; with one place and a tie, both are paid), as
+contests do. A suspended or closed member keeps their place but is not paid.
+
+Once any prize of a month is recorded the month is settled: later runs pay
+nobody, even if a refund since then changed the board. The prize rows are
+unique per (month, member) and the ledger keys `referral-board:<month>:<member>`
+make a second, concurrent run pay nothing more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from webapp.db import insert_ignoring_duplicates
+from webapp.models import Member, ReferralPrize
+from webapp.services import inbox, prizes, referral_stats, tiers
+from webapp.services.referral_settings import load_settings
+
+
+@dataclass(frozen=True)
+class BoardPrize:
+    member_id: int
+    place: int
+    qualified: int
+    given: prizes.Given
+
+
+def previous_month(now: datetime, tz: str | None = None) -> str:
+    """The club month before the one `now` falls in ("2026-11")."""
+    local = now.astimezone(ZoneInfo(tiers.club_timezone(tz))).date()
+    return (local.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def winners(session: Session, month: str, places: int) -> list[referral_stats.BoardRow]:
+    """The board's rows ranked within `places`, ties at the cut included."""
+    n = places + 10
+    while True:
+        rows = referral_stats.monthly_board(session, month, n=n)
+        if len(rows) < n or rows[-1].rank > places:
+            return [r for r in rows if r.rank <= places]
+        n *= 2
+
+
+def award_board_prizes(session: Session, month: str, *, now: datetime) -> list[BoardPrize]:
+    """Pay the month's board prize (flushes, never commits). Returns who was paid
+    by this call: empty when there is no prize or the month is settled."""
+    rules = load_settings(session)
+    if rules.board_kind == "none":
+        return []
+    if session.scalar(select(exists().where(ReferralPrize.month == month))):
+        return []
+    paid = []
+    for row in winners(session, month, rules.board_places):
+        member = session.get(Member, row.member_id)
+        if member is None or not member.is_active:
+            continue
+        inserted = session.execute(
+            insert_ignoring_duplicates(session, ReferralPrize)
+            .values(month=month, member_id=row.member_id, place=row.rank, qualified=row.qualified, created_at=now)
+            .on_conflict_do_nothing(index_elements=[ReferralPrize.month, ReferralPrize.member_id])
+            .returning(ReferralPrize.id)
+        ).scalar_one_or_none()
+        if inserted is None:  # a concurrent run got there first
+            continue
+        key = f"referral-board:{month}:{row.member_id}"
+        given = prizes.give(session, member_id=row.member_id, kind=rules.board_kind, amount=rules.board_amount,
+                            reward_id=rules.board_reward_id, key=key, now=now, source=("referral_board", month),
+                            description=f"Referral board {month}: place {row.rank}")
+        if given.kind == "points":
+            tiers.on_points_earned(session, row.member_id, kind="earn", now=now)
+        inbox.post_message(session, member_id=row.member_id, kind="referral_board_prize", key=key, now=now,
+                           params={"month": month, "place": row.rank, "qualified": row.qualified,
+                                   "kind": given.kind, "amount": given.amount, "issued": given.issued})
+        paid.append(BoardPrize(row.member_id, row.rank, row.qualified, given))
+    session.flush()
+    return paid
