@@ -1,13 +1,15 @@
 """Referral jobs with real Redis and a real RQ worker in burst mode: the board
 prize of the club month just ended is paid once (ties at the cut all win),
-even when the job runs twice or the board changes afterwards; pending
-referrals past their window expire."""
+even when the job runs twice or the board changes afterwards, and not at all
+weeks later; pending referrals past their window expire. The clock is fixed
+(time-machine) just after midnight, Tehran time, on 1 December 2026."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import time_machine
 from sqlalchemy import func, select
 
 from tests.conftest import post_form
@@ -18,6 +20,8 @@ from webapp.models import InboxMessage, LedgerEntry, ReferralPrize
 from webapp.services import ledger, referral_board
 
 TEHRAN = ZoneInfo("Asia/Tehran")
+JOB_RUNS = datetime(2026, 11, 30, 20, 35, tzinfo=UTC)  # 00:05 on 1 December in Tehran
+MONTH = "2026-11"
 
 
 def enqueue(app, func):
@@ -26,9 +30,12 @@ def enqueue(app, func):
 
 
 def last_month_moment() -> datetime:
-    """Noon, five days before the current club month began."""
-    first = datetime.now(TEHRAN).date().replace(day=1)
-    return datetime.combine(first - timedelta(days=5), datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+    return datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def run_at(when, run_worker):
+    with time_machine.travel(when, tick=False):
+        run_worker()
 
 
 def bring_friends(session, referrer_id, count, when):
@@ -51,8 +58,7 @@ def board_outcome(session, month):
 
 def test_the_board_prize_is_paid_once_to_the_top_places_ties_at_the_cut_included(
         app, session, make_member, run_worker):
-    when = last_month_moment()
-    month = when.astimezone(TEHRAN).strftime("%Y-%m")
+    when, month = last_month_moment(), MONTH
     set_rules(session, when, qualify_on="signup", referrer_amount=10, friend_amount=0, friend_kind="none",
               monthly_cap=0, velocity_link_per_hour=100, board_kind="points", board_amount=1_000, board_places=2)
     first, tied_a, tied_b, fourth = (make_member(now=when).id for _ in range(4))
@@ -60,10 +66,10 @@ def test_the_board_prize_is_paid_once_to_the_top_places_ties_at_the_cut_included
     bring_friends(session, tied_a, 2, when)
     bring_friends(session, tied_b, 2, when + timedelta(hours=2))
     bring_friends(session, fourth, 1, when)
-    assert referral_board.previous_month(datetime.now(UTC)) == month
+    assert referral_board.previous_month(JOB_RUNS) == month
 
     jobs = [enqueue(app, award_referral_board_prizes), enqueue(app, award_referral_board_prizes)]
-    run_worker()
+    run_at(JOB_RUNS, run_worker)
     assert jobs[0].return_value() == {"month": month, "paid": [(first, 1), (tied_a, 2), (tied_b, 2)]}
     assert jobs[1].return_value() == {"month": month, "paid": []}
     paid = board_outcome(session, month)
@@ -74,7 +80,7 @@ def test_the_board_prize_is_paid_once_to_the_top_places_ties_at_the_cut_included
     # late qualifications of that month change the board, not the settled prize
     bring_friends(session, fourth, 5, when)
     enqueue(app, award_referral_board_prizes)
-    run_worker()
+    run_at(JOB_RUNS + timedelta(days=1), run_worker)
     assert board_outcome(session, month) == paid
     assert ledger.find_mismatches(session) == []
 
@@ -84,20 +90,32 @@ def test_no_board_prize_named_pays_nobody(app, session, make_member, run_worker)
     set_rules(session, when, qualify_on="signup", board_kind="none")
     bring_friends(session, make_member(now=when).id, 2, when)
     job = enqueue(app, award_referral_board_prizes)
-    run_worker()
-    assert job.return_value()["paid"] == []
+    run_at(JOB_RUNS, run_worker)
+    assert job.return_value() == {"month": MONTH, "paid": []}
     assert session.scalar(select(func.count()).select_from(ReferralPrize)) == 0
 
 
-def test_a_credit_board_prize_goes_through_the_ledger_with_its_key(app, session, client, make_member, run_worker):
+def test_a_month_not_paid_within_a_week_of_its_end_is_never_paid(app, session, make_member, run_worker):
+    """A prize named on the 20th does not pay out the month before."""
     when = last_month_moment()
-    month = when.astimezone(TEHRAN).strftime("%Y-%m")
+    set_rules(session, when, qualify_on="signup", board_kind="points", board_amount=500)
+    bring_friends(session, make_member(now=when).id, 2, when)
+    late = enqueue(app, award_referral_board_prizes)
+    run_at(JOB_RUNS + timedelta(days=7, minutes=1), run_worker)
+    assert late.return_value() == {"month": MONTH, "paid": []}
+    in_time = enqueue(app, award_referral_board_prizes)
+    run_at(JOB_RUNS + timedelta(days=6), run_worker)  # a week of missed nights is still made up
+    assert len(in_time.return_value()["paid"]) == 1
+
+
+def test_a_credit_board_prize_goes_through_the_ledger_with_its_key(app, session, client, make_member, run_worker):
+    when, month = last_month_moment(), MONTH
     set_rules(session, when, qualify_on="signup", referrer_kind="none", board_kind="credit", board_amount=70_000)
     winner_member = make_member(now=when, email="winner@example.com", password="winner-password")
     winner = winner_member.id
     bring_friends(session, winner, 1, when)
     enqueue(app, award_referral_board_prizes)
-    run_worker()
+    run_at(JOB_RUNS, run_worker)
     session.rollback()
     entry = ledger.entry_by_key(session, f"referral-board:{month}:{winner}")
     assert entry.currency == "credit" and entry.amount == 70_000 and entry.source_type == "referral_board"

@@ -28,9 +28,10 @@ def award_referral_board_prizes() -> dict:
     """Daily: the previous club month's board prize, if the rules name one."""
     with job_app() as app:
         session = db.session
-        month = referral_board.previous_month(utcnow(), app.config["VAFA_TIMEZONE"])
+        tz, now = app.config["VAFA_TIMEZONE"], utcnow()
+        month = referral_board.previous_month(now, tz)
         try:
-            paid = referral_board.award_board_prizes(session, month, now=utcnow())
+            paid = referral_board.award_board_prizes(session, month, now=now, tz=tz)
             session.commit()
         except Exception:
             session.rollback()

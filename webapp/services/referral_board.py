@@ -8,14 +8,17 @@ are paid and the third is not; with one place and a tie, both are paid), as
 contests do. A suspended or closed member keeps their place but is not paid.
 
 Once any prize of a month is recorded the month is settled: later runs pay
-nobody, even if a refund since then changed the board. The prize rows are
+nobody, even if a refund since then changed the board. A month is paid only
+in the first `PAY_WITHIN_DAYS` days after it ends (the daily job makes up a
+missed night or two); later, the rules of the day may not be the month's
+(a prize named on the 20th does not pay out last month). The prize rows are
 unique per (month, member) and the ledger keys `referral-board:<month>:<member>`
 make a second, concurrent run pay nothing more."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
@@ -25,6 +28,8 @@ from webapp.db import insert_ignoring_duplicates
 from webapp.models import Member, ReferralPrize
 from webapp.services import inbox, prizes, referral_stats, tiers
 from webapp.services.referral_settings import load_settings
+
+PAY_WITHIN_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,13 @@ def previous_month(now: datetime, tz: str | None = None) -> str:
     return (local.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
+def month_end(month: str, tz: str | None = None) -> datetime:
+    """The instant the club month ends (local midnight of the next month's first day)."""
+    first = date(int(month[:4]), int(month[5:7]), 1)
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return datetime.combine(following, time(0), tzinfo=ZoneInfo(tiers.club_timezone(tz)))
+
+
 def winners(session: Session, month: str, places: int) -> list[referral_stats.BoardRow]:
     """The board's rows ranked within `places`, ties at the cut included."""
     n = places + 10
@@ -51,9 +63,13 @@ def winners(session: Session, month: str, places: int) -> list[referral_stats.Bo
         n *= 2
 
 
-def award_board_prizes(session: Session, month: str, *, now: datetime) -> list[BoardPrize]:
+def award_board_prizes(session: Session, month: str, *, now: datetime, tz: str | None = None) -> list[BoardPrize]:
     """Pay the month's board prize (flushes, never commits). Returns who was paid
-    by this call: empty when there is no prize or the month is settled."""
+    by this call: empty when there is no prize, the month has not ended or ended
+    too long ago, or it is settled."""
+    end = month_end(month, tz)
+    if not end <= now < end + timedelta(days=PAY_WITHIN_DAYS):
+        return []
     rules = load_settings(session)
     if rules.board_kind == "none":
         return []
