@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Marketer, MarketerEntry, Member, Referral, ReferralOpen
 from webapp.models.member import new_session_token
-from webapp.services import audit, ledger, marketer_ledger, passwords
+from webapp.services import audit, ledger, marketer_ledger, members, passwords
 from webapp.services.errors import (
     Conflict,
     DomainError,
@@ -32,10 +32,8 @@ from webapp.services.errors import (
 )
 from webapp.services.identity import (
     CODE_ALPHABET,
-    looks_like_email,
     new_code,
     normalise_email,
-    normalise_mobile,
 )
 from webapp.services.referrals import CAMPAIGN_RE
 
@@ -228,22 +226,12 @@ def create_marketer(session: Session, terms: MarketerTerms, *, email: str, actor
     return marketer
 
 
-def find_member(session: Session, login: str) -> Member | None:
-    """The member an e-mail or a mobile number names."""
-    try:
-        if looks_like_email(login):
-            return session.scalar(select(Member).where(Member.email == normalise_email(login)))
-        return session.scalar(select(Member).where(Member.mobile == normalise_mobile(login)))
-    except DomainError:
-        return None
-
-
 def promote_member(session: Session, terms: MarketerTerms, *, login: str, actor: audit.Actor, now: datetime,
                    code: str | None = None) -> Marketer:
     """Make a member a marketer: they keep signing in as the member and find
     their marketer dashboard at /partner."""
     terms = terms.checked()
-    member = find_member(session, login)
+    member = members.find_for_login(session, login)
     if member is None:
         raise MemberUnknown()
     if session.scalar(select(Marketer.id).where(Marketer.member_id == member.id)) is not None:
