@@ -1,4 +1,5 @@
-"""/me under gunicorn (2 workers) beside a bare Flask page served the same way.
+"""/me and the invite landing page under gunicorn (2 workers) beside a bare
+Flask page served the same way.
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
     REDIS_URL=redis://127.0.0.1:6379/0  python bench/me_throughput.py
@@ -6,7 +7,9 @@
 Seeds the database first if it has no bench members (bench/seed_members.py:
 10,000 members, 500,000 ledger entries), signs in as bench1@example.com through
 the real /login form, then runs `wrk -t2 -c20 -d10s` against /me with that
-session cookie and against the bare page, and prints req/s and latency for both.
+session cookie, against bench1's invite link /r/<code> (a new visitor on every
+request, so every request records an open, and one device over and over, whose
+open is counted once) and against the bare page, and prints req/s and latency.
 Everything it starts stops by itself. Needs wrk (`apt-get install wrk`).
 """
 
@@ -107,10 +110,15 @@ def sign_in(port: int, login: str, password: str) -> str:
     return cookie
 
 
-def wrk(url: str, seconds: int, cookie: str | None = None) -> dict:
+PHONE = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36"
+
+
+def wrk(url: str, seconds: int, cookie: str | None = None, user_agent: str | None = None) -> dict:
     command = ["wrk", "-t2", "-c20", f"-d{seconds}s", "--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
+    if user_agent:  # wrk's own has no User-Agent, which the landing page takes for a bot
+        command[1:1] = ["-H", f"User-Agent: {user_agent}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True,
                          timeout=seconds + 60).stdout
 
@@ -182,8 +190,13 @@ def main() -> int:
         if response.status != 200:
             raise SystemExit(f"GET /me with the session answered {response.status}, not 200")
         print(f"/me answers 200 ({len(html.encode()):,} bytes) for bench1; measuring {args.seconds}s each")
+        _, invite = request(app_port, "GET", "/invite", cookie=cookie)
+        code = re.search(r"/r/([A-Z0-9]+)", invite).group(1)
+        landing = f"http://127.0.0.1:{app_port}/r/{code}"
         results = {
             "/me (vafa)": wrk(f"http://127.0.0.1:{app_port}/me", args.seconds, cookie),
+            "/r/<code> new": wrk(landing, args.seconds, user_agent=PHONE),
+            "/r/<code> again": wrk(landing, args.seconds, f"vafa_dev={secrets.token_urlsafe(32)}", PHONE),
             "bare Flask page": wrk(f"http://127.0.0.1:{bare_port}/", args.seconds),
         }
     finally:

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.admin import bp
 from webapp.admin.challenge_forms import METRIC_LABELS, STATUS_LABELS, ChallengeForm, form_data
-from webapp.admin.common import club_tz, eligibility_choices, staff_actor
+from webapp.admin.common import club_tz, eligibility_choices, show_problems, staff_actor
 from webapp.admin.forms import ConfirmForm
 from webapp.auth import staff_required
 from webapp.extensions import db
@@ -58,7 +58,7 @@ def new_challenge():
             challenge = service.create_challenge(db.session, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
         except service.ChallengeInvalid as exc:
             db.session.rollback()
-            _show_problems(form, exc)
+            show_problems(form, exc.problems, fields=PROBLEM_FIELDS, words=PROBLEM_WORDS, default=NOT_VALID)
         else:
             db.session.commit()
             flash(_("The challenge is saved as a draft. Activate it when it is ready."), "success")
@@ -83,7 +83,7 @@ def challenge(challenge_id: int):
             service.update_challenge(db.session, challenge_id, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
         except service.ChallengeInvalid as exc:
             db.session.rollback()
-            _show_problems(form, exc)
+            show_problems(form, exc.problems, fields=PROBLEM_FIELDS, words=PROBLEM_WORDS, default=NOT_VALID)
         except service.ChallengeLocked:
             db.session.rollback()
             form.form_errors.append(_("Members joined while you were editing: the goal, period and deal "
@@ -151,17 +151,7 @@ def _status_refusal(exc: service.ChallengeWrongStatus) -> str:
     return _("The challenge's last day has passed: change its period before activating it.")
 
 
-def _show_problems(form: ChallengeForm, exc: service.ChallengeInvalid) -> None:
-    """The service has the last word (e.g. a reward deleted meanwhile)."""
-    for key in exc.problems:
-        field = getattr(form, PROBLEM_FIELDS.get(key, ""), None)
-        message = PROBLEM_WORDS.get(key) or _("This value is not valid.")
-        if field is not None:
-            field.errors = [*field.errors, str(message)]
-        else:
-            form.form_errors.append(str(message))
-
-
+NOT_VALID = _l("This value is not valid.")
 PROBLEM_WORDS = {
     "ends_at": _l("The last day cannot be before the first day."),
     "deal": _l("Give the deal: an earn multiplier, points or a reward (or more)."),

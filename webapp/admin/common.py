@@ -60,3 +60,18 @@ def eligibility_choices(form):
                                  .where(Reward.status != "archived").order_by(Reward.id)).all()
     form.set_choices(levels, segments, rewards)
     return form
+
+
+def show_problems(form, problems: dict[str, str], *, fields: dict | None = None, words: dict | None = None,
+                  default=None) -> None:
+    """Put a service's problems (key → message) on the form: on the field the key
+    names (through `fields`, else the key itself), in the words `words` has for
+    the key, else `default`, else the service's own message. A key with no field
+    goes to the form's own errors. The service has the last word on what is valid."""
+    for key, message in problems.items():
+        field = getattr(form, (fields or {}).get(key, key) or "", None)
+        text = str((words or {}).get(key) or default or message)
+        if field is not None:
+            field.errors = [*field.errors, text]
+        else:
+            form.form_errors.append(text)

@@ -28,6 +28,7 @@ from webapp.admin.common import (
     club_tz,
     eligibility_choices,
     page_or_fragment,
+    show_problems,
     staff_actor,
     wants_fragment,
 )
@@ -65,15 +66,6 @@ def _labels() -> dict:
 # -- the rules -------------------------------------------------------------------
 
 
-def _show_problems(form, problems: dict[str, str]) -> None:
-    for name, message in problems.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, PROBLEMS.get(name, message)]
-        else:
-            form.form_errors.append(message)
-
-
 def _reward_name(reward_id: int | None) -> str | None:
     if not reward_id:
         return None
@@ -91,7 +83,7 @@ def _example(form) -> dict | None:
     rules = form.settings()
     problems = referral_settings.check(db.session, rules)
     if problems:
-        _show_problems(form, problems)
+        show_problems(form, problems, words=PROBLEMS)
         return None
     gifts = {side: {"kind": getattr(rules, f"{side}_kind"), "amount": getattr(rules, f"{side}_amount"),
                     "reward": _reward_name(getattr(rules, f"{side}_reward_id"))}
@@ -122,7 +114,7 @@ def referrals_save():
             referral_settings.save_settings(db.session, form.settings(), actor=staff_actor(), now=utcnow())
         except referral_settings.ReferralSettingsInvalid as exc:
             db.session.rollback()
-            _show_problems(form, exc.problems)
+            show_problems(form, exc.problems, words=PROBLEMS)
         else:
             db.session.commit()
             flash(_("Referral rules saved."), "success")

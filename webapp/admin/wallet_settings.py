@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from jinja2_fragments.flask import render_block
 
 from webapp.admin import bp
-from webapp.admin.common import staff_actor
+from webapp.admin.common import show_problems, staff_actor
 from webapp.admin.forms import WalletExampleForm, WalletSettingsForm
 from webapp.auth import staff_required
 from webapp.extensions import db
@@ -34,13 +34,6 @@ def _settings(form) -> wallet.WalletSettings:
     return wallet.WalletSettings(**{name: getattr(form, name).data for name in FIELDS})
 
 
-def _show_problems(form, problems: dict[str, str]) -> None:
-    for name in problems:
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, PROBLEMS.get(name, problems[name])]
-
-
 def _example(form) -> dict | None:
     """What the rule being typed gives for the example amount (members would see
     the same numbers on /me/wallet); None while the fields are wrong."""
@@ -49,7 +42,7 @@ def _example(form) -> dict | None:
     settings = _settings(form)
     problems = wallet.check_settings(settings)
     if problems:
-        _show_problems(form, problems)
+        show_problems(form, problems, words=PROBLEMS)
         return None
     points = form.example_points.data or max(EXAMPLE_POINTS, settings.min_points)
     # the example explains the rate even while conversions are switched off
@@ -69,7 +62,7 @@ def wallet_settings():
             wallet.save_wallet_settings(db.session, _settings(form), actor=staff_actor(), now=utcnow())
         except wallet.WalletSettingsInvalid as exc:
             db.session.rollback()
-            _show_problems(form, exc.problems)
+            show_problems(form, exc.problems, words=PROBLEMS)
         else:
             db.session.commit()
             flash(_("Wallet settings saved."), "success")
