@@ -41,6 +41,7 @@ class Board:
     top: tuple[Row, ...]
     mine: Row | None
     final: bool
+    waiting: bool = False  # no live board for this kind: the ranking comes with the result
 
 
 def record_attempt(redis: Redis, contest_id: int, layout: SortedSetLayout, entry: Entry) -> None:
@@ -89,7 +90,7 @@ def board(session: Session, redis: Redis, contest: Contest, member_id: int | Non
     if contest.status == "finalised":
         return _final_board(session, contest, member_id, n)
     if not registry.get_type(contest.kind).live_board:
-        return Board((), None, False)
+        return Board((), None, False, waiting=True)
     key = board_key(contest.id)
     if not redis.exists(key):
         rebuild(session, redis, contest)
