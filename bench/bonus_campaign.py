@@ -18,11 +18,11 @@ the job a second time (nothing to do) and asks the ledger doctor.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 
+from pg_bench import throwaway_app
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -97,20 +97,12 @@ def main() -> int:
     parser.add_argument("--control", type=int, default=10, help="control group percent")
     parser.add_argument("--fresh", action="store_true", help="drop and re-create the schema first")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgresql", "postgres:")):
-        print("error: set DATABASE_URL to a PostgreSQL database you can throw away", file=sys.stderr)
-        return 2
-
-    from webapp import create_app
+    app = throwaway_app(args.fresh)
     from webapp.extensions import db
     from webapp.jobs.campaigns import run_campaign
-    from webapp.migrate import rebuild, upgrade
     from webapp.services import audit, campaigns
     from webapp.services.ledger import find_mismatches
 
-    rebuild(url) if args.fresh else upgrade(url)
-    app = create_app({"DATABASE_URL": url})
     now = datetime.now(UTC)
     with app.app_context():
         session = db.session

@@ -18,11 +18,11 @@ stored file, and asks the ledger doctor.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 
+from pg_bench import throwaway_app
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -66,22 +66,14 @@ def main() -> int:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--fresh", action="store_true", help="drop and re-create the schema first")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgresql", "postgres:")):
-        print("error: set DATABASE_URL to a PostgreSQL database you can throw away", file=sys.stderr)
-        return 2
-
+    app = throwaway_app(args.fresh)
     import games.raffle as engine
-    from webapp import create_app
     from webapp.extensions import db
     from webapp.jobs.raffles import draw_raffle
-    from webapp.migrate import rebuild, upgrade
     from webapp.models import Raffle
     from webapp.services import audit, raffles
     from webapp.services.ledger import find_mismatches
 
-    rebuild(url) if args.fresh else upgrade(url)
-    app = create_app({"DATABASE_URL": url})
     now = datetime.now(UTC)
     with app.app_context():
         session = db.session

@@ -17,11 +17,11 @@ its IP/device matches, a page of the list, and streaming the whole list CSV.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from datetime import UTC, datetime
 
+from pg_bench import throwaway_app
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -137,19 +137,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fresh", action="store_true", help="drop and re-create the schema first")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgresql", "postgres:")):
-        print("error: set DATABASE_URL to a PostgreSQL database you can throw away", file=sys.stderr)
-        return 2
-
-    from webapp import create_app
+    app = throwaway_app(args.fresh)
     from webapp.admin import queries
     from webapp.extensions import db
-    from webapp.migrate import rebuild, upgrade
     from webapp.services import referral_report, referral_stats
 
-    rebuild(url) if args.fresh else upgrade(url)
-    app = create_app({"DATABASE_URL": url})
     now = datetime.now(UTC)
     with app.app_context():
         session = db.session
