@@ -191,7 +191,7 @@ def main() -> int:
             raise SystemExit(f"GET /me with the session answered {response.status}, not 200")
         print(f"/me answers 200 ({len(html.encode()):,} bytes) for bench1; measuring {args.seconds}s each")
         _, invite = request(app_port, "GET", "/invite", cookie=cookie)
-        code = re.search(r"/r/([A-Z0-9]+)", invite).group(1)
+        code = re.search(r"/r/([A-Z0-9]+)", invite).group(1)  # codes are upper case
         landing = f"http://127.0.0.1:{app_port}/r/{code}"
         results = {
             "/me (vafa)": wrk(f"http://127.0.0.1:{app_port}/me", args.seconds, cookie),

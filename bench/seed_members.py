@@ -130,7 +130,7 @@ def seed(url: str, members: int, entries: int, seed_value: int = 7, quiet: bool 
                 member_rows.append({
                     "id": member_id, "email": f"bench{n + 1}@example.com", "password_hash": password_hash,
                     "display_name": f"Bench {n + 1}", "locale": "fa" if n % 3 else "en",
-                    "referral_code": f"bn{member_id:x}", "status": "active",
+                    "referral_code": f"BN{member_id:X}", "status": "active",
                     "session_token": secrets.token_urlsafe(32), "points_balance": points,
                     "credit_balance": credit, "created_at": now - timedelta(days=366),
                     "consent_email": False, "consent_sms": False,

@@ -141,6 +141,8 @@ def test_an_auditor_reads_the_rules_and_queue_but_changes_nothing(app, client, m
 
 def test_approving_a_held_referral_pays_both_sides_and_is_audited(app, owner_client, make_member):
     referrer, friend, referral_id = held_referral(app, make_member)
+    dashboard = owner_client.get("/admin/").get_data(as_text=True)
+    assert 'id="stat-held-referrals">1<' in dashboard and 'href="/admin/referrals/review"' in dashboard
     queue = owner_client.get("/admin/referrals/review").get_data(as_text=True)
     assert f'id="referral-{referral_id}"' in queue and "Joined from a device the referrer uses" in queue
     assert "1 other sign-up from the same device" not in queue  # the only one from it
@@ -161,6 +163,7 @@ def test_approving_a_held_referral_pays_both_sides_and_is_audited(app, owner_cli
     assert again.status_code == 409 and "no longer held" in again.get_data(as_text=True)
     assert in_db(app, lambda s: ledger.balance_of(s, referrer, "points")) == 300
     assert len(audits(app, "referral.approve")) == 1
+    assert "stat-held-referrals" not in owner_client.get("/admin/").get_data(as_text=True)
 
 
 def test_rejecting_a_held_referral_never_pays_and_works_without_javascript(app, owner_client, make_member):

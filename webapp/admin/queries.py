@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.i18n import ascii_digits
-from webapp.models import ApiKey, AuditLog, LedgerEntry, Member, Purchase, Staff
+from webapp.models import ApiKey, AuditLog, LedgerEntry, Member, Purchase, Referral, Staff
 from webapp.services.errors import DomainError
 from webapp.services.identity import normalise_mobile
 
@@ -65,6 +65,7 @@ class ClubTotals:
     credit_outstanding: int
     purchases_30d: int
     purchase_amount_30d: int
+    held_referrals: int  # waiting for staff review
 
 
 def club_totals(session: Session, now: datetime) -> ClubTotals:
@@ -78,6 +79,7 @@ def club_totals(session: Session, now: datetime) -> ClubTotals:
             select(func.coalesce(func.sum(Member.credit_balance), 0)).scalar_subquery(),
             select(func.count()).select_from(recent).scalar_subquery(),
             select(func.coalesce(func.sum(recent.c.amount), 0)).scalar_subquery(),
+            select(func.count()).select_from(Referral).where(Referral.status == "held").scalar_subquery(),
         )
     ).one()
     return ClubTotals(*(int(value) for value in row))
