@@ -135,7 +135,7 @@ def test_a_ticket_coupon_adds_its_tickets_once_and_becomes_used(session, make_me
     assert session.get(Coupon, coupon_id).status == "used"
     again = raffles.apply_coupon(session, raffle_id=raffle_id, member_id=member.id, coupon_id=coupon_id, now=now)
     assert again.replayed and again.entry.tickets == 3
-    with pytest.raises(raffles.IdempotencyConflict):
+    with pytest.raises(raffles.CouponNotApplicable):  # used: not in a second raffle
         raffles.apply_coupon(session, raffle_id=other_raffle, member_id=member.id, coupon_id=coupon_id, now=now)
     session.rollback()
     over = _ticket_coupon(session, member.id, now, tickets=3)  # 3 + 3 > the cap of 5
@@ -183,6 +183,26 @@ def test_cancelling_refunds_every_bought_ticket_once(session, make_member, now):
     assert ledger.find_mismatches(session) == []
     with pytest.raises(raffles.RaffleClosed):
         buy(session, raffle_id, a.id, 1, now)
+
+
+def test_cancelling_gives_back_the_ticket_coupons_used_in_that_raffle_only(session, make_member, now):
+    cancelled, other = make_raffle(session, now, ticket_price=0), make_raffle(session, now, ticket_price=0)
+    member = make_member(now=now)
+    returned, kept = _ticket_coupon(session, member.id, now, tickets=2), _ticket_coupon(session, member.id, now)
+    raffles.apply_coupon(session, raffle_id=cancelled, member_id=member.id, coupon_id=returned, now=now)
+    raffles.apply_coupon(session, raffle_id=other, member_id=member.id, coupon_id=kept, now=now)
+    session.commit()
+
+    raffles.cancel_raffle(session, cancelled, actor=audit.CLI, now=now)
+    session.commit()
+    raffles.cancel_raffle(session, cancelled, actor=audit.CLI, now=now)  # again: nothing more
+    session.commit()
+    session.expire_all()
+    assert (session.get(Coupon, returned).status, session.get(Coupon, returned).used_ref) == ("issued", None)
+    assert session.get(Coupon, kept).status == "used"
+    entry = raffles.apply_coupon(session, raffle_id=other, member_id=member.id, coupon_id=returned, now=now).entry
+    session.commit()
+    assert entry.tickets == 3 + 2 and session.get(Coupon, returned).used_ref == f"raffle:{other}"
 
 
 def test_the_three_steps_draw_what_the_verifier_draws_and_give_each_prize_once(session, make_member, now):

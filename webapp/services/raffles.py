@@ -363,8 +363,9 @@ def cancel_raffle(session: Session, raffle_id: int, *, actor: audit.Actor, now: 
                   reason: str | None = None) -> int:
     """Cancel a raffle not yet drawn and refund every bought ticket through the
     ledger in one INSERT … SELECT (keys `raffle:{id}:refund:{tickets id}`, so a
-    second run refunds nothing more). Coupons used for tickets are not given
-    back. Returns the number of refunds posted now."""
+    second run refunds nothing more). Coupons used for tickets here become
+    usable again (one UPDATE, guarded by what they were used for). Returns the
+    number of refunds posted now."""
     raffle = _locked(session, raffle_id)
     if raffle.status == "drawn":
         raise RaffleWrongStatus("A drawn raffle cannot be cancelled.", status=raffle.status)
@@ -378,11 +379,18 @@ def cancel_raffle(session: Session, raffle_id: int, *, actor: audit.Actor, now: 
         .where(RaffleTickets.raffle_id == raffle_id, RaffleTickets.points_spent > 0),
         kind="refund", now=now, expires_at=None, source_type="raffle", created_by=actor.label[:64],
         description=f"Raffle cancelled: {raffle.name_en}")
+    used_here = select(RaffleTickets.coupon_id).where(RaffleTickets.raffle_id == raffle_id,
+                                                      RaffleTickets.coupon_id.is_not(None))
+    returned = session.execute(
+        update(Coupon).where(Coupon.id.in_(used_here), Coupon.status == "used",
+                             Coupon.used_ref == f"raffle:{raffle_id}")
+        .values(status="issued", used_at=None, used_ref=None).execution_options(synchronize_session=False)
+    ).rowcount or 0
     if before != "cancelled":
         audit.record(session, actor, "raffle.cancel", "raffle", raffle.id, now=now, reason=reason,
                      before={"status": before},
                      after={"status": "cancelled", "refunds": len(refunds),
-                            "points_refunded": sum(r.points for r in refunds)})
+                            "points_refunded": sum(r.points for r in refunds), "coupons_returned": returned})
     return len(refunds)
 
 
@@ -583,7 +591,9 @@ def apply_coupon(session: Session, *, raffle_id: int, member_id: int, coupon_id:
                             .with_for_update().execution_options(populate_existing=True))
     if coupon is None:
         raise NotFound("Coupon not found.", coupon_id=coupon_id)
-    key = f"raffle-coupon:{coupon_id}"
+    # per raffle: a coupon given back by a cancelled raffle can enter another one
+    # (the coupon's row lock and status keep it to one raffle at a time)
+    key = f"raffle-coupon:{raffle_id}:{coupon_id}"
     done = _tickets_by_key(session, key)
     if done is not None:
         return _replay(session, done, raffle_id, member_id)
