@@ -107,6 +107,20 @@ def test_eligibility_by_minimum_tier(session, make_member, now):
         buy(session, raffle_id, member.id, 1, now)
 
 
+def test_eligibility_by_segment_here_those_who_referred_a_friend(session, make_member, now):
+    from tests.services.referral_helpers import code_of, join_through
+    from webapp.services import segments
+
+    inviter, loner = make_member(points=1_000, now=now), make_member(points=1_000, now=now)
+    join_through(session, code_of(session, inviter.id), now)
+    segment = segments.create_segment(session, name="Inviters", conditions=[
+        {"field": "referrals", "op": "gte", "value": 1}], actor=audit.CLI, now=now)
+    raffle_id = make_raffle(session, now, segment_id=segment.id)
+    assert buy(session, raffle_id, inviter.id, 1, now).entry.tickets == 1
+    with pytest.raises(raffles.RaffleNotEligible):
+        buy(session, raffle_id, loner.id, 1, now)
+
+
 def test_free_only_raffles_sell_no_tickets(session, make_member, now):
     raffle_id = make_raffle(session, now, ticket_price=0)
     member = make_member(points=1_000, now=now)
