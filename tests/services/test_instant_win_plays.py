@@ -197,6 +197,26 @@ def test_a_losing_play_charges_the_cost_and_gives_nothing(session, make_member, 
     assert prizes_of(session, game)[0].remaining == 100
 
 
+def test_every_play_earns_the_instant_win_played_rules_once_won_or_not(session, make_member, now):
+    from webapp.services import earn_rules
+    from webapp.services.rule_engine import Conditions, Rule
+
+    row = earn_rules.create_rule(session, Rule(None, None, "instant_win_played", "بازی برد فوری", "Played",
+                                               Conditions(), effect="fixed", points=3, use_tier_multiplier=False),
+                                 actor=audit.CLI, now=now - DAY)
+    earn_rules.activate_rule(session, row.id, actor=audit.CLI, now=now - DAY)
+    game = published(session, now, cost_points=10)
+    member = make_member(points=100, now=now)
+
+    play(session, game, member, "lose", now, roll=rolls(100_000))
+    play(session, game, member, "win", now, roll=rolls(0))
+    session.commit()
+    play(session, game, member, "win", now)  # the same request again: no second play, nothing earned
+    session.commit()
+
+    assert ledger.balance_of(session, member.id, "points") == 100 - 10 - 10 + 50 + 2 * 3
+
+
 def test_a_double_submit_plays_once_and_charges_once(session, make_member, now):
     game = published(session, now, cost_points=10)
     member = make_member(points=100, now=now)

@@ -41,6 +41,7 @@ TRIGGER_LABELS = {
     "profile_completed": _l("Profile completed"), "birthday": _l("Birthday"),
     "referral_qualified": _l("Referral qualified"), "contest_played": _l("Contest played"),
     "raffle_entered": _l("Raffle entered"), "feedback_given": _l("Feedback given"),
+    "instant_win_played": _l("Instant win played"),
 }
 EFFECT_LABELS = {"fixed": _l("Fixed points"), "per_amount": _l("Points per money step"),
                  "percent": _l("Percent of the amount")}

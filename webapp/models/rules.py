@@ -20,7 +20,7 @@ from webapp.models.types import BigIntPK, UTCDateTime, utcnow
 
 RULE_TRIGGERS = (
     "purchase", "signup", "checkin", "profile_completed", "birthday",
-    "referral_qualified", "contest_played", "raffle_entered", "feedback_given",
+    "referral_qualified", "contest_played", "raffle_entered", "feedback_given", "instant_win_played",
 )
 RULE_STATUSES = ("draft", "active", "ended")
 RULE_EFFECTS = ("fixed", "per_amount", "percent")

@@ -41,7 +41,7 @@ from webapp.models import (
     Segment,
     Tier,
 )
-from webapp.services import audit, inbox, ledger, rewards, segments, tiers
+from webapp.services import audit, earn_rules, inbox, ledger, rewards, segments, tiers
 from webapp.services.errors import (
     Conflict,
     DomainError,
@@ -606,6 +606,9 @@ def play(
                                             "name_fa": game.name_fa, "name_en": game.name_en,
                                             "prize_fa": landed.name_fa, "prize_en": landed.name_en,
                                             "kind": landed.kind, "value": landed.value})
+    # every play counts, won or not (the game's daily cap bounds it; rules have their own caps)
+    earn_rules.award_for_event(session, member_id=member_id, trigger="instant_win_played",
+                               event_key=f"instant_win:{play_row.id}", now=now, tz=tz)
     return PlayResult(play=play_row, prize=landed, replayed=False)
 
 

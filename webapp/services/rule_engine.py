@@ -15,7 +15,7 @@ from webapp.services.tier_rules import BP, apply_multiplier
 
 TRIGGERS = (
     "purchase", "signup", "checkin", "profile_completed", "birthday",
-    "referral_qualified", "contest_played", "raffle_entered", "feedback_given",
+    "referral_qualified", "contest_played", "raffle_entered", "feedback_given", "instant_win_played",
 )
 EFFECTS = ("fixed", "per_amount", "percent")
 CAP_PERIODS = ("day", "week", "month", "ever")
