@@ -16,7 +16,22 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class Member(Base):
+class SignInAccount:
+    """Flask-Login's protocol for the three kinds of account (members, staff,
+    marketers): the id is a revocable session token behind the kind's letter,
+    never the primary key. Each kind says when it is active."""
+
+    id_prefix = ""
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_member = False
+
+    def get_id(self) -> str:
+        return f"{self.id_prefix}:{self.session_token}"
+
+
+class Member(SignInAccount, Base):
     __tablename__ = "member"
     __table_args__ = (
         # the last line of defence behind the guarded updates in services.ledger
@@ -51,18 +66,12 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # Flask-Login protocol: the id is a revocable token, not the primary key
+    id_prefix = "m"
+    is_member = True
+
     @property
     def is_active(self) -> bool:
         return self.status == "active"
-
-    is_authenticated = True
-    is_anonymous = False
-    is_staff = False
-    is_member = True
-
-    def get_id(self) -> str:
-        return f"m:{self.session_token}"
 
     @property
     def name(self) -> str:

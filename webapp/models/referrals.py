@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import Base
-from webapp.models.member import new_session_token
+from webapp.models.member import SignInAccount, new_session_token
 from webapp.models.types import BigIntPK, UTCDateTime, utcnow
 
 # pending: joined, not yet qualified · held: a fraud check fired, staff decide ·
@@ -29,7 +29,7 @@ SHARE_CHANNELS = ("native", "copy", "whatsapp", "telegram", "sms", "email", "qr"
 MARKETER_ENTRY_KINDS = ("commission", "reversal", "payout", "adjustment")
 
 
-class Marketer(Base):
+class Marketer(SignInAccount, Base):
     """An affiliate with their own code. Either a member promoted to it
     (`member_id`, signs in as that member) or a person outside the member base
     (`email` + password, signs in at /partner/login)."""
@@ -60,18 +60,11 @@ class Marketer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # Flask-Login protocol, for marketers outside the member base
+    id_prefix = "k"  # signs in at /partner/login when outside the member base
+
     @property
     def is_active(self) -> bool:
         return self.status == "active"
-
-    is_authenticated = True
-    is_anonymous = False
-    is_staff = False
-    is_member = False
-
-    def get_id(self) -> str:
-        return f"k:{self.session_token}"
 
 
 class MarketerEntry(Base):

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import Base
-from webapp.models.member import new_session_token
+from webapp.models.member import SignInAccount, new_session_token
 from webapp.models.types import BigIntPK, UTCDateTime, utcnow
 
 # what each role may do; views check capabilities, never role names
@@ -21,7 +21,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 ROLES = tuple(ROLE_CAPABILITIES)
 
 
-class Staff(Base):
+class Staff(SignInAccount, Base):
     __tablename__ = "staff"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,17 +35,12 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    id_prefix = "s"
+    is_staff = True
+
     @property
     def is_active(self) -> bool:
         return self.active
-
-    is_authenticated = True
-    is_anonymous = False
-    is_staff = True
-    is_member = False
-
-    def get_id(self) -> str:
-        return f"s:{self.session_token}"
 
     def can(self, capability: str) -> bool:
         return capability in ROLE_CAPABILITIES.get(self.role, frozenset())
