@@ -472,3 +472,20 @@ def test_a_marketers_campaign_link_is_counted_and_attributed_with_its_campaign(a
     join(client, "reader@example.com")
     referral = referral_of(app, "reader@example.com")
     assert (referral.marketer_id, referral.campaign, referral.referrer_id) == (marketer_id, "insta-story", None)
+
+
+def test_an_empty_board_says_so_once_and_a_ranked_member_sees_their_rank(app, client, make_member):
+    from tests.services.referral_helpers import code_of, join_through
+    from webapp.models import utcnow
+
+    me = make_member(email="ranked@example.com", password=PASSWORD, display_name="Sara Ahmadi")
+    sign_in(client, me)
+    page = client.get("/invite").get_data(as_text=True)
+    assert "Nobody is on the board yet this month" in page and 'id="invite-rank"' not in page
+
+    with app.app_context():
+        set_rules(db.session, utcnow(), qualify_on="signup")
+        join_through(db.session, code_of(db.session, me.id), utcnow())
+    page = client.get("/invite").get_data(as_text=True)
+    assert "Nobody is on the board" not in page
+    assert "Your rank this month: 1, with 1 friend." in page
