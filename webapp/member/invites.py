@@ -28,8 +28,8 @@ from webapp.member.invite_words import (
     invite_terms,
     reward_names,
 )
-from webapp.member.qr import qr_svg
 from webapp.models import utcnow
+from webapp.qr import qr_svg
 from webapp.services import referral_shares, referral_stats, referrals
 from webapp.services.errors import DomainError
 from webapp.services.referral_settings import ReferralSettings, load_settings

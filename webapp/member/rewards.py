@@ -27,8 +27,8 @@ from webapp.extensions import db
 from webapp.i18n import current_locale, format_money, format_number
 from webapp.member import bp
 from webapp.member.messages import add_domain_error
-from webapp.member.qr import qr_svg
 from webapp.models import Reward, utcnow
+from webapp.qr import qr_svg
 from webapp.services import rewards
 from webapp.services.errors import DomainError, NotFound
 from webapp.uploads import send_picture

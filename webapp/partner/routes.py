@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import segno
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from jinja2_fragments.flask import render_block
-from markupsafe import Markup
 
 from webapp.admin.common import wants_fragment
 from webapp.auth import safe_next
@@ -25,6 +23,7 @@ from webapp.partner.forms import (
     PartnerLogoutForm,
     SetPasswordForm,
 )
+from webapp.qr import qr_svg
 from webapp.services import marketers, referral_stats
 from webapp.services.errors import DomainError
 
@@ -122,7 +121,7 @@ def dashboard():
             form.c.errors = [*form.c.errors, _("Use lower-case Latin letters, digits, - and _ (up to 32), "
                                                "starting with a letter or digit.")]
     link = _link(marketer.code, campaign)
-    context = {"marketer": marketer, "form": form, "campaign": campaign, "link": link, "qr": _qr_svg(link)}
+    context = {"marketer": marketer, "form": form, "campaign": campaign, "link": link, "qr": qr_svg(link, svgclass="partner-qr-svg")}
     if wants_fragment("campaign-link"):
         return render_block("partner/dashboard.html", "campaign_link", **context)
     entries, _more = marketers.entries_page(db.session, marketer.id, page=1, per_page=RECENT_ENTRIES)
@@ -137,13 +136,6 @@ def dashboard():
 
 def _link(code: str, campaign: str | None) -> str:
     return request.host_url.rstrip("/") + marketers.link_path(code, campaign)
-
-
-def _qr_svg(link: str) -> Markup:
-    """Inline SVG without style attributes (the CSP allows it), scaling with its box."""
-    svg = segno.make(link, error="m").svg_inline(scale=4, border=2, title=link, svgclass="partner-qr-svg",
-                                                 lineclass=None, dark="#111", omitsize=True)
-    return Markup(svg)  # noqa: S704  segno's own markup of our own link
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])

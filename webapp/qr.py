@@ -1,4 +1,4 @@
-"""QR codes as inline SVG (coupons at the till, invite links)."""
+"""QR codes as inline SVG (coupons at the till, invite and marketer links)."""
 
 from __future__ import annotations
 
