@@ -297,3 +297,19 @@ def test_the_staff_list_is_one_query_whatever_the_number_of_marketers(session, m
     assert [r.member_name for r in rows if r.marketer.member_id] == ["Test Member"]
     rows, _ = marketers.marketer_rows(session, page=1, query="frst")
     assert [r.marketer.code for r in rows] == ["FRST2"]
+
+
+def test_a_refused_debit_leaves_no_entry_even_if_the_caller_commits(session, now):
+    from webapp.models import Marketer, MarketerEntry
+    from webapp.services import marketer_ledger
+    from webapp.services.errors import InsufficientBalance
+
+    marketer = Marketer(name="Nima", code="NIMA2345", email="nima@example.com")
+    session.add(marketer)
+    session.flush()
+    marketer_ledger.post(session, marketer_id=marketer.id, amount=1_000, kind="commission", key="in", now=now)
+    with pytest.raises(InsufficientBalance):
+        marketer_ledger.post(session, marketer_id=marketer.id, amount=-1_001, kind="payout", key="out", now=now)
+    session.commit()
+    assert [e.idempotency_key for e in session.scalars(select(MarketerEntry))] == ["in"]
+    assert marketer_ledger.balance(session, marketer.id) == 1_000 and marketer_ledger.find_mismatches(session) == []

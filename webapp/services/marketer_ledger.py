@@ -13,6 +13,10 @@ from webapp.models import Marketer, MarketerEntry
 from webapp.services.errors import IdempotencyConflict, InsufficientBalance, NotFound
 
 
+class _Refused(Exception):
+    """The guarded UPDATE moved no row."""
+
+
 def entry_by_key(session: Session, key: str) -> MarketerEntry | None:
     return session.scalar(select(MarketerEntry).where(MarketerEntry.idempotency_key == key))
 
@@ -31,24 +35,27 @@ def post(session: Session, *, marketer_id: int, amount: int, kind: str, key: str
         return existing, False
     entry = MarketerEntry(marketer_id=marketer_id, amount=amount, kind=kind, referral_id=referral_id,
                           reference=reference, idempotency_key=key, created_by=created_by, created_at=now)
+    guard = Marketer.balance >= -amount if amount < 0 else Marketer.id == marketer_id
     try:
+        # one savepoint: a refused debit leaves no entry behind, even if the caller commits
         with session.begin_nested():
             session.add(entry)
             session.flush()
+            moved = session.execute(
+                update(Marketer).where(Marketer.id == marketer_id, guard)
+                .values(balance=Marketer.balance + amount).execution_options(synchronize_session=False)
+            ).rowcount
+            if moved != 1:
+                raise _Refused()
     except IntegrityError:  # the same key posted concurrently: theirs stands
         existing = entry_by_key(session, key)
         if existing is None:
             raise
         return existing, False
-    guard = Marketer.balance >= -amount if amount < 0 else Marketer.id == marketer_id
-    moved = session.execute(
-        update(Marketer).where(Marketer.id == marketer_id, guard)
-        .values(balance=Marketer.balance + amount).execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
+    except _Refused:
         if session.get(Marketer, marketer_id) is None:
-            raise NotFound("Marketer not found.", marketer_id=marketer_id)
-        raise InsufficientBalance("The marketer's balance is lower than this payout.")
+            raise NotFound("Marketer not found.", marketer_id=marketer_id) from None
+        raise InsufficientBalance("The marketer's balance is lower than this payout.") from None
     return entry, True
 
 
