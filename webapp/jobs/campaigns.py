@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import logging
 
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
-
 from webapp.extensions import db
-from webapp.jobs import get_queue
+from webapp.jobs import enqueue_once
 from webapp.jobs.context import job_app
 from webapp.models import Campaign, utcnow
 from webapp.services import campaigns
 
 log = logging.getLogger(__name__)
 QUEUE = "default"
-WAITING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 def job_id(campaign_id: int) -> str:
@@ -27,15 +23,7 @@ def job_id(campaign_id: int) -> str:
 def enqueue_run(campaign_id: int) -> bool:
     """Enqueue `run_campaign` unless its job is already waiting or running (call
     after committing). Returns whether it was enqueued."""
-    queue = get_queue(QUEUE)
-    try:
-        if Job.fetch(job_id(campaign_id), connection=queue.connection).get_status() in WAITING:
-            return False
-    except NoSuchJobError:
-        pass
-    queue.enqueue(run_campaign, campaign_id, job_id=job_id(campaign_id), job_timeout=3600,
-                  result_ttl=86400, failure_ttl=7 * 86400)
-    return True
+    return enqueue_once(run_campaign, campaign_id, job_id=job_id(campaign_id), job_timeout=3600, queue=QUEUE)
 
 
 def start_due_campaigns() -> dict:

@@ -5,17 +5,14 @@ services.contest_results)."""
 from __future__ import annotations
 
 from flask import current_app
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 
 from webapp.extensions import db
-from webapp.jobs import get_queue
+from webapp.jobs import enqueue_once
 from webapp.jobs.context import job_app
 from webapp.models import utcnow
 from webapp.services import contest_results, leaderboards
 
 QUEUE = "default"
-WAITING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 def job_id(contest_id: int) -> str:
@@ -24,15 +21,7 @@ def job_id(contest_id: int) -> str:
 
 def enqueue_finalise(contest_id: int) -> bool:
     """Enqueue unless that contest's job is already waiting (call after commit)."""
-    queue = get_queue(QUEUE)
-    try:
-        if Job.fetch(job_id(contest_id), connection=queue.connection).get_status() in WAITING:
-            return False
-    except NoSuchJobError:
-        pass
-    queue.enqueue(finalise_contest, contest_id, job_id=job_id(contest_id), job_timeout=1800,
-                  result_ttl=86400, failure_ttl=7 * 86400)
-    return True
+    return enqueue_once(finalise_contest, contest_id, job_id=job_id(contest_id), job_timeout=1800, queue=QUEUE)
 
 
 def finalise_due_contests() -> dict:

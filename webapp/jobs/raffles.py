@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import logging
 
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
-
 from webapp.extensions import db
-from webapp.jobs import get_queue
+from webapp.jobs import enqueue_once
 from webapp.jobs.context import job_app
 from webapp.models import Raffle, utcnow
 from webapp.services import raffles
 
 log = logging.getLogger(__name__)
 QUEUE = "default"
-WAITING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 def job_id(raffle_id: int) -> str:
@@ -30,15 +26,7 @@ def job_id(raffle_id: int) -> str:
 def enqueue_draw(raffle_id: int) -> bool:
     """Enqueue `draw_raffle` unless its job is already waiting or running (call
     after committing). Returns whether it was enqueued."""
-    queue = get_queue(QUEUE)
-    try:
-        if Job.fetch(job_id(raffle_id), connection=queue.connection).get_status() in WAITING:
-            return False
-    except NoSuchJobError:
-        pass
-    queue.enqueue(draw_raffle, raffle_id, job_id=job_id(raffle_id), job_timeout=1800,
-                  result_ttl=86400, failure_ttl=7 * 86400)
-    return True
+    return enqueue_once(draw_raffle, raffle_id, job_id=job_id(raffle_id), job_timeout=1800, queue=QUEUE)
 
 
 def close_and_draw_due() -> dict:
