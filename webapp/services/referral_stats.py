@@ -36,28 +36,22 @@ def funnel(session: Session, *, referrer_id: int | None = None, marketer_id: int
     """One owner's funnel (a member or a marketer, optionally one campaign), or
     the whole club's when neither is given; `since`/`until` bound the open and
     join times."""
-    opens = select(func.count(ReferralOpen.id))
+
+    def narrowed(model) -> list:
+        wanted = {"referrer_id": referrer_id, "marketer_id": marketer_id, "campaign": campaign}
+        conditions = [getattr(model, name) == value for name, value in wanted.items() if value is not None]
+        if since is not None:
+            conditions.append(model.created_at >= since)
+        if until is not None:
+            conditions.append(model.created_at < until)
+        return conditions
+
+    opens = select(func.count(ReferralOpen.id)).where(*narrowed(ReferralOpen))
     joined = select(
         func.count(Referral.id),
         *(func.coalesce(func.sum(case((Referral.status == s, 1), else_=0)), 0)
           for s in ("pending", "held", "qualified", "reversed")),
-    )
-    for column_of, query_name in ((ReferralOpen, "opens"), (Referral, "joined")):
-        conditions = []
-        if referrer_id is not None:
-            conditions.append(column_of.referrer_id == referrer_id)
-        if marketer_id is not None:
-            conditions.append(column_of.marketer_id == marketer_id)
-        if campaign is not None:
-            conditions.append(column_of.campaign == campaign)
-        if since is not None:
-            conditions.append(column_of.created_at >= since)
-        if until is not None:
-            conditions.append(column_of.created_at < until)
-        if query_name == "opens":
-            opens = opens.where(*conditions)
-        else:
-            joined = joined.where(*conditions)
+    ).where(*narrowed(Referral))
     signups, pending, held, qualified, reversed_ = (int(v) for v in session.execute(joined).one())
     earned = {"points": 0, "credit": 0}
     if referrer_id is not None:
