@@ -241,8 +241,13 @@ def share_channels(session: Session, since: datetime, until: datetime) -> list[t
         .group_by(ReferralShare.channel).order_by(func.count().desc(), ReferralShare.channel))]
 
 
+def queue_size_query() -> Select:
+    """How many referrals wait for review (also one column of the staff dashboard's totals)."""
+    return select(func.count()).select_from(Referral).where(Referral.status == "held")
+
+
 def queue_size(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Referral).where(Referral.status == "held")) or 0
+    return session.scalar(queue_size_query()) or 0
 
 
 def report(session: Session, period: str, now: datetime, tz: str | None = None) -> Report:
