@@ -100,9 +100,9 @@ def _app(url: str, redis_url: str):
 def seed(url: str, redis_url: str, count: int, run: str) -> tuple[str, list[int]]:
     from webapp.extensions import db
     from webapp.models import utcnow
-    from webapp.services import audit
-    from webapp.services.members import Identifiers, create_member
-    from webapp.services.staff import create_api_key
+    from webapp.services.members import audit
+    from webapp.services.members.accounts import Identifiers, create_member
+    from webapp.services.members.staff import create_api_key
 
     app = _app(url, redis_url)
     with app.app_context():

@@ -100,8 +100,9 @@ def main() -> int:
     app = throwaway_app(args.fresh)
     from webapp.extensions import db
     from webapp.jobs.campaigns import run_campaign
-    from webapp.services import audit, campaigns
     from webapp.services.ledger import find_mismatches
+    from webapp.services.members import audit
+    from webapp.services.offers import campaigns
 
     now = datetime.now(UTC)
     with app.app_context():

@@ -30,8 +30,10 @@ def main() -> int:
     from webapp.extensions import db
     from webapp.migrate import rebuild
     from webapp.models import InstantWinGame, InstantWinPlay, InstantWinPrize, Member
-    from webapp.services import audit, instant_win, ledger
-    from webapp.services.instant_win import GameSpec, PrizeSpec
+    from webapp.services import ledger
+    from webapp.services.members import audit
+    from webapp.services.play import instant_win
+    from webapp.services.play.instant_win import GameSpec, PrizeSpec
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=400)

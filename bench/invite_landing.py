@@ -30,7 +30,7 @@ def main() -> None:
     from webapp import create_app
     from webapp.extensions import db
     from webapp.migrate import upgrade
-    from webapp.services.members import create_member, normalise_identifiers
+    from webapp.services.members.accounts import create_member, normalise_identifiers
 
     url = os.environ.get("DATABASE_URL")
     if not url:

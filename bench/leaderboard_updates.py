@@ -1,5 +1,5 @@
 """Contest leaderboard updates and rank lookups per second against real Redis,
-through the app's own code (`webapp.services.leaderboards.record_attempt`, the
+through the app's own code (`webapp.services.play.leaderboards.record_attempt`, the
 function the answer view calls when an attempt finishes, and `rank_of`).
 
     REDIS_URL=redis://127.0.0.1:6379/6 python bench/leaderboard_updates.py [-n 100000] [--members 10000]
@@ -25,8 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from games.leaderboard import Entry, rank_entries  # noqa: E402
-from webapp.contests import timing  # noqa: E402
-from webapp.services import leaderboards  # noqa: E402
+from webapp.services.play import leaderboards, timing  # noqa: E402
 
 CONTEST_ID = 0
 

@@ -71,8 +71,9 @@ def main() -> int:
     from webapp.extensions import db
     from webapp.jobs.raffles import draw_raffle
     from webapp.models import Raffle
-    from webapp.services import audit, raffles
     from webapp.services.ledger import find_mismatches
+    from webapp.services.members import audit
+    from webapp.services.play import raffles
 
     now = datetime.now(UTC)
     with app.app_context():

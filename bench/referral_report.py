@@ -140,7 +140,8 @@ def main() -> int:
     app = throwaway_app(args.fresh)
     from webapp.admin import queries
     from webapp.extensions import db
-    from webapp.services import referral_report, referral_stats
+    from webapp.services.referrals import report as referral_report
+    from webapp.services.referrals import stats
 
     now = datetime.now(UTC)
     with app.app_context():
@@ -165,7 +166,7 @@ def main() -> int:
         timed("  of which top referrers (12 months)",
               lambda: referral_report.top_referrers(session, bs[0].start, bs[-1].end))
         month = now.strftime("%Y-%m")
-        board = timed(f"monthly board {month} (top 10)", lambda: referral_stats.monthly_board(session, month))
+        board = timed(f"monthly board {month} (top 10)", lambda: stats.monthly_board(session, month))
         print(f"{'':<6}first: {board[0].qualified if board else 0} qualified")
         timed("review queue, first page + matches", lambda: referral_report.matches(session, queries.paginate(
             session, referral_report.held_queue(), 1, 25, scalars=False).items))

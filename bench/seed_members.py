@@ -97,7 +97,7 @@ def seed(url: str, members: int, entries: int, seed_value: int = 7, quiet: bool 
     from webapp import models  # noqa: F401  (tables on the metadata)
     from webapp.db import Base, make_engine
     from webapp.migrate import upgrade
-    from webapp.services.passwords import hash_password
+    from webapp.services.members.passwords import hash_password
 
     say = (lambda *a: None) if quiet else print
     upgrade(url)

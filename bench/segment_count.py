@@ -71,7 +71,7 @@ def main() -> None:
     from webapp.config import from_environment
     from webapp.migrate import rebuild
     from webapp.models import Segment
-    from webapp.services import segments
+    from webapp.services.offers import segments
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=100_000)

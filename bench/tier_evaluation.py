@@ -32,7 +32,8 @@ def prepare(url: str, fresh: bool) -> None:
 
 
 def seed(session: Session, members: int, per_member: int, now: datetime) -> None:
-    from webapp.services import audit, tiers
+    from webapp.services import tiers
+    from webapp.services.members import audit
 
     first = (session.scalar(text("SELECT coalesce(max(id), 0) FROM member")) or 0) + 1
     last = first + members - 1

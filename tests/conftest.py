@@ -124,7 +124,7 @@ def sign_in_staff(client, staff):
 def make_member(app):
     """Factory: a committed member. Pass `password` to be able to log in."""
     from webapp.extensions import db
-    from webapp.services.members import Identifiers, create_member
+    from webapp.services.members.accounts import Identifiers, create_member
 
     def make(*, email=None, mobile=None, password=None, display_name="Test Member", locale=None,
              points=0, credit=0, now=None, expires_at=None):
@@ -133,7 +133,7 @@ def make_member(app):
         when = now or datetime.now(UTC)
         with app.app_context():
             from webapp.services import ledger
-            from webapp.services.members import normalise_identifiers
+            from webapp.services.members.accounts import normalise_identifiers
 
             ids = normalise_identifiers(email, mobile) if (email or mobile) else Identifiers(None, None)
             member = create_member(db.session, ids=ids, password=password,
@@ -154,8 +154,8 @@ def make_member(app):
 @pytest.fixture
 def make_staff(app):
     from webapp.extensions import db
-    from webapp.services import audit
-    from webapp.services.staff import create_staff
+    from webapp.services.members import audit
+    from webapp.services.members.staff import create_staff
 
     def make(role="owner", *, email=None, password="staff-password-1"):
         email = email or f"{role}{next(_SEQ)}@staff.example.com"
@@ -174,8 +174,8 @@ def make_staff(app):
 def api_key(app):
     """A plain-text bearer key, created the way the owner creates one."""
     from webapp.extensions import db
-    from webapp.services import audit
-    from webapp.services.staff import create_api_key
+    from webapp.services.members import audit
+    from webapp.services.members.staff import create_api_key
 
     with app.app_context():
         _key, plain = create_api_key(db.session, name="test till", actor=audit.CLI, now=datetime.now(UTC))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from webapp.services import audit
-from webapp.services import contests as service
+from webapp.services.members import audit
+from webapp.services.play import contests as service
 
 
 def make_quiz(session, now, *, questions=3, entry_cost=0, participation=0, prizes=(), opens=None,

@@ -30,7 +30,7 @@ from webapp.models import (
     Segment,
     Staff,
 )
-from webapp.services.staff import verify_api_key
+from webapp.services.members.staff import verify_api_key
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_doctor_notices_a_lost_entry_on_the_credit_side(cli, session, make_membe
 
 def test_doctor_checks_what_the_club_owes_marketers(cli, session):
     from webapp.models import Marketer
-    from webapp.services import marketer_ledger
+    from webapp.services.referrals import marketer_ledger
 
     marketer = Marketer(name="Nima", code="NIMA2026", email="nima@example.com")
     session.add(marketer)

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from webapp.services import passwords
+from webapp.services.members import passwords
 
 
 def _hash_in_a_clean_process() -> str:

@@ -16,8 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.extensions import db
 from webapp.models import utcnow
-from webapp.services import audit
 from webapp.services.errors import DomainError
+from webapp.services.members import audit
 
 
 def fail(message: str) -> None:
@@ -52,8 +52,8 @@ def db_upgrade():
 @click.command(help="Check that every balance equals the sum of its ledger entries and lots.")
 @with_appcontext
 def doctor():
-    from webapp.services import marketer_ledger
     from webapp.services.ledger import find_mismatches
+    from webapp.services.referrals import marketer_ledger
 
     try:
         mismatches = find_mismatches(db.session)
@@ -80,7 +80,7 @@ def doctor():
               envvar="VAFA_STAFF_PASSWORD")
 @with_appcontext
 def create_staff(email, role, display_name, password):
-    from webapp.services.staff import create_staff as create
+    from webapp.services.members.staff import create_staff as create
 
     try:
         staff = create(db.session, email=email, password=password, role=role,
@@ -95,7 +95,7 @@ def create_staff(email, role, display_name, password):
 @click.option("--name", required=True, help="What the key is for, e.g. 'till 1'.")
 @with_appcontext
 def create_api_key(name):
-    from webapp.services.staff import create_api_key as create
+    from webapp.services.members.staff import create_api_key as create
 
     try:
         _key, plain = create(db.session, name=name, actor=audit.CLI, now=utcnow())
@@ -109,7 +109,7 @@ def create_api_key(name):
 @click.option("--force", is_flag=True, help="Load even if the club already has members.")
 @with_appcontext
 def demo_data(force):
-    from webapp.services.demo import load_demo_data
+    from webapp.demo import load_demo_data
 
     try:
         logins = load_demo_data(db.session, now=utcnow(), force=force)
@@ -133,7 +133,7 @@ def games_group():
 @games_group.command("rebuild-leaderboards", help="Rebuild the Redis leaderboards of open contests from the database.")
 @with_appcontext
 def rebuild_leaderboards():
-    from webapp.services.leaderboards import rebuild_open_boards
+    from webapp.services.play.leaderboards import rebuild_open_boards
 
     try:
         rebuilt = rebuild_open_boards(db.session, current_app.extensions["vafa_redis"])
@@ -179,8 +179,8 @@ def cron():
 def run(host, port, no_demo):
     from werkzeug.serving import run_simple
 
+    from webapp.demo import load_demo_data
     from webapp.migrate import upgrade
-    from webapp.services.demo import load_demo_data
 
     app = current_app._get_current_object()
     if "VAFA_SECURE_COOKIES" not in os.environ:

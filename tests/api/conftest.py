@@ -47,8 +47,8 @@ def api_as(client):
 def make_api_key(app):
     """Another API key (plain text), optionally revoked."""
     from webapp.extensions import db
-    from webapp.services import audit
-    from webapp.services.staff import create_api_key, revoke_api_key
+    from webapp.services.members import audit
+    from webapp.services.members.staff import create_api_key, revoke_api_key
 
     def make(name="another till", *, revoked=False):
         with app.app_context():

@@ -56,8 +56,8 @@ def test_revoking_a_key_takes_effect_on_the_next_request(api_as, app, api_key, m
 
     from webapp.extensions import db
     from webapp.models import ApiKey, utcnow
-    from webapp.services import audit
-    from webapp.services.staff import revoke_api_key
+    from webapp.services.members import audit
+    from webapp.services.members.staff import revoke_api_key
 
     member = make_member()
     api = api_as(api_key)

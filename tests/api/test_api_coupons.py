@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from webapp.extensions import db
-from webapp.services import audit, rewards
+from webapp.services.members import audit
+from webapp.services.offers import rewards
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import CreditSpend, Member, Purchase
-from webapp.services import audit, ledger, tiers
+from webapp.services import ledger, tiers
+from webapp.services.members import audit
 
 
 def count(session, model) -> int:

@@ -119,7 +119,8 @@ def test_credit_answers_and_requests_match_their_documented_schemas(doc, api, ma
 def test_a_member_with_a_tier_matches_the_member_schema(doc, api, make_member, session):
     from datetime import UTC, datetime
 
-    from webapp.services import audit, tiers
+    from webapp.services import tiers
+    from webapp.services.members import audit
 
     member = make_member()
     tiers.save_program(session, tiers.default_program(), actor=audit.CLI, now=datetime.now(UTC))

@@ -19,8 +19,9 @@ def a_wheel_and_a_member_with_100_points(app, make_member, locale):
     """A wheel that costs 10 points and always gives 50 points (five of them)."""
     from games.instant_win import ODDS_SCALE
     from webapp.extensions import db
-    from webapp.services import audit, instant_win
-    from webapp.services.instant_win import GameSpec, PrizeSpec
+    from webapp.services.members import audit
+    from webapp.services.play import instant_win
+    from webapp.services.play.instant_win import GameSpec, PrizeSpec
 
     now = datetime.now(UTC)
     member = make_member(email=f"spin-{locale}@example.com", password=PASSWORD, locale=locale,

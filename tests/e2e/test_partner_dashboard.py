@@ -19,8 +19,10 @@ PASSWORD = "partner-pass-1"
 @pytest.mark.parametrize("locale", ["fa", "en"])
 def test_a_marketer_signs_in_and_builds_a_campaign_link_on_a_small_phone(app, browser_page, axe_violations, locale):
     from webapp.extensions import db
-    from webapp.services import audit, marketer_ledger, marketers, referrals
-    from webapp.services.marketers import MarketerTerms
+    from webapp.services import referrals
+    from webapp.services.members import audit
+    from webapp.services.referrals import marketer_ledger, marketers
+    from webapp.services.referrals.marketers import MarketerTerms
 
     with app.app_context():
         now = datetime.now(UTC)

@@ -76,7 +76,7 @@ def test_a_member_buys_raffle_tickets_and_sees_them_and_the_balance_change(app, 
     check_the_page(page, axe_violations, "raffle-verify", locale)
 
     # after the draw (the job's steps, run at a later clock): the result, the seed and the command
-    from webapp.services import raffles
+    from webapp.services.play import raffles
 
     with app.app_context():
         later = datetime.now(UTC) + timedelta(days=2)

@@ -34,7 +34,9 @@ def a_catalog_and_a_member_with_500_points(app, make_member, locale):
     """Coffee (200) can be redeemed, Dinner (800) is 300 points away, and the
     Spa day is for Gold members (the member is Bronze)."""
     from webapp.extensions import db
-    from webapp.services import audit, rewards, tiers
+    from webapp.services import tiers
+    from webapp.services.members import audit
+    from webapp.services.offers import rewards
 
     now = datetime.now(UTC)
     member = make_member(email=f"rewards-{locale}@example.com", password=PASSWORD, locale=locale,

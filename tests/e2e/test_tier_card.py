@@ -23,7 +23,8 @@ def no_horizontal_overflow(page) -> bool:
 
 def a_silver_member_half_way_to_gold(app, make_member, locale):
     from webapp.extensions import db
-    from webapp.services import audit, inbox, ledger, tiers
+    from webapp.services import ledger, tiers
+    from webapp.services.members import audit, inbox
 
     now = datetime.now(UTC)
     member = make_member(email=f"card-{locale}@example.com", password=PASSWORD, locale=locale,

@@ -13,8 +13,10 @@ from webapp.extensions import db
 from webapp.jobs import get_queue
 from webapp.jobs.birthdays import award_birthdays, award_birthdays_on
 from webapp.models import LedgerEntry, Member, RuleAward
-from webapp.services import audit, earn_rules, ledger
-from webapp.services.rule_engine import Rule
+from webapp.services import ledger
+from webapp.services.members import audit
+from webapp.services.offers import earn_rules
+from webapp.services.offers.rule_engine import Rule
 
 TZ = "Asia/Tehran"
 

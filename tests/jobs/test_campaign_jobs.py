@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from webapp.jobs import get_queue
 from webapp.jobs.campaigns import enqueue_run, job_id, run_campaign, start_due_campaigns
 from webapp.models import Campaign, CampaignMember, InboxMessage, LedgerEntry
-from webapp.services import audit, campaigns, ledger
-from webapp.services.campaigns import CampaignDraft
+from webapp.services import ledger
+from webapp.services.members import audit
+from webapp.services.offers import campaigns
+from webapp.services.offers.campaigns import CampaignDraft
 
 
 def schedule(session, *, start, **changes) -> int:

@@ -11,11 +11,13 @@ from sqlalchemy import func, select, update
 
 from games.leaderboard import Entry, rank_entries
 from tests.contest_helpers import make_quiz
-from webapp.contests import registry
 from webapp.extensions import db
 from webapp.models import Contest, ContestEntry, Coupon, InboxMessage, LedgerEntry, Member
-from webapp.services import audit, contest_play, leaderboards, ledger, rewards
-from webapp.services import contests as service
+from webapp.services import ledger
+from webapp.services.members import audit
+from webapp.services.offers import rewards
+from webapp.services.play import contest_play, leaderboards, registry
+from webapp.services.play import contests as service
 
 
 def seed_board(app, count=60, seed=7):

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from webapp.jobs import get_queue
 from webapp.jobs.coupons import expire_coupons
 from webapp.models import Coupon, Member
-from webapp.services import audit, rewards
+from webapp.services.members import audit
+from webapp.services.offers import rewards
 
 
 def enqueue_expiry(app):

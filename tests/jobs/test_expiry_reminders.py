@@ -118,7 +118,7 @@ def test_no_open_lots_no_reminders(app, session, make_member, run_worker):
 
 
 def test_reminders_for_more_members_than_one_batch(app, session, make_member):
-    from webapp.services.inbox import BATCH
+    from webapp.services.members.inbox import BATCH
 
     tz = app.config["VAFA_TIMEZONE"]
     now = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)

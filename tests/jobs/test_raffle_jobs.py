@@ -15,7 +15,8 @@ from tests.services.raffle_helpers import SEED, buy, make_raffle, prize
 from webapp.jobs import get_queue
 from webapp.jobs.raffles import close_and_draw_due, draw_raffle, job_id
 from webapp.models import InboxMessage, LedgerEntry, Raffle
-from webapp.services import ledger, raffles
+from webapp.services import ledger
+from webapp.services.play import raffles
 
 PRIZES = (prize("points", amount=1_000), prize("credit", quantity=2, amount=20_000))
 

@@ -17,7 +17,8 @@ from tests.services.referral_helpers import code_of, join_through, set_rules, st
 from webapp.jobs import get_queue
 from webapp.jobs.referrals import award_referral_board_prizes, expire_referrals
 from webapp.models import InboxMessage, LedgerEntry, ReferralPrize
-from webapp.services import ledger, referral_board
+from webapp.services import ledger
+from webapp.services.referrals import board as referral_board
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 JOB_RUNS = datetime(2026, 11, 30, 20, 35, tzinfo=UTC)  # 00:05 on 1 December in Tehran

@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from webapp.jobs import get_queue
 from webapp.jobs.tiers import award_fee_rebates, evaluate_tiers
 from webapp.models import InboxMessage, LedgerEntry, Member, TierHistory
-from webapp.services import audit, ledger, tiers
-from webapp.services.purchases import record_purchase, refund_purchase
+from webapp.services import ledger, tiers
+from webapp.services.ledger.purchases import record_purchase, refund_purchase
+from webapp.services.members import audit
 from webapp.services.settings import EarnSettings, save_earn_settings
-from webapp.services.tier_rules import Level, Program
+from webapp.services.tiers.rules import Level, Program
 
 MILLION = 1_000_000
 BROKERAGE = Program(

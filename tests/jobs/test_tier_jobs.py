@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from webapp.jobs import get_queue
 from webapp.jobs.tiers import award_fee_rebates, evaluate_tiers
 from webapp.models import InboxMessage, Member, TierHistory
-from webapp.services import audit, ledger, tiers
-from webapp.services.purchases import record_purchase
+from webapp.services import ledger, tiers
+from webapp.services.ledger.purchases import record_purchase
+from webapp.services.members import audit
 
 
 def run(app, run_worker, job_func, *args):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from itertools import count
 
-from webapp.services import audit, raffles
+from webapp.services.members import audit
+from webapp.services.play import raffles
 
 SEED = bytes(range(32))
 # a fresh request key per call (`id(object())` was reused by the allocator: a

@@ -8,7 +8,10 @@ from datetime import timedelta
 from itertools import count
 
 from webapp.models import Member, Referral
-from webapp.services import audit, members, purchases, referral_settings, referrals
+from webapp.services import referrals
+from webapp.services.ledger import purchases
+from webapp.services.members import accounts, audit
+from webapp.services.referrals import rules as referral_settings
 
 _N = count(1)
 
@@ -23,7 +26,7 @@ def set_rules(session, now, **changes):
 def join_through(session, code, now, *, email=None, visitor=None, ip_hash=None, campaign=None):
     """A new member who opened the link `code` and joined; returns (member id, referral or None)."""
     email = email or f"friend{next(_N)}@example.com"
-    friend = members.create_member(session, ids=members.normalise_identifiers(email, None), now=now,
+    friend = accounts.create_member(session, ids=accounts.normalise_identifiers(email, None), now=now,
                                    password="friend-password", display_name="Friend")
     link = referrals.resolve(session, code, campaign)
     referral = referrals.on_join(session, friend, link, now=now, visitor=visitor, ip_hash=ip_hash)

@@ -22,9 +22,11 @@ from webapp.models import (
     LedgerEntry,
     Reward,
 )
-from webapp.services import audit, campaigns, ledger
-from webapp.services.campaigns import CampaignDraft, CampaignInvalid, CampaignStateConflict
-from webapp.services.purchases import record_purchase
+from webapp.services import ledger
+from webapp.services.ledger.purchases import record_purchase
+from webapp.services.members import audit
+from webapp.services.offers import campaigns
+from webapp.services.offers.campaigns import CampaignDraft, CampaignInvalid, CampaignStateConflict
 
 
 def bonus_draft(now, **changes) -> CampaignDraft:

@@ -22,10 +22,12 @@ from webapp.models import (
     Reward,
     Segment,
 )
-from webapp.services import audit, challenges, ledger, segments, tiers
-from webapp.services.challenges import ChallengeSpec
-from webapp.services.purchases import ItemLine, record_purchase, refund_purchase
-from webapp.services.tier_rules import Level, Program
+from webapp.services import ledger, tiers
+from webapp.services.ledger.purchases import ItemLine, record_purchase, refund_purchase
+from webapp.services.members import audit
+from webapp.services.offers import challenges, segments
+from webapp.services.offers.challenges import ChallengeSpec
+from webapp.services.tiers.rules import Level, Program
 
 DAY = timedelta(days=1)
 

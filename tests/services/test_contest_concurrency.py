@@ -12,7 +12,8 @@ from tests.contest_helpers import make_quiz
 from tests.services.test_concurrency import run_together
 from webapp.extensions import db
 from webapp.models import ContestAnswer, ContestEntry, LedgerEntry
-from webapp.services import contest_play, ledger
+from webapp.services import ledger
+from webapp.services.play import contest_play
 
 THREADS = 12
 

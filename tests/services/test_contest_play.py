@@ -10,9 +10,10 @@ import pytest
 from games.leaderboard import Entry, rank_entries
 from tests.contest_helpers import correct_of, make_prediction, make_quiz
 from webapp.models import ContestEntry, LedgerEntry
-from webapp.services import contest_play, contest_results, ledger
-from webapp.services import contests as service
+from webapp.services import ledger
 from webapp.services.errors import InsufficientPoints
+from webapp.services.play import contest_play, contest_results
+from webapp.services.play import contests as service
 
 
 def play_all(session, contest, member_id, now, *, right=True, step_ms=2000):
@@ -163,8 +164,8 @@ def test_play_streak_counts_club_days_in_a_row(session, make_member, now):
 
 
 def test_finishing_a_quiz_fires_the_contest_played_earn_rules_once(session, make_member, now):
-    from webapp.services import earn_rules
-    from webapp.services.rule_engine import Rule
+    from webapp.services.offers import earn_rules
+    from webapp.services.offers.rule_engine import Rule
 
     rule = earn_rules.create_rule(session, Rule(None, None, "contest_played", "بازی", "Played a contest",
                                                 points=40, use_tier_multiplier=False),

@@ -11,9 +11,9 @@ import pytest
 
 from games.leaderboard import EXACT_DOUBLE_LIMIT, decode_sorted_set_score, sorted_set_score
 from tests.contest_helpers import make_quiz
-from webapp.contests import registry, timing
-from webapp.services import audit, contest_play
-from webapp.services import contests as service
+from webapp.services.members import audit
+from webapp.services.play import contest_play, registry, timing
+from webapp.services.play import contests as service
 
 HOUR = 3_600_000
 

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from tests.services.test_concurrency import THREADS, run_together
 from webapp.extensions import db
 from webapp.models import CreditRefund, CreditSpend, LedgerEntry, Member
-from webapp.services import credit, ledger
+from webapp.services import ledger
 from webapp.services.errors import InsufficientCredit, MemberNotActive, NotFound
+from webapp.services.ledger import credit
 
 
 def spend(session, member_id, amount, now, external_ref=None, reason=None):

@@ -23,10 +23,13 @@ from webapp.models import (
     PurchaseRefund,
     RuleAward,
 )
-from webapp.services import audit, earn_rules, ledger, members, purchases, tiers
-from webapp.services.purchases import ItemLine
-from webapp.services.rule_engine import Conditions, Rule
-from webapp.services.tier_rules import Level, Program
+from webapp.services import ledger, tiers
+from webapp.services.ledger import purchases
+from webapp.services.ledger.purchases import ItemLine
+from webapp.services.members import accounts, audit
+from webapp.services.offers import earn_rules
+from webapp.services.offers.rule_engine import Conditions, Rule
+from webapp.services.tiers.rules import Level, Program
 
 TZ = "Asia/Tehran"
 ACTOR = audit.CLI
@@ -178,20 +181,20 @@ def test_drafts_are_edited_in_place_only_while_drafts_and_ended_rules_give_nothi
 def test_sign_up_and_profile_completed_earn_once(session, now):
     design(session, now, trigger="signup", points=50, name_en="Welcome")
     design(session, now, trigger="profile_completed", points=200, name_en="Profile")
-    member = members.create_member(session, ids=members.normalise_identifiers("new@example.com", None),
+    member = accounts.create_member(session, ids=accounts.normalise_identifiers("new@example.com", None),
                                    now=now, display_name="Sara")
     assert member.points_balance == 50
     entry = session.scalar(select(LedgerEntry).where(LedgerEntry.member_id == member.id))
     assert entry.idempotency_key == f"signup:{member.id}:rule:{awards(session)[0].family_id}"
     birthday = datetime(1990, 5, 1).date()
-    members.save_profile(session, member, now=now, birthday=birthday)
+    accounts.save_profile(session, member, now=now, birthday=birthday)
     assert ledger.balance_of(session, member.id, "points") == 50  # no mobile: not complete
-    members.save_profile(session, member, now=now, birthday=None)
+    accounts.save_profile(session, member, now=now, birthday=None)
     member.mobile = "+989121234567"  # support added it; the member's next save completes the profile
-    members.save_profile(session, member, now=now, birthday=birthday)
+    accounts.save_profile(session, member, now=now, birthday=birthday)
     assert ledger.balance_of(session, member.id, "points") == 250
-    members.save_profile(session, member, now=now, birthday=None)
-    members.save_profile(session, member, now=now, birthday=birthday)
+    accounts.save_profile(session, member, now=now, birthday=None)
+    accounts.save_profile(session, member, now=now, birthday=birthday)
     assert ledger.balance_of(session, member.id, "points") == 250  # once ever
 
 
@@ -211,7 +214,7 @@ def test_the_dry_run_reports_every_rule_and_writes_nothing(session, now):
     design(session, now, points=5, name_en="Any")
     design(session, now, points=5, name_en="Segment", cond={"segment_id": 1})
     before = session.scalar(select(func.count()).select_from(LedgerEntry))
-    from webapp.services.rule_engine import Event
+    from webapp.services.offers.rule_engine import Event
     result = earn_rules.dry_run(session, Event("purchase", now, amount=150_000), tier_id=None,
                                 first_purchase=False, tz=TZ)
     assert result.base == 15
@@ -239,7 +242,7 @@ def _wipe(session):
 )
 def test_random_purchases_never_exceed_caps_or_the_budget(session, now, cap, period, budget, points, events):
     _wipe(session)
-    ids = [members.create_member(session, ids=members.normalise_identifiers(f"h{i}@example.com", None),
+    ids = [accounts.create_member(session, ids=accounts.normalise_identifiers(f"h{i}@example.com", None),
                                  now=now).id for i in range(3)]
     rule = design(session, now, points=points, effect="per_amount", per_amount=50_000,
                   cap_points=cap, cap_period=period, budget_points=budget)
@@ -251,7 +254,7 @@ def test_random_purchases_never_exceed_caps_or_the_budget(session, now, cap, per
     assert session.get(EarnRule, rule.id).points_awarded == total
     if budget is not None:
         assert total <= budget
-    from webapp.services.rule_engine import cap_window
+    from webapp.services.offers.rule_engine import cap_window
     for a in given_out:
         start, end = cap_window(period, a.created_at, TZ)
         in_window = sum(b.points for b in given_out if b.member_id == a.member_id

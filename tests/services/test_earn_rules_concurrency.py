@@ -10,8 +10,11 @@ from sqlalchemy import func, select
 from tests.services.test_concurrency import run_together
 from webapp.extensions import db
 from webapp.models import EarnRule, RuleAward
-from webapp.services import audit, earn_rules, ledger, purchases
-from webapp.services.rule_engine import Rule
+from webapp.services import ledger
+from webapp.services.ledger import purchases
+from webapp.services.members import audit
+from webapp.services.offers import earn_rules
+from webapp.services.offers.rule_engine import Rule
 
 THREADS = 24
 

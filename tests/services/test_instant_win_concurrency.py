@@ -13,9 +13,11 @@ from games.instant_win import ODDS_SCALE
 from tests.services.test_concurrency import run_together
 from webapp.extensions import db
 from webapp.models import InstantWinGame, InstantWinPlay, InstantWinPrize, LedgerEntry
-from webapp.services import audit, instant_win, ledger
+from webapp.services import ledger
 from webapp.services.errors import InsufficientPoints
-from webapp.services.instant_win import GameSpec, PrizeSpec
+from webapp.services.members import audit
+from webapp.services.play import instant_win
+from webapp.services.play.instant_win import GameSpec, PrizeSpec
 
 THREADS = 30
 TZ = "Asia/Tehran"

@@ -24,10 +24,13 @@ from webapp.models import (
     Reward,
     Segment,
 )
-from webapp.services import audit, instant_win, ledger, rewards, tiers
+from webapp.services import ledger, tiers
 from webapp.services.errors import InsufficientPoints, NotFound
-from webapp.services.instant_win import GameSpec, PrizeSpec
-from webapp.services.tier_rules import Level, Program
+from webapp.services.members import audit
+from webapp.services.offers import rewards
+from webapp.services.play import instant_win
+from webapp.services.play.instant_win import GameSpec, PrizeSpec
+from webapp.services.tiers.rules import Level, Program
 
 DAY = timedelta(days=1)
 TZ = "Asia/Tehran"
@@ -198,8 +201,8 @@ def test_a_losing_play_charges_the_cost_and_gives_nothing(session, make_member, 
 
 
 def test_every_play_earns_the_instant_win_played_rules_once_won_or_not(session, make_member, now):
-    from webapp.services import earn_rules
-    from webapp.services.rule_engine import Conditions, Rule
+    from webapp.services.offers import earn_rules
+    from webapp.services.offers.rule_engine import Conditions, Rule
 
     row = earn_rules.create_rule(session, Rule(None, None, "instant_win_played", "بازی برد فوری", "Played",
                                                Conditions(), effect="fixed", points=3, use_tier_multiplier=False),
@@ -422,8 +425,8 @@ def test_the_default_roll_is_the_operating_systems_random_numbers(session, make_
 
 
 def test_the_demo_club_has_one_open_wheel_with_three_prizes_once(session, make_member, now):
-    from webapp.services.demo_instant_win import load_demo_instant_win
-    from webapp.services.demo_offers import load_demo_offers
+    from webapp.demo.instant_win import load_demo_instant_win
+    from webapp.demo.offers import load_demo_offers
 
     load_demo_offers(session, now=now)
     load_demo_instant_win(session, now=now)

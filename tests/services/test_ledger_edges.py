@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from webapp.models import LedgerEntry, PointLot, PurchaseRefund
 from webapp.services import ledger
 from webapp.services.errors import IdempotencyConflict, InsufficientCredit, NotFound
-from webapp.services.purchases import RefundTooLarge, record_purchase, refund_purchase
+from webapp.services.ledger.purchases import RefundTooLarge, record_purchase, refund_purchase
 from webapp.services.settings import EarnSettings
 
 ONE_PER_10K = EarnSettings(earn_points=1, earn_per_amount=10_000, points_expiry_days=0)

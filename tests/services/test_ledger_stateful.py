@@ -28,8 +28,8 @@ from webapp.extensions import db
 from webapp.models import LedgerEntry, PointLot
 from webapp.services import ledger
 from webapp.services.errors import InsufficientCredit, InsufficientPoints
-from webapp.services.members import Identifiers, create_member
-from webapp.services.purchases import record_purchase, refund_purchase
+from webapp.services.ledger.purchases import record_purchase, refund_purchase
+from webapp.services.members.accounts import Identifiers, create_member
 from webapp.services.settings import EarnSettings
 
 START = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)

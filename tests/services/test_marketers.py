@@ -15,9 +15,12 @@ from tests.services.referral_helpers import buy, join_through, set_rules, status
 from tests.services.test_concurrency import run_together
 from webapp.extensions import db
 from webapp.models import AuditLog, LedgerEntry, Marketer, MarketerEntry, Referral
-from webapp.services import audit, ledger, marketer_ledger, marketers, members, purchases, referrals
+from webapp.services import ledger, referrals
 from webapp.services.errors import IdempotencyConflict, InsufficientBalance
-from webapp.services.marketers import MarketerTerms
+from webapp.services.ledger import purchases
+from webapp.services.members import accounts, audit
+from webapp.services.referrals import marketer_ledger, marketers
+from webapp.services.referrals.marketers import MarketerTerms
 
 SECRET = "test-secret"
 _N = count(1)
@@ -272,7 +275,7 @@ def test_a_set_password_link_works_once(session, now):
         marketers.marketer_for_password_token(session, token, secret=SECRET)
     with pytest.raises(marketers.InvalidPasswordLink):
         marketers.marketer_for_password_token(session, token + "x", secret=SECRET)
-    with pytest.raises(members.WeakPassword):
+    with pytest.raises(accounts.WeakPassword):
         marketers.set_password(found, "short", now=now)
 
 
@@ -301,8 +304,8 @@ def test_the_staff_list_is_one_query_whatever_the_number_of_marketers(session, m
 
 def test_a_refused_debit_leaves_no_entry_even_if_the_caller_commits(session, now):
     from webapp.models import Marketer, MarketerEntry
-    from webapp.services import marketer_ledger
     from webapp.services.errors import InsufficientBalance
+    from webapp.services.referrals import marketer_ledger
 
     marketer = Marketer(name="Nima", code="NIMA2345", email="nima@example.com")
     session.add(marketer)

@@ -27,12 +27,14 @@ from webapp.models import (
     Reward,
     RuleAward,
 )
-from webapp.services import audit, challenges, checkin, earn_rules, ledger, rewards, tiers
-from webapp.services.challenges import ChallengeSpec
+from webapp.services import ledger, tiers
 from webapp.services.errors import InsufficientPoints
-from webapp.services.purchases import ItemLine, record_purchase, refund_purchase
-from webapp.services.rule_engine import Rule
-from webapp.services.tier_rules import Level, Program
+from webapp.services.ledger.purchases import ItemLine, record_purchase, refund_purchase
+from webapp.services.members import audit
+from webapp.services.offers import challenges, checkin, earn_rules, rewards
+from webapp.services.offers.challenges import ChallengeSpec
+from webapp.services.offers.rule_engine import Rule
+from webapp.services.tiers.rules import Level, Program
 
 DAY = timedelta(days=1)
 THREADS = 12

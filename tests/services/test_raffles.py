@@ -20,8 +20,11 @@ from webapp.models import (
     RaffleEntry,
     RaffleWinner,
 )
-from webapp.services import audit, ledger, raffles, rewards, tiers
+from webapp.services import ledger, tiers
 from webapp.services.errors import InsufficientPoints, MemberNotActive
+from webapp.services.members import audit
+from webapp.services.offers import rewards
+from webapp.services.play import raffles
 
 
 def test_publishing_draws_a_seed_and_shows_only_its_commitment(session, now):
@@ -109,7 +112,7 @@ def test_eligibility_by_minimum_tier(session, make_member, now):
 
 def test_eligibility_by_segment_here_those_who_referred_a_friend(session, make_member, now):
     from tests.services.referral_helpers import code_of, join_through
-    from webapp.services import segments
+    from webapp.services.offers import segments
 
     inviter, loner = make_member(points=1_000, now=now), make_member(points=1_000, now=now)
     join_through(session, code_of(session, inviter.id), now)
@@ -290,7 +293,7 @@ def test_odds_are_integer_basis_points():
 
 
 def test_the_demo_club_has_one_open_raffle_once(session, now):
-    from webapp.services.demo_raffles import load_demo_raffles
+    from webapp.demo.raffles import load_demo_raffles
 
     load_demo_raffles(session, now=now)
     load_demo_raffles(session, now=now)
@@ -299,8 +302,8 @@ def test_the_demo_club_has_one_open_raffle_once(session, now):
 
 
 def test_the_first_entry_earns_the_raffle_entered_rules_once(session, make_member, now):
-    from webapp.services import earn_rules
-    from webapp.services.rule_engine import Conditions, Rule
+    from webapp.services.offers import earn_rules
+    from webapp.services.offers.rule_engine import Conditions, Rule
 
     row = earn_rules.create_rule(session, Rule(None, None, "raffle_entered", "شرکت در قرعه‌کشی", "Raffle entered",
                                                Conditions(), effect="fixed", points=15, use_tier_multiplier=False),

@@ -14,8 +14,9 @@ from tests.services.raffle_helpers import make_raffle
 from tests.services.test_concurrency import run_together
 from webapp.extensions import db
 from webapp.models import LedgerEntry, Raffle, RaffleEntry, RaffleTickets
-from webapp.services import ledger, raffles
+from webapp.services import ledger
 from webapp.services.errors import InsufficientPoints
+from webapp.services.play import raffles
 
 THREADS = 20
 

@@ -14,7 +14,8 @@ from tests.services.referral_helpers import code_of, join_through, set_rules
 from tests.services.test_concurrency import run_together
 from webapp.extensions import db
 from webapp.models import LedgerEntry, Referral
-from webapp.services import ledger, purchases
+from webapp.services import ledger
+from webapp.services.ledger import purchases
 
 FRIENDS = 8
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from tests.services.referral_helpers import buy, code_of, join_through, set_rules, status
 from webapp.models import LedgerEntry, Referral
-from webapp.services import audit, ledger, referrals
+from webapp.services import ledger, referrals
+from webapp.services.members import audit
 
 
 def points(session, member_id):

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from tests.services.referral_helpers import code_of, join_through, set_rules
 from webapp.models import ReferralOpen, ReferralShare
-from webapp.services import referral_report
+from webapp.services.referrals import report as referral_report
 
 # Tehran is UTC+3:30: a club day starts at 20:30 UTC the day before
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # Wednesday 25 November, 13:00 in Tehran

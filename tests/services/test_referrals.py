@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from tests.services.referral_helpers import buy, code_of, join_through, set_rules, status
 from webapp.models import InboxMessage, LedgerEntry, Member, Referral
-from webapp.services import ledger, purchases, referrals
-from webapp.services.purchases import DuplicateTransaction
+from webapp.services import ledger, referrals
+from webapp.services.ledger import purchases
+from webapp.services.ledger.purchases import DuplicateTransaction
 
 
 def points(session, member_id):
@@ -142,7 +143,7 @@ def test_a_suspended_members_link_no_longer_works(session, make_member, now):
 
 
 def test_the_funnel_and_the_monthly_board_count_what_happened(session, make_member, now):
-    from webapp.services import referral_stats
+    from webapp.services.referrals import stats
 
     set_rules(session, now, qualify_on="signup", referrer_amount=100, monthly_cap=0)
     ana, bob = make_member(now=now).id, make_member(now=now).id
@@ -154,13 +155,13 @@ def test_the_funnel_and_the_monthly_board_count_what_happened(session, make_memb
         referrals.record_open(session, link, visitor=visitor, user_agent="Mozilla/5.0 (Linux; Android 14)", now=now)
     session.commit()
 
-    f = referral_stats.funnel(session, referrer_id=ana)
+    f = stats.funnel(session, referrer_id=ana)
     assert (f.opens, f.signups, f.qualified, f.points_earned) == (2, 3, 3, 300)
     month = referrals.club_month(now)
-    board = referral_stats.monthly_board(session, month)
+    board = stats.monthly_board(session, month)
     assert [(r.member_id, r.rank, r.qualified) for r in board] == [(ana, 1, 3), (bob, 2, 1)]
-    assert referral_stats.rank_in_month(session, month, bob) == (2, 1)
-    assert referral_stats.rank_in_month(session, "2020-01", bob) is None
+    assert stats.rank_in_month(session, month, bob) == (2, 1)
+    assert stats.rank_in_month(session, "2020-01", bob) is None
 
 
 def test_a_purchase_from_before_the_friend_joined_does_not_qualify(session, make_member, now):

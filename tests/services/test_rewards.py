@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import AuditLog, Coupon, LedgerEntry, Member, Reward, VoucherCode
-from webapp.services import audit, coupons, ledger, rewards, tiers
+from webapp.services import ledger, tiers
 from webapp.services.errors import IdempotencyConflict, InsufficientPoints
-from webapp.services.tier_rules import Level, Program
+from webapp.services.members import audit
+from webapp.services.offers import coupons, rewards
+from webapp.services.tiers.rules import Level, Program
 
 STAFF = audit.Actor("staff:test")
 _SEQ = count(1)
@@ -21,7 +23,7 @@ PROGRAM = Program(metric="points_earned", window_kind="rolling", window_days=365
 
 
 def member(session, now, points=0, **kw):
-    from webapp.services.members import Identifiers, create_member
+    from webapp.services.members.accounts import Identifiers, create_member
 
     n = next(_SEQ)
     m = create_member(session, ids=Identifiers(f"r{n}@example.com", None), now=now, display_name="M")

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 from tests.services.test_concurrency import run_together
 from webapp.extensions import db
 from webapp.models import Coupon, Member, Reward, VoucherCode
-from webapp.services import audit, ledger, rewards
+from webapp.services import ledger
 from webapp.services.errors import InsufficientPoints
+from webapp.services.members import audit
+from webapp.services.offers import rewards
 
 THREADS = 20
 

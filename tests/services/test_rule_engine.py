@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webapp.services import rule_engine as re_
-from webapp.services.rule_engine import Conditions, Event, Item, Member, Rule
+from webapp.services.offers import rule_engine as re_
+from webapp.services.offers.rule_engine import Conditions, Event, Item, Member, Rule
 
 TZ = "Asia/Tehran"
 TEHRAN = ZoneInfo(TZ)

@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from webapp.models import AuditLog, Member, Purchase, Segment, Tier
-from webapp.services import audit, segments, tiers
+from webapp.services import tiers
 from webapp.services.errors import NotFound
-from webapp.services.tier_rules import Level, Program
+from webapp.services.members import audit
+from webapp.services.offers import segments
+from webapp.services.tiers.rules import Level, Program
 
 _SEQ = count(1)
 DAY = timedelta(days=1)

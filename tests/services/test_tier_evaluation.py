@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import AuditLog, InboxMessage, LedgerEntry, Member, TierHistory
-from webapp.services import adjustments, audit, ledger, tiers
-from webapp.services.purchases import record_purchase, refund_purchase
-from webapp.services.tier_rules import Level, Program
+from webapp.services import ledger, tiers
+from webapp.services.ledger import adjustments
+from webapp.services.ledger.purchases import record_purchase, refund_purchase
+from webapp.services.members import audit
+from webapp.services.tiers.rules import Level, Program
 
 CODES = ("bronze", "silver", "gold", "platinum")
 
@@ -427,9 +429,10 @@ def test_a_purchase_stamped_by_a_till_running_fast_still_upgrades_at_once(sessio
     upgrade must not wait for the night."""
     from datetime import timedelta
 
-    from webapp.services import audit, tiers
-    from webapp.services.purchases import record_purchase
-    from webapp.services.tier_rules import Level, Program
+    from webapp.services import tiers
+    from webapp.services.ledger.purchases import record_purchase
+    from webapp.services.members import audit
+    from webapp.services.tiers.rules import Level, Program
 
     program = Program("spend", "rolling", (Level(0, "c", "ج", "C", 0), Level(1, "b", "ب", "B", 500)),
                       window_days=90)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from webapp.services import inbox
+from webapp.services.members import inbox
 
 
 def test_a_key_posts_once(session, make_member, now):

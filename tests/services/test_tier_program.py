@@ -12,8 +12,9 @@ from sqlalchemy import event, select
 
 from webapp.extensions import db
 from webapp.models import AuditLog, Member, Tier, TierHistory, TierProgram
-from webapp.services import audit, ledger, tiers
-from webapp.services.tier_rules import Level, Program
+from webapp.services import ledger, tiers
+from webapp.services.members import audit
+from webapp.services.tiers.rules import Level, Program
 
 
 def save(session, program, now):

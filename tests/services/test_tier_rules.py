@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webapp.services import tier_rules
-from webapp.services.tier_rules import Level, Program
+from webapp.services.tiers import rules as tier_rules
+from webapp.services.tiers.rules import Level, Program
 
 TEHRAN = "Asia/Tehran"
 TZ = ZoneInfo(TEHRAN)

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import AuditLog, InboxMessage, LedgerEntry, Member, PointLot
-from webapp.services import audit, inbox, ledger, wallet
+from webapp.services import ledger
 from webapp.services.errors import MemberNotActive
-from webapp.services.wallet import WalletSettings
+from webapp.services.ledger import wallet
+from webapp.services.ledger.wallet import WalletSettings
+from webapp.services.members import audit, inbox
 
 TZ = "Asia/Tehran"  # +03:30 all year
 RATE = WalletSettings(enabled=True, points_per_step=100, credit_per_step=10_000, min_points=100,

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from tests.services.test_concurrency import THREADS, run_together
 from webapp.extensions import db
 from webapp.models import LedgerEntry, PointLot
-from webapp.services import audit, ledger, wallet
-from webapp.services.wallet import WalletSettings
+from webapp.services import ledger
+from webapp.services.ledger import wallet
+from webapp.services.ledger.wallet import WalletSettings
+from webapp.services.members import audit
 
 TZ = "Asia/Tehran"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.services.wallet import (
+from webapp.services.ledger.wallet import (
     BELOW_MINIMUM,
     DISABLED,
     NOT_WHOLE_STEP,

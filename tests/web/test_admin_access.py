@@ -174,8 +174,8 @@ WRITES = {
 @pytest.fixture
 def world(app, make_member, make_staff):
     from webapp.extensions import db
-    from webapp.services import audit
-    from webapp.services.staff import create_api_key
+    from webapp.services.members import audit
+    from webapp.services.members.staff import create_api_key
 
     member = make_member(points=100)
     colleague = make_staff("marketer")

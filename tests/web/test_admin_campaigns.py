@@ -14,8 +14,9 @@ from tests.conftest import post_form
 from tests.conftest import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog, Campaign, CampaignMember, InboxMessage, LedgerEntry
-from webapp.services import audit, campaigns, segments
-from webapp.services.campaigns import CampaignDraft
+from webapp.services.members import audit
+from webapp.services.offers import campaigns, segments
+from webapp.services.offers.campaigns import CampaignDraft
 
 PASSWORD = "member-password-1"
 

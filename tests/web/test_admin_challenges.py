@@ -106,7 +106,7 @@ def test_activate_then_end_each_once(app, client, marketer):
 
 
 def test_with_members_in_it_the_goal_and_deal_stay_while_texts_change(app, client, marketer, make_member):
-    from webapp.services import challenges
+    from webapp.services.offers import challenges
 
     post_form(client, "/admin/challenges/new", form())
     [challenge] = saved(app)

@@ -16,7 +16,7 @@ from tests.conftest import csrf_token, post_form
 from tests.web.test_admin_tiers import in_db, sign_in
 from tests.web.test_member_tier import text
 from webapp.models import AuditLog, InstantWinGame, InstantWinPrize
-from webapp.services import instant_win
+from webapp.services.play import instant_win
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 

@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 from tests.conftest import csrf_token, post_form, sign_in_staff
 from webapp.extensions import db
 from webapp.models import AuditLog, LedgerEntry, Marketer, MarketerEntry
-from webapp.services import audit, ledger, marketer_ledger, marketers
-from webapp.services.marketers import MarketerTerms
+from webapp.services import ledger
+from webapp.services.members import audit
+from webapp.services.referrals import marketer_ledger, marketers
+from webapp.services.referrals.marketers import MarketerTerms
 
 NEW = "/admin/marketers/new"
 

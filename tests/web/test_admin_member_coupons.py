@@ -16,7 +16,8 @@ from tests.conftest import post_form
 from tests.web.test_admin_tiers import sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog, Coupon, Member
-from webapp.services import audit, rewards
+from webapp.services.members import audit
+from webapp.services.offers import rewards
 
 
 def a_reward(app, name, cost=100, **kw):

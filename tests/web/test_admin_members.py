@@ -139,7 +139,7 @@ def test_member_list_runs_the_same_number_of_queries_for_3_or_30_members(app, op
 
 
 def test_member_detail_shows_balances_ledger_and_purchases(app, operator_client, make_member, now):
-    from webapp.services.purchases import record_purchase
+    from webapp.services.ledger.purchases import record_purchase
 
     member = make_member(points=40, credit=7000, display_name="Sara")
 
@@ -308,7 +308,7 @@ def test_adjusting_an_unknown_member_is_404(operator_client):
 
 
 def test_members_count_on_the_dashboard_matches_the_club(app, client, make_staff, make_member):
-    from webapp.services.purchases import record_purchase
+    from webapp.services.ledger.purchases import record_purchase
 
     now = datetime.now(UTC)  # the dashboard counts the 30 days before the real clock
 

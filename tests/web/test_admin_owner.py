@@ -12,7 +12,7 @@ from tests.conftest import post_form
 from tests.conftest import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import ApiKey, AuditLog, Staff
-from webapp.services.staff import verify_api_key
+from webapp.services.members.staff import verify_api_key
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ SETTINGS = {"earn_points": "3", "earn_per_amount": "50000", "points_expiry_days"
 
 
 def test_settings_change_is_audited_and_used_for_purchases(app, owner_client, make_member, now):
-    from webapp.services.purchases import record_purchase
+    from webapp.services.ledger.purchases import record_purchase
 
     response = post_form(owner_client, "/admin/settings", SETTINGS)
     assert response.status_code == 302
@@ -210,7 +210,7 @@ def test_audit_log_filters_by_action_and_staff(app, client, make_staff, make_mem
 
 
 def test_audit_log_is_paginated(app, client, make_staff):
-    from webapp.services import audit
+    from webapp.services.members import audit
 
     def fill(s):
         for n in range(55):

@@ -15,7 +15,8 @@ from tests.conftest import post_form
 from tests.services.raffle_helpers import buy, make_raffle
 from tests.web.test_admin_tiers import in_db, sign_in
 from webapp.models import AuditLog, Raffle
-from webapp.services import ledger, raffles
+from webapp.services import ledger
+from webapp.services.play import raffles
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 

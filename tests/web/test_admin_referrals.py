@@ -18,7 +18,8 @@ from tests.conftest import sign_in_staff as sign_in
 from tests.services.referral_helpers import code_of, join_through, set_rules
 from webapp.extensions import db
 from webapp.models import AuditLog, LedgerEntry, Referral
-from webapp.services import ledger, referral_settings, referrals
+from webapp.services import ledger, referrals
+from webapp.services.referrals import rules as referral_settings
 
 ROLES = ("owner", "marketer", "operator", "auditor")
 PAGES = ("/admin/referrals", "/admin/referrals/review", "/admin/referrals/report",

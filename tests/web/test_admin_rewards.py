@@ -14,7 +14,7 @@ from tests.conftest import post_form
 from tests.web.test_admin_tiers import sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog, Coupon, Member, Reward, VoucherCode
-from webapp.services import rewards
+from webapp.services.offers import rewards
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 FORM = {"kind": "coupon_percent", "name_fa": "ده درصد", "name_en": "Ten percent", "cost_points": "۵۰۰",

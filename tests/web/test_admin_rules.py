@@ -119,7 +119,7 @@ def test_a_purchase_shows_the_member_which_rule_gave_points(app, client, make_me
     post_form(client, f"/admin/rules/{rule_id}/activate", {}, form_url=f"/admin/rules/{rule_id}")
     member = make_member(password="member-password-1", locale="en")
     with app.app_context():
-        from webapp.services import purchases
+        from webapp.services.ledger import purchases
         now = datetime.now(UTC)
         purchases.record_purchase(db.session, member_id=member.id, amount=10_000, currency="IRR",
                                   occurred_at=now, now=now)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from tests.conftest import post_form
 from tests.web.test_admin_tiers import counted_queries, in_db, sign_in
 from webapp.models import AuditLog, Segment
-from webapp.services import audit, segments
+from webapp.services.members import audit
+from webapp.services.offers import segments
 
 HX = {"HX-Request": "true", "HX-Target": "segment-count"}
 

@@ -18,8 +18,9 @@ from tests.conftest import post_form
 from tests.conftest import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog, Member, TierHistory, TierProgram
-from webapp.services import audit, tiers
-from webapp.services.tier_rules import Level, Program
+from webapp.services import tiers
+from webapp.services.members import audit
+from webapp.services.tiers.rules import Level, Program
 
 ROLES = ("owner", "marketer", "operator", "auditor")
 SMALL = Program(

@@ -12,7 +12,7 @@ from tests.conftest import post_form
 from tests.conftest import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog
-from webapp.services import wallet
+from webapp.services.ledger import wallet
 
 ROLES = ("owner", "marketer", "operator", "auditor")
 GOOD = {"enabled": "y", "points_per_step": "500", "credit_per_step": "25000", "min_points": "1000",

@@ -48,8 +48,9 @@ def birthday_input(html: str) -> str:
 
 def add_profile_rule(app, points=200) -> int:
     from webapp.extensions import db
-    from webapp.services import audit, earn_rules
-    from webapp.services.rule_engine import Rule
+    from webapp.services.members import audit
+    from webapp.services.offers import earn_rules
+    from webapp.services.offers.rule_engine import Rule
 
     now = datetime.now(UTC)
     with app.app_context():

@@ -29,7 +29,8 @@ def in_app(app, fn):
 
 
 def make_challenge(app, *, days=10, goal=5, **changes) -> int:
-    from webapp.services import audit, challenges
+    from webapp.services.members import audit
+    from webapp.services.offers import challenges
 
     now = datetime.now(UTC)
     spec = challenges.ChallengeSpec(**{
@@ -46,7 +47,7 @@ def make_challenge(app, *, days=10, goal=5, **changes) -> int:
 
 
 def buy(app, member_id, n=1):
-    from webapp.services.purchases import record_purchase
+    from webapp.services.ledger.purchases import record_purchase
 
     def go(session):
         for _ in range(n):
@@ -57,7 +58,7 @@ def buy(app, member_id, n=1):
 
 
 def join(app, challenge_id, member_id):
-    from webapp.services import challenges
+    from webapp.services.offers import challenges
 
     in_app(app, lambda s: challenges.join_challenge(s, challenge_id=challenge_id, member_id=member_id,
                                                     now=datetime.now(UTC)))
@@ -166,7 +167,8 @@ def test_joining_needs_the_csrf_token(app, client, make_member):
 
 
 def test_a_member_below_the_minimum_level_neither_sees_nor_joins_it(app, client, make_member):
-    from webapp.services import audit, tiers
+    from webapp.services import tiers
+    from webapp.services.members import audit
 
     def program(session):
         tiers.save_program(session, tiers.default_program(), actor=audit.CLI, now=datetime.now(UTC))

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from tests.conftest import post_form
 from webapp.extensions import db
 from webapp.models import CheckIn, LedgerEntry, Member
-from webapp.services import audit, checkin, earn_rules, ledger
-from webapp.services.rule_engine import Rule
+from webapp.services import ledger
+from webapp.services.members import audit
+from webapp.services.offers import checkin, earn_rules
+from webapp.services.offers.rule_engine import Rule
 
 PASSWORD = "member-password-1"
 

@@ -193,7 +193,7 @@ def test_a_member_never_sees_another_members_answers(app, client, make_member, q
 
 def test_the_board_partial_and_the_finalise_job_award_prizes_once(app, client, make_member, quiz, run_worker):
     from webapp.jobs.contests import finalise_due_contests
-    from webapp.services import contests as service
+    from webapp.services.play import contests as service
 
     cid = quiz(questions=1, participation=10, prizes=[service.Prize(1, 1, "points", 500)])
     members = []

@@ -21,7 +21,7 @@ def login(client, email):
 
 def post(app, member_id, kind, params, key, *, minutes_ago=0):
     from webapp.extensions import db
-    from webapp.services import inbox
+    from webapp.services.members import inbox
 
     with app.app_context():
         message = inbox.post_message(db.session, member_id=member_id, kind=kind, params=params, key=key,
@@ -49,7 +49,8 @@ def titles(html: str) -> list[str]:
 
 def use_default_program(app):
     from webapp.extensions import db
-    from webapp.services import audit, tiers
+    from webapp.services import tiers
+    from webapp.services.members import audit
 
     with app.app_context():
         tiers.save_program(db.session, tiers.default_program(), actor=audit.CLI, now=datetime.now(UTC))
@@ -195,7 +196,7 @@ def test_marking_read_needs_csrf_a_sane_id_and_a_member(app, client, make_member
 
 def test_the_inbox_pages_through_every_message_with_plain_links_and_htmx(app, client, make_member):
     from webapp.extensions import db
-    from webapp.services import inbox
+    from webapp.services.members import inbox
 
     me = make_member(email="me@example.com", password=PASSWORD)
     now = datetime.now(UTC)

@@ -15,8 +15,9 @@ from games.instant_win import ODDS_SCALE
 from tests.conftest import csrf_token, post_form
 from webapp.extensions import db
 from webapp.models import InboxMessage, InstantWinPlay, Member
-from webapp.services import audit, instant_win
-from webapp.services.instant_win import GameSpec, PrizeSpec
+from webapp.services.members import audit
+from webapp.services.play import instant_win
+from webapp.services.play.instant_win import GameSpec, PrizeSpec
 
 PASSWORD = "a-good-password-1"
 HX = {"HX-Request": "true"}

@@ -16,7 +16,8 @@ from tests.conftest import post_form
 from tests.services.raffle_helpers import SEED, buy, make_raffle, prize
 from webapp.extensions import db
 from webapp.models import Raffle, RaffleTickets
-from webapp.services import ledger, raffles
+from webapp.services import ledger
+from webapp.services.play import raffles
 
 PASSWORD = "a-good-password-1"
 HX = {"HX-Request": "true"}
@@ -149,7 +150,8 @@ def test_both_locales_render(app, client, make_member):
 
 
 def test_a_ticket_coupon_is_used_from_the_raffle_page(app, client, make_member):
-    from webapp.services import audit, rewards
+    from webapp.services.members import audit
+    from webapp.services.offers import rewards
 
     raffle_id = open_raffle(app, ticket_price=0)
     member = sign_in(client, make_member)

@@ -20,7 +20,8 @@ from tests.conftest import csrf_token, post_form
 from tests.services.referral_helpers import buy, set_rules
 from webapp.extensions import db
 from webapp.models import Member, MemberDevice, Referral, ReferralOpen, ReferralShare
-from webapp.services import purchases, referrals
+from webapp.services import referrals
+from webapp.services.ledger import purchases
 
 PASSWORD = "a-good-password-1"
 BOTS = ["TelegramBot (like TwitterBot)", "WhatsApp/2.23.20.0 A", "facebookexternalhit/1.1",

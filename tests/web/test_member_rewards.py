@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from tests.conftest import post_form
 from webapp.extensions import db
 from webapp.models import Coupon, Member
-from webapp.services import audit, rewards
+from webapp.services.members import audit
+from webapp.services.offers import rewards
 
 PASSWORD = "a-good-password-1"
 HX = {"HX-Request": "true"}

@@ -28,7 +28,8 @@ def member(make_member, locale, **kwargs):
 
 def use_program(app, program=None):
     from webapp.extensions import db
-    from webapp.services import audit, tiers
+    from webapp.services import tiers
+    from webapp.services.members import audit
 
     with app.app_context():
         program = program or tiers.default_program()
@@ -177,7 +178,8 @@ def test_the_top_level_shows_what_keeps_it(app, client, make_member, locale):
 
 @pytest.mark.parametrize(("locale", "system"), [("en", "gregorian"), ("fa", "jalali")])
 def test_a_calendar_program_gives_the_period_end_as_the_deadline(app, client, make_member, locale, system):
-    from webapp.services import tier_rules, tiers
+    from webapp.services import tiers
+    from webapp.services.tiers import rules
 
     calendar = replace(tiers.default_program(), window_kind="calendar", calendar_period="month",
                        calendar_system=system)
@@ -186,7 +188,7 @@ def test_a_calendar_program_gives_the_period_end_as_the_deadline(app, client, ma
     earn(app, m.id, 300, key="this-month", days_ago=0)
     login(client, email)
     html = tier_card(client)
-    _start, end = tier_rules.window_bounds(program, datetime.now(UTC), app.config["VAFA_TIMEZONE"])
+    _start, end = rules.window_bounds(program, datetime.now(UTC), app.config["VAFA_TIMEZONE"])
     deadline = text(html.split('id="tier-deadline"')[1].split("</p>")[0])
     assert fmt(app, locale, "date", last_day(end)) in deadline
     assert 'id="tier-leaving"' not in html  # nothing slides out of a calendar month
@@ -201,7 +203,8 @@ def test_a_calendar_program_gives_the_period_end_as_the_deadline(app, client, ma
 
 def test_spend_and_purchase_programs_word_amounts_as_money_and_purchases(app, client, make_member):
     from webapp.extensions import db
-    from webapp.services import purchases, tiers
+    from webapp.services import tiers
+    from webapp.services.ledger import purchases
 
     base = tiers.default_program()
     spend = replace(base, metric="spend", levels=tuple(

@@ -19,7 +19,8 @@ HX = {"HX-Request": "true"}
 def rate(app):
     """Switch the wallet on: 100 points → 10,000 credit, at least 200, 1,000 a day."""
     from webapp.extensions import db
-    from webapp.services import audit, wallet
+    from webapp.services.ledger import wallet
+    from webapp.services.members import audit
 
     def set_rate(**changes):
         settings = wallet.WalletSettings(**{"enabled": True, "points_per_step": 100,
@@ -198,7 +199,7 @@ def test_a_confirm_without_its_token_is_refused(app, client, member, rate):
 
 def test_a_member_sees_only_their_own_conversions(app, client, member, rate, make_member):
     from webapp.extensions import db
-    from webapp.services import wallet
+    from webapp.services.ledger import wallet
 
     other = make_member(email="other@example.com", points=5_000)
     with app.app_context():

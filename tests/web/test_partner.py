@@ -12,8 +12,10 @@ from tests.conftest import post_form
 from tests.services.referral_helpers import join_through, set_rules
 from webapp.extensions import db
 from webapp.models import Marketer
-from webapp.services import audit, marketer_ledger, marketers, referrals
-from webapp.services.marketers import MarketerTerms
+from webapp.services import referrals
+from webapp.services.members import audit
+from webapp.services.referrals import marketer_ledger, marketers
+from webapp.services.referrals.marketers import MarketerTerms
 
 PASSWORD = "partner-pass-1"
 

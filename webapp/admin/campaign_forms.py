@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from webapp.admin.forms import Between, LocalIntegerField, parse_day, strip
 from webapp.i18n import ascii_digits, current_locale
-from webapp.services import campaigns
+from webapp.services.offers import campaigns
 
 KIND_LABELS = {
     "bonus": _l("Bonus points with a message"),

@@ -25,8 +25,8 @@ from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.jobs.campaigns import enqueue_run
 from webapp.models import Campaign, EarnRule, Reward, Segment, utcnow
-from webapp.services import campaigns as service
 from webapp.services.errors import NotFound
+from webapp.services.offers import campaigns as service
 
 PROGRESS_TARGET = "campaign-progress"
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database

@@ -23,7 +23,7 @@ from webapp.admin.forms import (
     LocalIntegerField,
     strip,
 )
-from webapp.services import challenges as service
+from webapp.services.offers import challenges as service
 
 METRIC_LABELS = {
     "purchase_count": _l("Number of purchases"),

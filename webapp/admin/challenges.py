@@ -19,7 +19,7 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import Challenge, utcnow
-from webapp.services import challenges as service
+from webapp.services.offers import challenges as service
 
 # form fields that carry the locked columns (service.LOCKED_FIELDS)
 LOCKED_INPUTS = ("metric", "goal", "categories", "starts_on", "ends_on", "perk_multiplier",

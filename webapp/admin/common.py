@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import Reward, Segment
 from webapp.services import tiers
-from webapp.services.audit import Actor
+from webapp.services.members.audit import Actor
 
 
 def staff_actor() -> Actor:

@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from webapp.admin.challenge_forms import day_text
 from webapp.admin.forms import ENTER_DAY, Between, DayField, LocalIntegerField, strip
 from webapp.i18n import ascii_digits
-from webapp.services import contests as service
+from webapp.services.play import contests as service
 
 PRIZE_ROWS = 4
 KIND_LABELS = {"quiz": _l("Quiz"), "prediction": _l("Prediction")}

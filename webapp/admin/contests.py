@@ -25,13 +25,12 @@ from webapp.admin.contest_forms import (
 from webapp.admin.forms import ConfirmForm
 from webapp.admin.uploads import discard_image, has_upload, store_image
 from webapp.auth import staff_required
-from webapp.contests import registry
-from webapp.contests.quiz import questions_of
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import Contest, ContestEntry, Member, Reward, utcnow
-from webapp.services import contests as service
-from webapp.services import leaderboards
+from webapp.services.play import contests as service
+from webapp.services.play import leaderboards, registry
+from webapp.services.play.quiz import questions_of
 
 MAX_ID = 2**31 - 1
 PROBLEM_WORDS = {

@@ -33,8 +33,8 @@ from wtforms.validators import (
 
 from webapp.i18n import ascii_digits
 from webapp.models import ROLES
-from webapp.services import tier_rules
-from webapp.services.adjustments import MAX_CREDIT, MAX_POINTS, MAX_REASON, MIN_REASON
+from webapp.services.ledger.adjustments import MAX_CREDIT, MAX_POINTS, MAX_REASON, MIN_REASON
+from webapp.services.tiers import rules
 
 _INTEGER = re.compile(r"[+-]?\d{1,15}")
 # Latin, Persian (U+066C) and Arabic thousands separators, spaces, and the
@@ -390,7 +390,7 @@ class TierLevelForm(Form):
         InputRequired(_l("Enter the multiplier, for example 1 or 1.5.")),
         DecimalBetween(Decimal(0), Decimal(10), _l("Between 0 and 10."))],
         render_kw={"inputmode": "decimal", "dir": "ltr", "autocomplete": "off"})
-    color = StringField(_l("Colour"), filters=[_lower], default=tier_rules.DEFAULT_COLOR, validators=[
+    color = StringField(_l("Colour"), filters=[_lower], default=rules.DEFAULT_COLOR, validators=[
         DataRequired(_l("Choose a colour.")),
         Regexp(_COLOR + r"\Z", message=_l("A colour like #8c6a4f."))],
         render_kw={"type": "color"})

@@ -21,8 +21,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from webapp.admin.challenge_forms import day_start, day_text, local_day
 from webapp.admin.forms import ENTER_DAY, Between, DayField, LocalIntegerField, strip
-from webapp.services import instant_win as service
-from webapp.services.instant_win import GameSpec, PrizeSpec
+from webapp.services.play import instant_win as service
+from webapp.services.play.instant_win import GameSpec, PrizeSpec
 
 MAX_ROWS = 6
 STYLE_LABELS = {"wheel": _l("Spin the wheel"), "scratch": _l("Scratch card")}

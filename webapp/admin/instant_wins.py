@@ -28,7 +28,7 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import InstantWinGame, utcnow
-from webapp.services import instant_win as service
+from webapp.services.play import instant_win as service
 
 MAX_ID = 2**31 - 1
 # service problem keys → the form field that shows them

@@ -22,8 +22,8 @@ from webapp.admin.forms import (
     new_form_token,
     strip,
 )
-from webapp.services import marketers as service
-from webapp.services.marketers import MarketerTerms
+from webapp.services.referrals import marketers as service
+from webapp.services.referrals.marketers import MarketerTerms
 
 STATUS_LABELS = {"active": _l("Active"), "suspended": _l("Suspended")}
 ENTRY_KINDS = {"commission": _l("Commission"), "reversal": _l("Reversed (refund)"), "payout": _l("Payout"),

@@ -28,9 +28,9 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import format_money
 from webapp.models import Marketer, Member, utcnow
-from webapp.services import marketers as service
-from webapp.services import referral_stats
 from webapp.services.errors import DomainError, IdempotencyConflict
+from webapp.services.referrals import marketers as service
+from webapp.services.referrals import stats
 
 MAX_ID = 2**31 - 1
 
@@ -203,7 +203,7 @@ def _page(marketer_id: int, *, status: int = 200, terms_form=None, payout_form=N
         terms_form.fill(marketer)
     context.update(
         member=db.session.get(Member, marketer.member_id) if marketer.member_id else None,
-        funnel=referral_stats.funnel(db.session, marketer_id=marketer_id),
+        funnel=stats.funnel(db.session, marketer_id=marketer_id),
         campaigns=service.campaign_funnels(db.session, marketer_id),
         earnings=service.earnings(db.session, marketer_id),
         link=request.host_url.rstrip("/") + service.link_path(marketer.code),

@@ -14,8 +14,9 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale, format_money, format_points
 from webapp.models import Member, utcnow
-from webapp.services import adjustments, rewards
 from webapp.services.errors import DomainError, IdempotencyConflict
+from webapp.services.ledger import adjustments
+from webapp.services.offers import rewards
 
 COUPONS_SHOWN = 20
 

@@ -21,8 +21,8 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.models import utcnow
 from webapp.services import settings as settings_service
-from webapp.services import staff as staff_service
 from webapp.services.errors import DomainError, NotFound
+from webapp.services.members import staff as staff_service
 
 EXAMPLE_AMOUNT = 1_000_000  # smallest money unit (100,000 toman in rials)
 

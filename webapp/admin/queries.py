@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from webapp.i18n import ascii_digits
 from webapp.models import ApiKey, AuditLog, LedgerEntry, Member, Purchase, Staff
-from webapp.services import referral_report
 from webapp.services.errors import DomainError
-from webapp.services.identity import normalise_mobile
+from webapp.services.members.identity import normalise_mobile
+from webapp.services.referrals import report
 
 MAX_PAGE = 10_000
 _PHONE_LIKE = re.compile(r"[\d\s+()-]+")
@@ -80,7 +80,7 @@ def club_totals(session: Session, now: datetime) -> ClubTotals:
             select(func.coalesce(func.sum(Member.credit_balance), 0)).scalar_subquery(),
             select(func.count()).select_from(recent).scalar_subquery(),
             select(func.coalesce(func.sum(recent.c.amount), 0)).scalar_subquery(),
-            referral_report.queue_size_query().scalar_subquery(),
+            report.queue_size_query().scalar_subquery(),
         )
     ).one()
     return ClubTotals(*(int(value) for value in row))

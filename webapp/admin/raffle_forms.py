@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from webapp.admin.challenge_forms import day_text, local_day
 from webapp.admin.forms import ENTER_DAY, Between, DayField, LocalIntegerField, strip
 from webapp.i18n import ascii_digits
-from webapp.services import raffles as service
+from webapp.services.play import raffles as service
 
 PRIZE_KIND_LABELS = {
     "points": _l("Points"),

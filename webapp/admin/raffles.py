@@ -28,7 +28,7 @@ from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.jobs.raffles import enqueue_draw
 from webapp.models import Raffle, utcnow
-from webapp.services import raffles as service
+from webapp.services.play import raffles as service
 
 MAX_ID = 2**31 - 1
 LOCKED_INPUTS = ("ticket_price", "max_tickets_per_member", "closes_on", "closes_time", "draw_on", "draw_time",

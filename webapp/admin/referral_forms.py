@@ -11,8 +11,8 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from webapp.admin.forms import Between, LocalIntegerField, strip
 from webapp.models.referrals import REFERRAL_STATUSES
-from webapp.services import referral_report
-from webapp.services.referral_settings import ReferralSettings
+from webapp.services.referrals import report as referral_report
+from webapp.services.referrals.rules import ReferralSettings
 
 KIND_LABELS = {"none": _l("Nothing"), "points": _l("Points"), "credit": _l("Store credit"),
                "reward": _l("A reward from the catalog")}

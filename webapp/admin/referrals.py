@@ -50,8 +50,11 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import Referral, Reward, utcnow
-from webapp.services import audit, referral_report, referral_settings, referrals
+from webapp.services import referrals
 from webapp.services.errors import NotFound
+from webapp.services.members import audit
+from webapp.services.referrals import report as referral_report
+from webapp.services.referrals import rules as referral_settings
 
 MAX_ID = 2**63 - 1
 QUEUE_PAGE = 25

@@ -20,7 +20,7 @@ from webapp.admin.forms import (
     LocalIntegerField,
     strip,
 )
-from webapp.services import rewards
+from webapp.services.offers import rewards
 
 KIND_LABELS = {
     "coupon_percent": _l("Percent discount coupon"),

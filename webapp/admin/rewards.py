@@ -29,8 +29,9 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import Coupon, Member, Reward, Segment, VoucherCode, utcnow
-from webapp.services import rewards, tiers
+from webapp.services import tiers
 from webapp.services.errors import DomainError, NotFound
+from webapp.services.offers import rewards
 
 MAX_ID = 2**31 - 1
 MAX_CODES_FILE = 1024 * 1024

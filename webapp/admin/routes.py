@@ -12,7 +12,7 @@ from webapp.auth import safe_next, staff_required
 from webapp.extensions import db, limiter
 from webapp.i18n import LOCALE_COOKIE
 from webapp.models import utcnow
-from webapp.services import staff as staff_service
+from webapp.services.members import staff as staff_service
 
 
 def _login_limit() -> str:

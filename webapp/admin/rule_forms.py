@@ -34,7 +34,7 @@ from webapp.admin.forms import (
     strip,
 )
 from webapp.i18n import ascii_digits, format_money, format_number
-from webapp.services import rule_engine
+from webapp.services.offers import rule_engine
 
 TRIGGER_LABELS = {
     "purchase": _l("Purchase"), "signup": _l("Sign-up"), "checkin": _l("Daily check-in"),

@@ -32,8 +32,9 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import EarnRule, Segment, utcnow
-from webapp.services import earn_rules, tiers
+from webapp.services import tiers
 from webapp.services.errors import DomainError
+from webapp.services.offers import earn_rules
 from webapp.services.settings import load_earn_settings
 
 

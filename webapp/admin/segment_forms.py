@@ -21,8 +21,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from webapp.admin.forms import Between, DayField, LocalIntegerField, strip
 from webapp.i18n import JALALI_MONTHS_FA, format_date, format_money, format_number
-from webapp.services import segments
-from webapp.services.segments import LIMITS, NO_TIER, WINDOW_DAYS
+from webapp.services.offers import segments
+from webapp.services.offers.segments import LIMITS, NO_TIER, WINDOW_DAYS
 
 JALALI_MONTHS_EN = ("Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar",
                     "Mehr", "Aban", "Azar", "Dey", "Bahman", "Esfand")

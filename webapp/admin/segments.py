@@ -26,9 +26,9 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import Segment, utcnow
-from webapp.services import segments
 from webapp.services import tiers as tiers_service
 from webapp.services.errors import DomainError
+from webapp.services.offers import segments
 
 PREVIEW_SIZE = 20
 

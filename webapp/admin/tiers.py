@@ -38,9 +38,9 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale, format_number
 from webapp.models import Member, Tier, TierProgram, utcnow
-from webapp.services import tier_rules
 from webapp.services import tiers as tiers_service
 from webapp.services.errors import DomainError
+from webapp.services.tiers import rules as tier_rules
 
 BP = Decimal(tier_rules.BP)
 

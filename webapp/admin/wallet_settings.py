@@ -15,7 +15,7 @@ from webapp.admin.forms import WalletExampleForm, WalletSettingsForm
 from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.models import utcnow
-from webapp.services import wallet
+from webapp.services.ledger import wallet
 
 EXAMPLE_POINTS = 1_000
 FIELDS = ("enabled", "points_per_step", "credit_per_step", "min_points", "daily_cap_points")

@@ -9,8 +9,8 @@ from webapp.api.responses import ApiError, iso, json_response, renamed
 from webapp.api.validation import Checker
 from webapp.extensions import db
 from webapp.models import Coupon, Reward, utcnow
-from webapp.services import rewards
 from webapp.services.errors import NotFound
+from webapp.services.offers import rewards
 
 MAX_REFERENCE = 100  # the column's size
 

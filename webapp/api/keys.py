@@ -16,7 +16,7 @@ from sqlalchemy import or_, update
 from webapp.api.responses import ApiError
 from webapp.extensions import db
 from webapp.models import ApiKey, utcnow
-from webapp.services.staff import verify_api_key
+from webapp.services.members.staff import verify_api_key
 
 # last_used_at is informative: refresh it at most this often, so a busy till
 # does not make every request write (and lock) its key's row

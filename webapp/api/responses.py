@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import CreditRefund, CreditSpend, Member, Purchase, PurchaseItem, PurchaseRefund
-from webapp.services import credit, tiers
+from webapp.services import tiers
 from webapp.services.errors import DomainError
+from webapp.services.ledger import credit
 
 
 class ApiError(Exception):

@@ -25,8 +25,10 @@ from webapp.api.responses import (
 )
 from webapp.extensions import db
 from webapp.models import CreditSpend, Member, Purchase, utcnow
-from webapp.services import credit, members, purchases, referrals
+from webapp.services import referrals
 from webapp.services.errors import NotFound
+from webapp.services.ledger import credit, purchases
+from webapp.services.members import accounts
 
 
 def _actor() -> str:
@@ -49,7 +51,7 @@ def find_or_create_member(body):
             raise ApiError(422, "unknown_referral_code", "No active member or marketer has this invite code.",
                            {"referral_code": data.referral_code})
     now = utcnow()
-    member, created = members.find_or_create(
+    member, created = accounts.find_or_create(
         db.session, ids=data.ids, now=now, display_name=data.display_name, locale=data.locale
     )
     if created:  # an existing customer was not brought by this friend

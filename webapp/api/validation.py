@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from webapp.api.responses import ApiError
 from webapp.services.errors import DomainError
-from webapp.services.identity import normalise_email, normalise_mobile
-from webapp.services.members import Identifiers
-from webapp.services.purchases import ItemLine
+from webapp.services.ledger.purchases import ItemLine
+from webapp.services.members.accounts import Identifiers
+from webapp.services.members.identity import normalise_email, normalise_mobile
 
 MAX_AMOUNT = 10**15
 MAX_ITEMS = 200

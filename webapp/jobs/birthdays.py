@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from webapp.extensions import db
 from webapp.jobs.context import job_app
 from webapp.models import Member, utcnow
-from webapp.services import checkin, earn_rules
+from webapp.services.offers import checkin, earn_rules
 
 
 def award_birthdays() -> int:

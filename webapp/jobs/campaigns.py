@@ -10,7 +10,7 @@ from webapp.extensions import db
 from webapp.jobs import enqueue_once
 from webapp.jobs.context import job_app
 from webapp.models import Campaign, utcnow
-from webapp.services import campaigns
+from webapp.services.offers import campaigns
 
 log = logging.getLogger(__name__)
 QUEUE = "default"

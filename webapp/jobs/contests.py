@@ -10,7 +10,7 @@ from webapp.extensions import db
 from webapp.jobs import enqueue_once
 from webapp.jobs.context import job_app
 from webapp.models import utcnow
-from webapp.services import contest_results, leaderboards
+from webapp.services.play import contest_results, leaderboards
 
 QUEUE = "default"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from webapp.extensions import db
 from webapp.jobs.context import job_app
 from webapp.models import utcnow
-from webapp.services import rewards
+from webapp.services.offers import rewards
 
 
 def expire_coupons() -> int:

@@ -13,7 +13,7 @@ from webapp.extensions import db
 from webapp.jobs import enqueue_once
 from webapp.jobs.context import job_app
 from webapp.models import Raffle, utcnow
-from webapp.services import raffles
+from webapp.services.play import raffles
 
 log = logging.getLogger(__name__)
 QUEUE = "default"

@@ -8,7 +8,8 @@ from __future__ import annotations
 from webapp.extensions import db
 from webapp.jobs.context import job_app
 from webapp.models import utcnow
-from webapp.services import referral_board, referrals
+from webapp.services import referrals
+from webapp.services.referrals import board as referral_board
 
 
 def expire_referrals() -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from webapp.extensions import db
 from webapp.jobs.context import job_app
 from webapp.models import Member, PointLot, utcnow
-from webapp.services import inbox
+from webapp.services.members import inbox
 
 REMINDER_DAYS = (30, 7)
 

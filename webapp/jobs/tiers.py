@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from webapp.extensions import db
 from webapp.jobs.context import job_app
 from webapp.models import Member, Purchase, utcnow
-from webapp.services import inbox, ledger, tiers
+from webapp.services import ledger, tiers
+from webapp.services.members import inbox
 from webapp.services.settings import load_earn_settings
-from webapp.services.tier_rules import BP
+from webapp.services.tiers.rules import BP
 
 
 def evaluate_tiers() -> dict:

@@ -23,8 +23,8 @@ from webapp.member import bp
 from webapp.member.messages import DOMAIN_ERRORS, GENERIC_ERROR
 from webapp.member.tiers import multiplier
 from webapp.models import utcnow
-from webapp.services import challenges as service
 from webapp.services.errors import DomainError
+from webapp.services.offers import challenges as service
 
 CARD_JOINED = 3
 CARD_OPEN = 2

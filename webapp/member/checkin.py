@@ -9,8 +9,8 @@ from webapp.auth import current_member, member_required
 from webapp.extensions import db
 from webapp.member import bp
 from webapp.models import utcnow
-from webapp.services import checkin
 from webapp.services.errors import DomainError
+from webapp.services.offers import checkin
 
 
 class CheckInForm(FlaskForm):

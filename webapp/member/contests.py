@@ -13,15 +13,14 @@ from jinja2_fragments.flask import render_block
 from redis.exceptions import RedisError
 
 from webapp.auth import current_member, member_required
-from webapp.contests import registry
 from webapp.extensions import db
 from webapp.i18n import ascii_digits, current_locale
 from webapp.member import bp
 from webapp.member import inbox as inbox_pages
 from webapp.member.messages import add_domain_error
 from webapp.models import ContestQuestion, utcnow
-from webapp.services import contest_play, leaderboards
 from webapp.services.errors import DomainError, NotFound
+from webapp.services.play import contest_play, leaderboards, registry
 from webapp.uploads import send_picture
 
 MAX_ID = 2**31 - 1

@@ -22,8 +22,8 @@ from webapp.extensions import db
 from webapp.member import bp
 from webapp.member.tiers import level_names
 from webapp.models import InboxMessage, utcnow
-from webapp.services import inbox as inbox_service
 from webapp.services import tiers
+from webapp.services.members import inbox as inbox_service
 
 PAGE = 20
 MAX_ID = 2**63 - 1

@@ -28,8 +28,8 @@ from webapp.member import bp
 from webapp.member.inbox import KIND_TEMPLATES
 from webapp.member.messages import add_domain_error
 from webapp.models import utcnow
-from webapp.services import instant_win
 from webapp.services.errors import DomainError, NotFound
+from webapp.services.play import instant_win
 
 MAX_ID = 2**31 - 1
 MAX_PLAY_ID = 2**63 - 1

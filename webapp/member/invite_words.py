@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from webapp.i18n import current_locale, format_money, format_number, format_points
 from webapp.models import Reward
-from webapp.services.referral_settings import ReferralSettings
+from webapp.services.referrals.rules import ReferralSettings
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,10 @@ from webapp.member.invite_words import (
 )
 from webapp.models import utcnow
 from webapp.qr import qr_svg
-from webapp.services import referral_shares, referral_stats, referrals
+from webapp.services import referrals
 from webapp.services.errors import DomainError
-from webapp.services.referral_settings import ReferralSettings, load_settings
+from webapp.services.referrals import shares, stats
+from webapp.services.referrals.rules import ReferralSettings, load_settings
 
 SHARE_LIMIT = "30 per minute;300 per day"
 OG_IMAGE = "img/invite-share.png"  # 1200×630, what messengers show in the preview
@@ -102,9 +103,9 @@ class BoardLine:
 
 
 def _board(member_id: int, month: str) -> tuple[list[BoardLine], tuple[int, int] | None]:
-    rows = referral_stats.monthly_board(db.session, month)
+    rows = stats.monthly_board(db.session, month)
     lines = [BoardLine(r.rank, first_name(r.name), r.qualified, r.member_id == member_id) for r in rows]
-    return lines, referral_stats.rank_in_month(db.session, month, member_id)
+    return lines, stats.rank_in_month(db.session, month, member_id)
 
 
 @bp.get("/invite")
@@ -120,7 +121,7 @@ def invite():
         share_text = f"{share_text} {terms.friend_offer}"
     return render_template(
         "member/invite.html", member=member, rules=rules, link=link, qr=qr_svg(link, svgclass="invite-qr-svg"),
-        terms=terms, funnel=referral_stats.funnel(db.session, referrer_id=member.id), board=board, rank=rank,
+        terms=terms, funnel=stats.funnel(db.session, referrer_id=member.id), board=board, rank=rank,
         share_text=share_text, share_form=ShareForm(formdata=None),
     )
 
@@ -138,7 +139,7 @@ def invite_share():
     if not form.validate_on_submit():  # only the CSRF token can fail here
         return jsonify(error={"code": "bad_request", "message": "The form expired; reload the page."}), 400
     try:
-        referral_shares.record_share(db.session, member_id=current_member().id, channel=form.channel.data,
+        shares.record_share(db.session, member_id=current_member().id, channel=form.channel.data,
                                      now=utcnow())
     except DomainError as exc:
         db.session.rollback()

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from webapp.i18n import current_locale, format_number
 from webapp.services.errors import DomainError
-from webapp.services.tier_rules import BP
+from webapp.services.tiers.rules import BP
 
 MISSING_IDENTIFIER = _l("Give an e-mail address or a mobile number (or both).")
 

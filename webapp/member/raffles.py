@@ -24,8 +24,8 @@ from webapp.i18n import current_locale, format_money, format_number
 from webapp.member import bp
 from webapp.member.messages import add_domain_error
 from webapp.models import Raffle, utcnow
-from webapp.services import raffles as service
 from webapp.services.errors import DomainError, NotFound
+from webapp.services.play import raffles as service
 
 MAX_ID = 2**31 - 1
 EXPIRED = _l("This form has expired. Please try again.")

@@ -29,8 +29,8 @@ from webapp.member import bp
 from webapp.member.messages import add_domain_error
 from webapp.models import Reward, utcnow
 from webapp.qr import qr_svg
-from webapp.services import rewards
 from webapp.services.errors import DomainError, NotFound
+from webapp.services.offers import rewards
 from webapp.uploads import send_picture
 
 MAX_REWARD_ID = 2**31 - 1

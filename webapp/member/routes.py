@@ -20,9 +20,10 @@ from webapp.member import bp
 from webapp.member.forms import JoinForm, LocaleForm, LoginForm, LogoutForm, SettingsForm
 from webapp.member.messages import add_domain_error, currency_label, entry_about, kind_label
 from webapp.models import utcnow
-from webapp.services import activity as activity_service
-from webapp.services import ledger, members, referrals, tiers
+from webapp.services import ledger, referrals, tiers
 from webapp.services.errors import DomainError
+from webapp.services.ledger import activity as activity_service
+from webapp.services.members import accounts
 
 EXPIRY_WINDOW = timedelta(days=30)
 LOCALE_COOKIE_AGE = 365 * 24 * 3600
@@ -77,8 +78,8 @@ def join():
     if form.validate_on_submit():
         now = utcnow()
         try:
-            ids = members.normalise_identifiers(form.email.data, form.mobile.data)
-            member = members.create_member(
+            ids = accounts.normalise_identifiers(form.email.data, form.mobile.data)
+            member = accounts.create_member(
                 db.session, ids=ids, password=form.password.data, now=now,
                 display_name=form.display_name.data or "", locale=current_locale(),
             )
@@ -105,7 +106,7 @@ def login():
     if current_member():
         return redirect(safe_next(form.next.data, url_for(".dashboard")))
     if form.validate_on_submit():
-        member = members.authenticate(db.session, form.login.data, form.password.data, utcnow())
+        member = accounts.authenticate(db.session, form.login.data, form.password.data, utcnow())
         if member is not None:
             # a friend later joining from this device is the member themself
             referrals.remember_device(db.session, member.id, invite_cookies.device_visitor(), utcnow())
@@ -123,7 +124,7 @@ def logout():
     if form.validate_on_submit():
         member = current_member()
         if member is not None and form.everywhere.data:
-            members.sign_out_everywhere(member)
+            accounts.sign_out_everywhere(member)
             db.session.commit()
         logout_user()
         flash(_("You are signed out. See you soon!"), "info")
@@ -138,7 +139,7 @@ def set_locale():
         abort(400)
     member = current_member()
     if member is not None:
-        members.update_settings(member, locale=form.locale.data)
+        accounts.update_settings(member, locale=form.locale.data)
         db.session.commit()
     return _remember_locale(redirect(safe_next(form.next.data, url_for(".landing"))), form.locale.data)
 
@@ -196,7 +197,7 @@ def settings():
         "birthday": member.birthday,
     })
     if form.validate_on_submit():
-        members.save_profile(
+        accounts.save_profile(
             db.session, member, now=utcnow(), birthday=form.birthday.data,
             locale=form.locale.data, consent_email=form.consent_email.data,
             consent_sms=form.consent_sms.data, display_name=form.display_name.data or "",

@@ -18,10 +18,11 @@ from webapp.extensions import db
 from webapp.i18n import current_locale, format_money, format_number
 from webapp.member import bp
 from webapp.models import utcnow
-from webapp.services import tier_rules, tiers
+from webapp.services import tiers
+from webapp.services.tiers import rules
 
 HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
-DEFAULT_COLOR, ICONS = tier_rules.DEFAULT_COLOR, tier_rules.ICONS
+DEFAULT_COLOR, ICONS = rules.DEFAULT_COLOR, rules.ICONS
 LEAVING_SHOWN = 3
 
 WINDOWS = {
@@ -53,7 +54,7 @@ def tier():
 # -- words and numbers for the templates -------------------------------------------
 
 
-def metric_amount(program: tier_rules.Program, value: int) -> str:
+def metric_amount(program: rules.Program, value: int) -> str:
     """An amount of the program's metric: points, money or purchases."""
     value = int(value or 0)
     if program.metric == "spend":
@@ -63,7 +64,7 @@ def metric_amount(program: tier_rules.Program, value: int) -> str:
     return ngettext("%(n)s point", "%(n)s points", value, n=format_number(value))
 
 
-def metric_label(program: tier_rules.Program) -> str:
+def metric_label(program: rules.Program) -> str:
     """What counts, as a label: "Points earned in the last 365 days"."""
     if program.window_kind == "rolling":
         days = format_number(program.window_days)
@@ -88,7 +89,7 @@ def last_moment(when: datetime | None) -> datetime | None:
 
 def multiplier(bp: int) -> str:
     """Basis points as the member reads a multiplier: 15000 → "×1.5"."""
-    return "×" + format_number(_plain(Decimal(int(bp)) / tier_rules.BP))
+    return "×" + format_number(_plain(Decimal(int(bp)) / rules.BP))
 
 
 def percent(bp: int) -> str:
@@ -96,7 +97,7 @@ def percent(bp: int) -> str:
     return format_number(_plain(Decimal(int(bp)) / 100)) + sign
 
 
-def perk_words(level: tier_rules.Level | None) -> list[str]:
+def perk_words(level: rules.Level | None) -> list[str]:
     """The machine-readable perks of a level, in the member's words."""
     if level is None:
         return []
@@ -116,7 +117,7 @@ def perk_words(level: tier_rules.Level | None) -> list[str]:
     return words
 
 
-def benefit_words(level: tier_rules.Level | None) -> list[str]:
+def benefit_words(level: rules.Level | None) -> list[str]:
     if level is None:
         return []
     locale = current_locale()
@@ -129,7 +130,7 @@ def benefit_words(level: tier_rules.Level | None) -> list[str]:
     return words
 
 
-def next_level_gains(progress: tier_rules.Progress) -> list[str]:
+def next_level_gains(progress: rules.Progress) -> list[str]:
     """What moving up adds: a better multiplier, then the next level's benefits the
     member does not have yet. Staff describe perks in the benefits; a level with no
     benefit text falls back to its perks in words."""
@@ -146,12 +147,12 @@ def next_level_gains(progress: tier_rules.Progress) -> list[str]:
     return gains + [w for w in words if w not in held]
 
 
-def tier_color(level: tier_rules.Level | None) -> str:
+def tier_color(level: rules.Level | None) -> str:
     color = getattr(level, "color", "") or ""
     return color if HEX_COLOR.fullmatch(color) else DEFAULT_COLOR
 
 
-def tier_icon(level: tier_rules.Level | None) -> str:
+def tier_icon(level: rules.Level | None) -> str:
     icon = getattr(level, "icon", "") or ""
     return icon if icon in ICONS else "medal"
 
@@ -161,7 +162,7 @@ def progress_step(percent_done: int) -> int:
     return max(0, min(100, int(percent_done))) // 5 * 5
 
 
-def level_names(program: tier_rules.Program | None) -> dict:
+def level_names(program: rules.Program | None) -> dict:
     """Level id and code → the level, to name levels in history and messages."""
     if program is None:
         return {}

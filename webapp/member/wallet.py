@@ -24,8 +24,8 @@ from webapp.i18n import ascii_digits, format_money, format_points
 from webapp.member import bp
 from webapp.member.messages import add_domain_error
 from webapp.models import utcnow
-from webapp.services import wallet
 from webapp.services.errors import DomainError
+from webapp.services.ledger import wallet
 
 _WHOLE = re.compile(r"\d{1,10}")
 # Latin, Persian and Arabic thousands separators and spaces people type or paste

@@ -16,13 +16,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base
 from webapp.models.types import BigIntPK, UTCDateTime, utcnow
-from webapp.services.tier_rules import (  # noqa: F401
-    CALENDAR_PERIODS,
-    DEFAULT_COLOR,
-    ICONS,
-    METRICS,
-    WINDOW_KINDS,
-)
+
+# the program's vocabulary (services.tiers.rules checks programs against it)
+METRICS = ("points_earned", "spend", "purchases")
+WINDOW_KINDS = ("rolling", "calendar")
+CALENDAR_PERIODS = ("month", "quarter", "year")
+# the icons templates/_partials/tier_badge.html can draw, and the colour of a new level
+ICONS = ("medal", "star", "crown", "gem", "shield", "trophy", "leaf", "heart")
+DEFAULT_COLOR = "#8c6a4f"
 
 
 class TierProgram(Base):

@@ -24,8 +24,8 @@ from webapp.partner.forms import (
     SetPasswordForm,
 )
 from webapp.qr import qr_svg
-from webapp.services import marketers, referral_stats
 from webapp.services.errors import DomainError
+from webapp.services.referrals import marketers, stats
 
 RECENT_ENTRIES = 10
 
@@ -127,7 +127,7 @@ def dashboard():
     entries, _more = marketers.entries_page(db.session, marketer.id, page=1, per_page=RECENT_ENTRIES)
     context.update(
         plain_link=_link(marketer.code, None),
-        funnel=referral_stats.funnel(db.session, marketer_id=marketer.id),
+        funnel=stats.funnel(db.session, marketer_id=marketer.id),
         campaigns=marketers.campaign_funnels(db.session, marketer.id),
         earnings=marketers.earnings(db.session, marketer.id), entries=entries,
     )

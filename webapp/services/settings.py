@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from webapp.models import ClubSetting
-from webapp.services import audit
 from webapp.services.errors import DomainError
+from webapp.services.members import audit
 
 
 @dataclass(frozen=True)

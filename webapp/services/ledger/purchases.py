@@ -1,0 +1,192 @@
+"""Purchases reported by the till or shop, the points they earn, and refunds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.models import Purchase, PurchaseItem, PurchaseRefund
+from webapp.services import ledger, referrals, tiers
+from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound
+from webapp.services.offers import challenges, earn_rules, rule_engine
+from webapp.services.settings import EarnSettings, load_earn_settings
+from webapp.services.tiers import rules as tier_rules
+
+
+class DuplicateTransaction(Conflict):
+    """A transaction with this external reference was already recorded."""
+
+    code = "duplicate_transaction"
+
+
+class InvalidFee(DomainError):
+    """The fee must be a whole number of money units, zero or more."""
+
+    code = "invalid_fee"
+
+
+class RefundTooLarge(DomainError):
+    """The refund is larger than what is left of the purchase."""
+
+    code = "refund_exceeds_purchase"
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    sku: str | None
+    category: str | None
+    qty: int
+    price: int
+
+
+def record_purchase(
+    session: Session,
+    *,
+    member_id: int,
+    amount: int,
+    currency: str,
+    occurred_at: datetime,
+    now: datetime,
+    items: list[ItemLine] = (),
+    external_ref: str | None = None,
+    channel: str | None = None,
+    store: str | None = None,
+    api_key_id: int | None = None,
+    created_by: str = "system",
+    settings: EarnSettings | None = None,
+    fee: int = 0,
+) -> tuple[Purchase, int]:
+    """Record the purchase and award its points (the base earn rule × the earn
+    multiplier of the member's tier), then upgrade the member at once if the
+    purchase lifts them to a higher tier. Returns it and the new balance."""
+    if isinstance(fee, bool) or not isinstance(fee, int) or fee < 0:
+        raise InvalidFee()
+    # the member's row lock first: earn-rule caps read after it, and taking it
+    # before the purchase INSERT's foreign-key share lock avoids lock upgrades
+    # that deadlock two purchases of one member
+    member = ledger.lock_member(session, member_id)
+    if not member.is_active:
+        raise MemberNotActive()
+    if external_ref and session.scalar(
+        select(Purchase.id).where(Purchase.external_ref == external_ref)
+    ):
+        raise DuplicateTransaction(external_ref=external_ref)
+    settings = settings or load_earn_settings(session)
+    program = tiers.load_program(session)
+    level = tiers.member_level(session, member, program) if program else None
+    points = settings.points_for(amount)
+    multiplied = tier_rules.apply_multiplier(points, level.earn_multiplier_bp) if level else points
+    perks = challenges.earn_perks(session, member_id, now)  # they multiply the base rate too
+    multiplied = rule_engine.multiply(multiplied, [p.multiplier_bp for p in perks])
+    purchase = Purchase(
+        member_id=member_id, external_ref=external_ref, amount=amount, currency=currency,
+        occurred_at=occurred_at, channel=channel, store=store, api_key_id=api_key_id,
+        points_earned=multiplied, fee=fee, created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(purchase)
+            session.flush()
+    except IntegrityError as exc:  # the same external_ref posted concurrently
+        raise DuplicateTransaction(external_ref=external_ref) from exc
+    session.add_all(
+        PurchaseItem(purchase_id=purchase.id, sku=i.sku, category=i.category, qty=i.qty, price=i.price)
+        for i in items
+    )
+    balance = member.points_balance
+    if purchase.points_earned:
+        expires = now + timedelta(days=settings.points_expiry_days) if settings.points_expiry_days else None
+        posting = ledger.award_points(
+            session, member_id, purchase.points_earned, key=f"purchase:{purchase.id}:earn",
+            now=now, source=("purchase", purchase.id), expires_at=expires, created_by=created_by,
+            description=_multiplier_note(level) if level and multiplied != points else None,
+        )
+        balance = posting.balance
+    # designer rules on top of the base rate: one entry each; points_earned holds
+    # them all so refunds take back their share too
+    awards = earn_rules.award_purchase_rules(session, purchase, items, member=member, level=level,
+                                             perks=perks, now=now, created_by=created_by)
+    if awards:
+        purchase.points_earned += sum(a.points for a in awards)
+        balance = ledger.balance_of(session, member_id, "points")
+    session.flush()
+    tiers.on_qualifying_event(session, member_id, now=now, program=program)
+    challenges.on_purchase(session, purchase, now=now)
+    if referrals.on_purchase(session, purchase, now=now):
+        balance = ledger.balance_of(session, member_id, "points")  # a welcome gift may have come with it
+    return purchase, balance
+
+
+def _multiplier_note(level) -> str:
+    """"× Gold 1.5": which tier multiplied the points (for staff and the activity list)."""
+    factor = f"{level.earn_multiplier_bp // tier_rules.BP}"
+    rest = level.earn_multiplier_bp % tier_rules.BP
+    if rest:
+        factor += "." + f"{rest:04d}".rstrip("0")
+    return f"× {level.name_en} {factor}"
+
+
+def refund_purchase(
+    session: Session,
+    *,
+    purchase_id: int,
+    now: datetime,
+    amount: int | None = None,
+    external_ref: str | None = None,
+    reason: str | None = None,
+    created_by: str = "system",
+) -> PurchaseRefund:
+    """Refund all or part of a purchase and take back the points it earned, in
+    proportion. Points already spent cannot be taken back below zero: that part
+    is recorded as the refund's `points_shortfall`."""
+    purchase = session.scalar(
+        select(Purchase).where(Purchase.id == purchase_id).with_for_update()
+    )
+    if purchase is None:
+        raise NotFound("Transaction not found.", transaction_id=purchase_id)
+    left = purchase.amount - purchase.refunded_amount
+    amount = left if amount is None else amount
+    if amount <= 0 or amount > left:
+        raise RefundTooLarge(refundable=left)
+    if external_ref and session.scalar(
+        select(PurchaseRefund.id).where(
+            PurchaseRefund.purchase_id == purchase_id, PurchaseRefund.external_ref == external_ref
+        )
+    ):
+        raise Conflict("This refund was already recorded.", external_ref=external_ref)
+
+    # int(): PostgreSQL sums BIGINT as NUMERIC, which arrives as a Decimal
+    accounted = int(session.scalar(
+        select(func.coalesce(func.sum(PurchaseRefund.points_reversed + PurchaseRefund.points_shortfall), 0))
+        .where(PurchaseRefund.purchase_id == purchase_id)
+    ))
+    refunded_after = purchase.refunded_amount + amount
+    # floor of the proportional share, computed on the running total so partial
+    # refunds add up exactly to the points earned when everything is refunded
+    owed = purchase.points_earned * refunded_after // purchase.amount - accounted
+
+    refund = PurchaseRefund(
+        purchase_id=purchase_id, amount=amount, external_ref=external_ref,
+        reason=(reason or None) and reason[:300], created_at=now,
+    )
+    session.add(refund)
+    session.flush()
+    posting, shortfall = ledger.debit_up_to(
+        session, member_id=purchase.member_id, currency="points", amount=owed,
+        kind="reversal", key=f"refund:{refund.id}:reversal", now=now,
+        source=("purchase_refund", refund.id), created_by=created_by,
+        description=f"Refund of transaction {purchase.id}",
+    )
+    taken = -posting.entry.amount if posting else 0
+    refund.points_reversed = taken
+    refund.points_shortfall = shortfall
+    purchase.refunded_amount = refunded_after
+    purchase.points_reversed += taken
+    session.flush()
+    challenges.on_refund(session, purchase, now=now)  # progress not yet completed goes down
+    referrals.on_refund(session, purchase, now=now)
+    return refund

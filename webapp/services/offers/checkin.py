@@ -1,0 +1,107 @@
+"""The daily check-in: once per club-local day, a streak, and the points of the
+active `checkin` rules (plus their streak bonuses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from games import streaks
+from webapp.models import CheckIn
+from webapp.services import ledger, tiers
+from webapp.services.errors import DomainError
+from webapp.services.offers import earn_rules, rule_engine
+
+
+class CheckInUnavailable(DomainError):
+    """The club has no daily check-in right now."""
+
+    code = "checkin_unavailable"
+    status = 409
+
+
+STREAK_RULE = streaks.StreakRule()  # a missed day breaks the streak
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    day: date
+    streak: int
+    points: int  # what this check-in earned (0 when it was already done)
+    new: bool  # False: the member had already checked in today
+
+
+@dataclass(frozen=True)
+class CardState:
+    streak: int  # the running streak (0 once broken)
+    checked_in_today: bool
+    points_today: int  # points a check-in today gives / gave (before caps), without bonus
+    next_bonus: tuple[int, int] | None  # (streak day, extra points)
+    days_to_bonus: int | None
+
+
+def local_today(now: datetime, tz: str | None = None) -> date:
+    return now.astimezone(ZoneInfo(tiers.club_timezone(tz))).date()
+
+
+def _last(session: Session, member_id: int) -> CheckIn | None:
+    return session.scalar(select(CheckIn).where(CheckIn.member_id == member_id)
+                          .order_by(CheckIn.day.desc()).limit(1))
+
+
+def _state(row: CheckIn | None) -> streaks.Streak:
+    if row is None:
+        return streaks.NO_STREAK
+    return streaks.Streak(current=row.streak, longest=row.streak, last_day=row.day)
+
+
+def check_in(session: Session, member_id: int, *, now: datetime, tz: str | None = None) -> CheckInResult:
+    """Check the member in for today. A second (or concurrent) check-in on the
+    same day changes nothing: the member lock serialises them, and the
+    (member, day) primary key would refuse a twin anyway."""
+    rows = earn_rules.active_rules(session, "checkin")
+    if not rows:
+        raise CheckInUnavailable()
+    ledger.lock_member(session, member_id)
+    today = local_today(now, tz)
+    last = _last(session, member_id)
+    step = streaks.check_in(_state(last), today, STREAK_RULE)
+    if not step.counted:
+        return CheckInResult(today, last.streak, 0, new=False)
+    row = CheckIn(member_id=member_id, day=today, streak=step.streak.current, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return CheckInResult(today, _last(session, member_id).streak, 0, new=False)
+    awards = earn_rules.award_for_event(
+        session, member_id=member_id, trigger="checkin", event_key=f"checkin:{member_id}:{today}",
+        now=now, context={"streak_day": row.streak}, tz=tz)
+    return CheckInResult(today, row.streak, sum(a.points for a in awards), new=True)
+
+
+def card_state(session: Session, member, *, now: datetime, tz: str | None = None) -> CardState | None:
+    """What the check-in card shows; None when no check-in rule is active."""
+    rows = earn_rules.active_rules(session, "checkin")
+    if not rows:
+        return None
+    today = local_today(now, tz)
+    last = _last(session, member.id)
+    done = last is not None and last.day == today
+    streak = streaks.current_length(_state(last), today, STREAK_RULE)
+    rules = [earn_rules.engine_rule(r) for r in rows]
+    # the first bonus day after the streak so far (today's check-in, if not done, is day streak+1)
+    bonuses = [b for b in (rule_engine.next_bonus(r, streak) for r in rules) if b]
+    bonus = min(bonuses) if bonuses else None
+    level = tiers.member_level(session, member)
+    factor = level.earn_multiplier_bp if level else rule_engine.BP
+    points = sum(rule_engine.multiply(rule_engine.raw_points(r, 0), (factor,) if r.use_tier_multiplier else ())
+                 for r in rules)
+    return CardState(streak=streak, checked_in_today=done, points_today=points, next_bonus=bonus,
+                     days_to_bonus=(bonus[0] - streak) if bonus else None)
