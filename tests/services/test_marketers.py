@@ -75,7 +75,7 @@ def test_a_vanity_code_is_upper_cased_and_uses_only_the_code_letters(session, no
     for bad in ("AB2", "NO0NE", "ALI7", "A" * 17, "NIMA-2"):  # too short, 0/O, L/I, too long, a dash
         with pytest.raises(marketers.MarketerInvalid) as caught:
             make_marketer(session, now, code=bad)
-        assert caught.value.problems == {"code": "format"}
+        assert caught.value.problems == {"code": "marketer_code_format"}
         session.rollback()
 
 

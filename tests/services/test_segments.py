@@ -358,9 +358,9 @@ def test_counts_of_many_segments_take_one_statement(session, now):
     ([{"field": "points", "op": "gte", "value": 5}, {"field": "points", "op": "gte", "value": 6}], ["repeated"]),
     ([{"field": "points", "op": "gte", "value": 6}, {"field": "points", "op": "lte", "value": 5}], ["bounds"]),
     ([{"field": "last_purchase", "op": "never"}, {"field": "last_purchase", "op": "lte", "value": 5}],
-     ["conflict"]),
+     ["never_purchased_conflict"]),
     ([{"field": "joined", "op": "after", "value": "2026-03-01"},
-      {"field": "joined", "op": "before", "value": "2026-03-01"}], ["bounds"]),
+      {"field": "joined", "op": "before", "value": "2026-03-01"}], ["joined_order"]),
     ("points >= 5", ["shape"]),
 ])
 def test_check_conditions_names_each_problem(conditions, codes):
@@ -411,7 +411,7 @@ def test_names_are_unique_ignoring_case_and_bad_conditions_are_refused(session, 
     with pytest.raises(segments.InvalidSegment) as caught:
         segments.create_segment(session, name="Other", conditions=[{"field": "points", "op": "gte"}],
                                 actor=audit.CLI, now=now)
-    assert [p.code for p in caught.value.problems] == ["number"]
+    assert caught.value.problems == {"points": "number"}
     with pytest.raises(NotFound):
         segments.audience(session, 999_999, now)
 

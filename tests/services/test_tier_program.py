@@ -79,8 +79,9 @@ def test_an_invalid_program_is_refused_with_every_problem(session, now):
     with pytest.raises(tiers.TierProgramInvalid) as info:
         tiers.save_program(session, broken, actor=audit.CLI, now=now)
     assert info.value.code == "tier_program_invalid"
-    assert "The downgrade grace must be 0 to 365 days." in info.value.problems
-    assert any("strictly increase" in p for p in info.value.problems)
+    assert info.value.problems["grace_days"] == "grace_days_range"
+    assert info.value.problems["levels-1-threshold"] == "threshold_not_above"
+    assert info.value.params["levels-1-threshold"] == {"threshold": 0}
     session.rollback()
     assert tiers.load_program(session) is None
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from webapp.services.errors import Problem
 from webapp.services.tiers import rules as tier_rules
 from webapp.services.tiers.rules import Level, Program
 
@@ -86,33 +87,31 @@ def test_a_valid_program_has_no_problems():
     assert tier_rules.validate_program(calendar("quarter")) == calendar("quarter")
 
 
-@pytest.mark.parametrize(("program", "message"), [
+@pytest.mark.parametrize(("program", "problem"), [
     (rolling(levels=(LEVELS[0], LEVELS[2], LEVELS[1])),
-     "Thresholds must strictly increase: silver (1000) is not above gold (4000)."),
-    (rolling(levels=(LEVELS[0], Level(1, "silver", "ن", "S", 0))),
-     "Exactly one entry level, the first, must have threshold 0."),
-    (rolling(levels=(Level(0, "a", "ا", "A", 5),)),
-     "Exactly one entry level, the first, must have threshold 0."),
-    (rolling(levels=(LEVELS[0], Level(2, "gold", "ط", "G", 10))),
-     "Levels must be numbered 0, 1, 2 … with no gaps."),
-    (rolling(levels=(LEVELS[0], Level(1, "bronze", "ن", "S", 10))), "Every level needs its own code."),
+     Problem("levels-2-threshold", "threshold_not_above", {"threshold": 4000})),
+    (rolling(levels=(LEVELS[0], Level(1, "silver", "ن", "S", 0))), Problem("levels-0-threshold", "entry_threshold")),
+    (rolling(levels=(Level(0, "a", "ا", "A", 5),)), Problem("levels-0-threshold", "entry_threshold")),
+    (rolling(levels=(LEVELS[0], Level(2, "gold", "ط", "G", 10))), Problem("levels", "level_ranks")),
+    (rolling(levels=(LEVELS[0], Level(1, "bronze", "ن", "S", 10))), Problem("levels-1-code", "level_codes")),
     (rolling(levels=(LEVELS[0], Level(1, "silver", " ", "Silver", 10))),
-     "Level silver needs a Persian and an English name."),
+     Problem("levels-1-name_en", "names_required")),
     (rolling(levels=(LEVELS[0], Level(1, "silver", "ن", "S", 10, 100_001))),
-     "Level silver: the earn multiplier must be ×0 to ×10."),
-    (rolling(levels=()), "The program needs at least one level."),
-    (rolling(days=0), "A rolling window must be 1 to 3650 days long."),
-    (rolling(grace=400), "The downgrade grace must be 0 to 365 days."),
-    (calendar("week"), "Choose the calendar period: month, quarter or year."),
-    (calendar("month", system="lunar"), "Choose the calendar: Jalali or Gregorian."),
-    (Program("visits", "rolling", LEVELS), "Unknown metric 'visits'."),
+     Problem("levels-1-earn_multiplier_bp", "multiplier_range")),
+    (rolling(levels=()), Problem("", "no_levels")),
+    (rolling(days=0), Problem("window_days", "window_days_range")),
+    (rolling(grace=400), Problem("grace_days", "grace_days_range")),
+    (calendar("week"), Problem("calendar_period", "calendar_period_choice")),
+    (calendar("month", system="lunar"), Problem("calendar_system", "calendar_system_choice")),
+    (Program("visits", "rolling", LEVELS), Problem("metric", "unknown_metric")),
 ])
-def test_invalid_programs_are_explained_in_plain_words(program, message):
+def test_invalid_programs_are_explained_field_by_field(program, problem):
     problems = tier_rules.check_program(program)
-    assert message in problems
+    assert problem in problems
+    assert next(p for p in problems if p == problem).params == problem.params
     with pytest.raises(tier_rules.ProgramInvalid) as info:
         tier_rules.validate_program(program)
-    assert message in info.value.problems
+    assert problem in info.value.problems
 
 
 # -- windows -----------------------------------------------------------------------------

@@ -35,32 +35,6 @@ EVERYONE = "all"  # the audience choice "every active member"
 _NUMBER = {"inputmode": "numeric", "dir": "ltr", "autocomplete": "off"}
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
 
-# the service's problems (English) in the staff member's language
-PROBLEMS = {
-    f"Give the campaign a name of 1 to {campaigns.MAX_NAME} characters.":
-        _l("Give the campaign a name of 1 to %(n)s characters.", n=campaigns.MAX_NAME),
-    "Unknown kind.": _l("Choose what the campaign gives."),
-    "Choose an existing segment.": _l("Choose an existing segment."),
-    "The end must come after the start.": _l("The end must come after the start."),
-    f"A campaign lasts at most {campaigns.MAX_DAYS} days.":
-        _l("A campaign lasts at most %(n)s days.", n=campaigns.MAX_DAYS),
-    "The end has already passed.": _l("The end has already passed: move it later."),
-    f"Between 0 and {campaigns.MAX_CONTROL_PERCENT} percent.":
-        _l("Between 0 and %(n)s percent.", n=campaigns.MAX_CONTROL_PERCENT),
-    "A positive budget, or none.": _l("A positive budget, or leave it empty for none."),
-    f"At most {campaigns.MAX_MESSAGE} characters.": _l("At most %(n)s characters.", n=campaigns.MAX_MESSAGE),
-    "Write the message in both languages.": _l("Write the message in both languages."),
-    f"Between 1 and {campaigns.MAX_BONUS} points.": _l("Between 1 and 10,000,000 points."),
-    "The budget must cover at least one member's bonus.":
-        _l("The budget must cover at least one member's bonus."),
-    "A bonus comes with a message: write it in both languages.":
-        _l("A bonus comes with a message: write it in both languages."),
-    "Choose a reward from the catalog.": _l("Choose a reward from the catalog."),
-    "Zero or more points.": _l("Zero or more points."),
-    "At most the catalog price.": _l("At most the reward's catalog price."),
-    "Choose a draft earn rule no other campaign uses.":
-        _l("Choose a draft earn rule no other campaign uses."),
-}
 
 
 def club_zone() -> ZoneInfo:
@@ -181,16 +155,6 @@ class CampaignForm(FlaskForm):
             bonus_points=self.bonus_points.data, message_fa=self.message_fa.data,
             message_en=self.message_en.data, reward_id=chosen(self.reward.data),
             offer_cost_points=self.offer_cost_points.data, earn_rule_id=chosen(self.earn_rule.data))
-
-    def show_problems(self, problems: dict[str, str]) -> None:
-        names = {"segment_id": "segment", "reward_id": "reward", "earn_rule_id": "earn_rule"}
-        for name, problem in problems.items():
-            field = getattr(self, names.get(name, name), None)
-            message = PROBLEMS.get(problem, problem)
-            if field is None:
-                self.form_errors.append(message)
-            elif message not in field.errors:
-                field.errors = [*field.errors, message]
 
 
 def form_data(campaign) -> dict:

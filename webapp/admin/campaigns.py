@@ -17,7 +17,6 @@ from webapp.admin.campaign_forms import (
     CampaignForm,
     form_data,
 )
-from webapp.admin.campaign_forms import PROBLEMS as PROBLEM_WORDS
 from webapp.admin.common import staff_actor, wants_fragment
 from webapp.admin.forms import ConfirmForm
 from webapp.auth import staff_required
@@ -27,9 +26,11 @@ from webapp.jobs.campaigns import enqueue_run
 from webapp.models import Campaign, EarnRule, Reward, Segment, utcnow
 from webapp.services.errors import NotFound
 from webapp.services.offers import campaigns as service
+from webapp.transaction import after_commit, commits, refusal
 
 PROGRESS_TARGET = "campaign-progress"
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+PROBLEM_FIELDS = {"segment_id": "segment", "reward_id": "reward", "earn_rule_id": "earn_rule"}
 
 
 def _localised(row) -> str:
@@ -101,24 +102,22 @@ def campaign_audience():
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @staff_required("offers")
+@commits
 def campaign_new():
     form = CampaignForm()
     _choices(form)
     if not form.validate_on_submit():
         return _editor(form, None, 422 if request.method == "POST" else 200)
-    try:
+    with refusal(form, only=(service.CampaignInvalid,), fields=PROBLEM_FIELDS):
         campaign = service.create_campaign(db.session, form.draft(), actor=staff_actor(), now=utcnow())
-    except service.CampaignInvalid as exc:
-        db.session.rollback()
-        form.show_problems(exc.problems)
-        return _editor(form, None, 422)
-    db.session.commit()
-    flash(_("Campaign saved as a draft. Check it, then schedule it."), "success")
-    return redirect(url_for(".campaign", campaign_id=campaign.id))
+        flash(_("Campaign saved as a draft. Check it, then schedule it."), "success")
+        return redirect(url_for(".campaign", campaign_id=campaign.id))
+    return _editor(form, None, 422)
 
 
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
 @staff_required("offers")
+@commits
 def campaign_edit(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     if campaign.status != "draft":
@@ -128,19 +127,14 @@ def campaign_edit(campaign_id: int):
     _choices(form, campaign.id)
     if not form.validate_on_submit():
         return _editor(form, campaign, 422 if request.method == "POST" else 200)
-    try:
+    with refusal(only=(service.CampaignStateConflict,), say=_("Only a draft can be changed.")) as conflict, \
+            refusal(form, only=(service.CampaignInvalid,), fields=PROBLEM_FIELDS):
         service.update_campaign(db.session, campaign.id, form.draft(), actor=staff_actor(), now=utcnow())
-    except service.CampaignInvalid as exc:
-        db.session.rollback()
-        form.show_problems(exc.problems)
-        return _editor(form, campaign, 422)
-    except service.CampaignStateConflict:
-        db.session.rollback()
-        flash(_("Only a draft can be changed."), "error")
+        flash(_("Campaign saved."), "success")
         return redirect(url_for(".campaign", campaign_id=campaign.id))
-    db.session.commit()
-    flash(_("Campaign saved."), "success")
-    return redirect(url_for(".campaign", campaign_id=campaign.id))
+    if conflict:
+        return redirect(url_for(".campaign", campaign_id=campaign.id))
+    return _editor(form, campaign, 422)
 
 
 def polling(campaign: Campaign) -> bool:
@@ -180,29 +174,26 @@ def _act(campaign_id: int, action, done_message: str, *, enqueue: bool = False):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        action(db.session, campaign_id, actor=staff_actor(), now=utcnow())
-    except NotFound:
-        abort(404)
-    except service.CampaignStateConflict as exc:
-        db.session.rollback()
-        flash(_("The campaign is %(status)s now; that is no longer possible.",
-                status=STATUS_LABELS.get(exc.details.get("status"), exc.details.get("status"))), "error")
-        return redirect(url_for(".campaign", campaign_id=campaign_id)), 303
-    except service.CampaignInvalid as exc:
-        db.session.rollback()
-        for problem in exc.problems.values():
-            flash(str(PROBLEM_WORDS.get(problem, problem)), "error")
-        return redirect(url_for(".campaign", campaign_id=campaign_id)), 303
-    db.session.commit()
-    if enqueue:
-        enqueue_run(campaign_id)
-    flash(done_message, "success")
+    with refusal(only=(service.CampaignInvalid,)), \
+            refusal(only=(service.CampaignStateConflict,), say=_conflict_words):
+        try:
+            action(db.session, campaign_id, actor=staff_actor(), now=utcnow())
+        except NotFound:
+            abort(404)
+        if enqueue:
+            after_commit(lambda: enqueue_run(campaign_id))
+        flash(done_message, "success")
     return redirect(url_for(".campaign", campaign_id=campaign_id)), 303
+
+
+def _conflict_words(exc: service.CampaignStateConflict) -> str:
+    status = exc.details.get("status")
+    return _("The campaign is %(status)s now; that is no longer possible.", status=STATUS_LABELS.get(status, status))
 
 
 @bp.post("/campaigns/<int:campaign_id>/schedule")
 @staff_required("offers")
+@commits
 def campaign_schedule(campaign_id: int):
     return _act(campaign_id, service.schedule_campaign,
                 _("Scheduled: the campaign starts by itself at its start time."))
@@ -210,6 +201,7 @@ def campaign_schedule(campaign_id: int):
 
 @bp.post("/campaigns/<int:campaign_id>/start")
 @staff_required("offers")
+@commits
 def campaign_start(campaign_id: int):
     def start_now(session, cid, **kwargs):
         return service.schedule_campaign(session, cid, start_now=True, **kwargs)
@@ -219,11 +211,13 @@ def campaign_start(campaign_id: int):
 
 @bp.post("/campaigns/<int:campaign_id>/cancel")
 @staff_required("offers")
+@commits
 def campaign_cancel(campaign_id: int):
     return _act(campaign_id, service.cancel_campaign, _("Campaign cancelled."))
 
 
 @bp.post("/campaigns/<int:campaign_id>/retry")
 @staff_required("offers")
+@commits
 def campaign_retry(campaign_id: int):
     return _act(campaign_id, service.retry_campaign, _("Running again from where it stopped."), enqueue=True)

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from webapp.admin import bp
 from webapp.admin.challenge_forms import METRIC_LABELS, STATUS_LABELS, ChallengeForm, form_data
-from webapp.admin.common import club_tz, eligibility_choices, show_problems, staff_actor
+from webapp.admin.common import club_tz, eligibility_choices, staff_actor
 from webapp.admin.forms import ConfirmForm
 from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import Challenge, utcnow
 from webapp.services.offers import challenges as service
+from webapp.transaction import commits, refusal
 
 # form fields that carry the locked columns (service.LOCKED_FIELDS)
 LOCKED_INPUTS = ("metric", "goal", "categories", "starts_on", "ends_on", "perk_multiplier",
@@ -51,16 +51,12 @@ def challenges():
 
 @bp.route("/challenges/new", methods=["GET", "POST"])
 @staff_required("offers")
+@commits
 def new_challenge():
     form = eligibility_choices(ChallengeForm())
     if form.validate_on_submit():
-        try:
+        with refusal(form, only=(service.ChallengeInvalid,), fields=PROBLEM_FIELDS):
             challenge = service.create_challenge(db.session, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
-        except service.ChallengeInvalid as exc:
-            db.session.rollback()
-            show_problems(form, exc.problems, fields=PROBLEM_FIELDS, words=PROBLEM_WORDS, default=NOT_VALID)
-        else:
-            db.session.commit()
             flash(_("The challenge is saved as a draft. Activate it when it is ready."), "success")
             return redirect(url_for(".challenge", challenge_id=challenge.id))
     status = 422 if request.method == "POST" else 200
@@ -69,6 +65,7 @@ def new_challenge():
 
 @bp.route("/challenges/<int:challenge_id>", methods=["GET", "POST"])
 @staff_required("offers")
+@commits
 def challenge(challenge_id: int):
     challenge = _challenge(challenge_id)
     stats = service.challenge_stats(db.session, [challenge_id]).get(challenge_id, service.ChallengeStats())
@@ -79,21 +76,13 @@ def challenge(challenge_id: int):
     else:
         form = eligibility_choices(ChallengeForm(formdata=None, data=saved))
     if request.method == "POST" and form.validate_on_submit():
-        try:
+        with refusal(form, only=(service.ChallengeInvalid, service.ChallengeLocked, service.ChallengeWrongStatus),
+                     fields=PROBLEM_FIELDS, say={
+                         service.ChallengeLocked: _("Members joined while you were editing: the goal, period and "
+                                                    "deal are now fixed. Your other changes were not saved; check "
+                                                    "them and save again."),
+                         service.ChallengeWrongStatus: _("An ended challenge cannot be edited.")}):
             service.update_challenge(db.session, challenge_id, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
-        except service.ChallengeInvalid as exc:
-            db.session.rollback()
-            show_problems(form, exc.problems, fields=PROBLEM_FIELDS, words=PROBLEM_WORDS, default=NOT_VALID)
-        except service.ChallengeLocked:
-            db.session.rollback()
-            form.form_errors.append(_("Members joined while you were editing: the goal, period and deal "
-                                      "are now fixed. Your other changes were not saved; check them and "
-                                      "save again."))
-        except service.ChallengeWrongStatus:
-            db.session.rollback()
-            form.form_errors.append(_("An ended challenge cannot be edited."))
-        else:
-            db.session.commit()
             flash(_("The challenge is saved."), "success")
             return redirect(url_for(".challenge", challenge_id=challenge_id))
     status = 422 if request.method == "POST" else 200
@@ -116,6 +105,7 @@ def _with_locked(saved: dict) -> MultiDict:
 
 @bp.post("/challenges/<int:challenge_id>/activate")
 @staff_required("offers")
+@commits
 def activate_challenge(challenge_id: int):
     return _status_change(challenge_id, service.activate_challenge,
                           _("The challenge is active: eligible members can see and join it."))
@@ -123,6 +113,7 @@ def activate_challenge(challenge_id: int):
 
 @bp.post("/challenges/<int:challenge_id>/end")
 @staff_required("offers")
+@commits
 def end_challenge(challenge_id: int):
     return _status_change(challenge_id, service.end_challenge,
                           _("The challenge has ended. What members earned stays theirs."))
@@ -132,13 +123,8 @@ def _status_change(challenge_id: int, change, done: str):
     _challenge(challenge_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with refusal(only=(service.ChallengeWrongStatus,), say=_status_refusal):
         change(db.session, challenge_id, actor=staff_actor(), now=utcnow())
-    except service.ChallengeWrongStatus as exc:
-        db.session.rollback()
-        flash(_status_refusal(exc), "error")
-    else:
-        db.session.commit()
         flash(done, "success")
     return redirect(url_for(".challenge", challenge_id=challenge_id))
 
@@ -151,11 +137,3 @@ def _status_refusal(exc: service.ChallengeWrongStatus) -> str:
     return _("The challenge's last day has passed: change its period before activating it.")
 
 
-NOT_VALID = _l("This value is not valid.")
-PROBLEM_WORDS = {
-    "ends_at": _l("The last day cannot be before the first day."),
-    "deal": _l("Give the deal: an earn multiplier, points or a reward (or more)."),
-    "min_tier_id": _l("That level no longer exists."),
-    "segment_id": _l("That segment no longer exists."),
-    "reward_id": _l("That reward no longer exists."),
-}

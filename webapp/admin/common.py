@@ -7,7 +7,6 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
-from webapp.admin.forms import domain_message
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import Reward, Segment
@@ -33,15 +32,6 @@ def page_or_fragment(template: str, block: str, *, target: str | None = None, **
     return render_template(template, **context)
 
 
-def form_error(form, exc, field: str | None = None) -> None:
-    """Show a service's domain error on the form (on one field, or above it)."""
-    message = domain_message(exc)
-    if field is not None:
-        getattr(form, field).errors = [*getattr(form, field).errors, message]
-    else:
-        form.form_errors.append(message)
-
-
 def club_tz() -> str:
     return current_app.config["VAFA_TIMEZONE"]
 
@@ -60,18 +50,3 @@ def eligibility_choices(form):
                                  .where(Reward.status != "archived").order_by(Reward.id)).all()
     form.set_choices(levels, segments, rewards)
     return form
-
-
-def show_problems(form, problems: dict[str, str], *, fields: dict | None = None, words: dict | None = None,
-                  default=None) -> None:
-    """Put a service's problems (key → message) on the form: on the field the key
-    names (through `fields`, else the key itself), in the words `words` has for
-    the key, else `default`, else the service's own message. A key with no field
-    goes to the form's own errors. The service has the last word on what is valid."""
-    for key, message in problems.items():
-        field = getattr(form, (fields or {}).get(key, key) or "", None)
-        text = str((words or {}).get(key) or default or message)
-        if field is not None:
-            field.errors = [*field.errors, text]
-        else:
-            form.form_errors.append(text)

@@ -18,7 +18,6 @@ from webapp.admin.forms import (
     LocalDecimalField,
     LocalIntegerField,
     decimal_text,
-    domain_message,
     new_form_token,
     strip,
 )
@@ -28,31 +27,7 @@ from webapp.services.referrals.marketers import MarketerTerms
 STATUS_LABELS = {"active": _l("Active"), "suspended": _l("Suspended")}
 ENTRY_KINDS = {"commission": _l("Commission"), "reversal": _l("Reversed (refund)"), "payout": _l("Payout"),
                "adjustment": _l("Adjustment")}
-# what the service's refusals say to staff (their own messages are English only)
-MESSAGES = {
-    "code_taken": _l("This code is already a member's or a marketer's invite code. Choose another."),
-    "marketer_email_taken": _l("A marketer with this e-mail already exists."),
-    "marketer_email_is_member": _l("This e-mail belongs to a member: choose “Promote a member” instead."),
-    "marketer_member_unknown": _l("No member has this e-mail or mobile number."),
-    "already_marketer": _l("This member is already a marketer."),
-    "marketer_not_member": _l("Only a marketer who is a member can be paid in store credit."),
-    "payout_invalid": _l("Enter an amount above zero and a reference."),
-    "insufficient_balance": _l("That is more than the marketer's balance: nothing was paid."),
-    "invalid_email": _l("This is not a valid e-mail address."),
-    "weak_password": _l("The password must be at least 8 characters."),
-}
-PROBLEMS = {
-    "code": _l("4 to 16 letters and digits, without 0, O, 1, I or L (they are misread)."),
-    "name": _l("Give a name of up to 80 characters."),
-    "commission_amount": _l("Between 0 and 10,000,000,000."),
-    "commission_bp": _l("Between 0 and 100 percent."),
-    "note": _l("Keep the note under 300 characters."),
-}
 _NUMBER = {"inputmode": "numeric", "dir": "ltr", "autocomplete": "off"}
-
-
-def refusal(exc) -> str:
-    return str(MESSAGES.get(exc.code) or domain_message(exc))
 
 
 class TermsForm(FlaskForm):
@@ -61,11 +36,11 @@ class TermsForm(FlaskForm):
     commission_amount = LocalIntegerField(_l("Fixed commission per qualified friend (smallest money unit)"),
                                           default=0, validators=[
         InputRequired(_l("Enter an amount (0 for none).")),
-        Between(0, service.MAX_COMMISSION, message=PROBLEMS["commission_amount"])], render_kw=_NUMBER)
+        Between(0, service.MAX_COMMISSION, message=_l("Between 0 and 10,000,000,000."))], render_kw=_NUMBER)
     commission_percent = LocalDecimalField(_l("Share of the qualifying purchase (percent)"), places=2,
                                            default=Decimal(0), validators=[
         InputRequired(_l("Enter a percent (0 for none).")),
-        DecimalBetween(Decimal(0), Decimal(100), PROBLEMS["commission_bp"])],
+        DecimalBetween(Decimal(0), Decimal(100), _l("Between 0 and 100 percent."))],
         render_kw={"inputmode": "decimal", "dir": "ltr", "autocomplete": "off"})
     note = TextAreaField(_l("Note for staff"), filters=[strip], validators=[
         Optional(), Length(max=service.MAX_NOTE)], render_kw={"rows": 2})
@@ -78,16 +53,6 @@ class TermsForm(FlaskForm):
         self.name.data, self.note.data = marketer.name, marketer.note
         self.commission_amount.data = marketer.commission_amount
         self.commission_percent.data = Decimal(marketer.commission_bp) / 100
-
-    def show_problems(self, exc: service.MarketerInvalid) -> None:
-        fields = {"commission_bp": "commission_percent"}
-        for key in exc.problems:
-            field = getattr(self, fields.get(key, key), None)
-            message = str(PROBLEMS.get(key, _l("This value is not valid.")))
-            if field is not None:
-                field.errors = [*field.errors, message]
-            else:
-                self.form_errors.append(message)
 
 
 class NewMarketerForm(TermsForm):

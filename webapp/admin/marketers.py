@@ -22,17 +22,23 @@ from webapp.admin.marketer_forms import (
     StatusForm,
     TermsForm,
     percent_text,
-    refusal,
 )
 from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import format_money
 from webapp.models import Marketer, Member, utcnow
-from webapp.services.errors import DomainError, IdempotencyConflict
+from webapp.services.errors import IdempotencyConflict
 from webapp.services.referrals import marketers as service
 from webapp.services.referrals import stats
+from webapp.transaction import commits, refusal
 
 MAX_ID = 2**31 - 1
+
+
+# where a refusal shows: service problem → form field, and error code → form field
+TERMS_FIELDS = {"commission_bp": "commission_percent"}
+NEW_FIELDS = {"code_taken": "code", "already_marketer": "login", "marketer_member_unknown": "login",
+              "weak_password": "password"}
 
 
 @bp.context_processor
@@ -61,10 +67,12 @@ def marketers():
 
 @bp.route("/marketers/new", methods=["GET", "POST"])
 @staff_required("offers")
+@commits
 def marketer_new():
     form = NewMarketerForm()
     if form.validate_on_submit():
-        try:
+        fallback = "email" if form.who.data == "outside" else None
+        with refusal(form, fields=TERMS_FIELDS, field=lambda exc: NEW_FIELDS.get(exc.code, fallback)):
             if form.who.data == "member":
                 marketer = service.promote_member(db.session, form.terms(), login=form.login.data,
                                                   code=form.code.data, actor=staff_actor(), now=utcnow())
@@ -72,30 +80,14 @@ def marketer_new():
                 marketer = service.create_marketer(db.session, form.terms(), email=form.email.data,
                                                    password=form.password.data or None, code=form.code.data,
                                                    actor=staff_actor(), now=utcnow())
-        except service.MarketerInvalid as exc:
-            db.session.rollback()
-            form.show_problems(exc)
-        except DomainError as exc:
-            db.session.rollback()
-            field = {"code_taken": form.code, "already_marketer": form.login, "marketer_member_unknown": form.login,
-                     "weak_password": form.password}.get(exc.code, form.email if form.who.data == "outside" else None)
-            _field_error(form, field, refusal(exc))
-        else:
-            db.session.commit()
             flash(_("The marketer is saved. Their link is ready to share."), "success")
             return redirect(url_for(".marketer", marketer_id=marketer.id))
     return render_template("admin/marketer_new.html", form=form), 422 if request.method == "POST" else 200
 
 
-def _field_error(form, field, message: str) -> None:
-    if field is not None:
-        field.errors = [*field.errors, message]
-    else:
-        form.form_errors.append(message)
-
-
 @bp.route("/marketers/<int:marketer_id>", methods=["GET", "POST"])
 @staff_required("view")
+@commits
 def marketer(marketer_id: int):
     _marketer(marketer_id)
     if request.method == "GET":
@@ -104,13 +96,8 @@ def marketer(marketer_id: int):
         abort(403)
     form = TermsForm()
     if form.validate_on_submit():
-        try:
+        with refusal(form, only=(service.MarketerInvalid,), fields=TERMS_FIELDS):
             service.update_marketer(db.session, marketer_id, form.terms(), actor=staff_actor(), now=utcnow())
-        except service.MarketerInvalid as exc:
-            db.session.rollback()
-            form.show_problems(exc)
-        else:
-            db.session.commit()
             flash(_("The marketer is saved."), "success")
             return redirect(url_for(".marketer", marketer_id=marketer_id))
     return _page(marketer_id, status=422, terms_form=form)
@@ -118,6 +105,7 @@ def marketer(marketer_id: int):
 
 @bp.post("/marketers/<int:marketer_id>/status")
 @staff_required("offers")
+@commits
 def marketer_status(marketer_id: int):
     _marketer(marketer_id)
     form = StatusForm()
@@ -126,7 +114,6 @@ def marketer_status(marketer_id: int):
         return redirect(url_for(".marketer", marketer_id=marketer_id))
     service.set_status(db.session, marketer_id, form.status.data, actor=staff_actor(), now=utcnow(),
                        reason=form.reason.data)
-    db.session.commit()
     flash(_("The marketer is suspended: their links no longer work.") if form.status.data == "suspended"
           else _("The marketer is active again."), "success")
     return redirect(url_for(".marketer", marketer_id=marketer_id))
@@ -134,6 +121,7 @@ def marketer_status(marketer_id: int):
 
 @bp.post("/marketers/<int:marketer_id>/payout")
 @staff_required("adjust")
+@commits
 def marketer_payout(marketer_id: int):
     form = PayoutForm()
     return _pay(marketer_id, form, "payout_form", lambda: service.pay_out(
@@ -143,6 +131,7 @@ def marketer_payout(marketer_id: int):
 
 @bp.post("/marketers/<int:marketer_id>/credit")
 @staff_required("adjust")
+@commits
 def marketer_credit(marketer_id: int):
     form = CreditForm()
     return _pay(marketer_id, form, "credit_form", lambda: service.convert_to_credit(
@@ -153,40 +142,32 @@ def _pay(marketer_id: int, form, name: str, pay):
     """Form → one service call → commit; a replayed token pays nothing twice."""
     _marketer(marketer_id)
     if form.validate_on_submit():
-        try:
+        with refusal(form, field="amount") as refused:
             done = pay()
-        except DomainError as exc:
-            db.session.rollback()
-            _field_error(form, form.amount, refusal(exc))
-            if isinstance(exc, IdempotencyConflict):
-                form.token.data = new_form_token()  # the corrected form may be sent again
-        else:
-            db.session.commit()
             if done.replayed:
                 flash(_("This form was already submitted; it was recorded once."), "info")
             else:
                 flash(_("Paid %(amount)s. The balance is now %(balance)s.", amount=format_money(-done.entry.amount),
                         balance=format_money(done.balance)), "success")
             return redirect(url_for(".marketer", marketer_id=marketer_id))
+        if isinstance(refused.error, IdempotencyConflict):
+            form.token.data = new_form_token()  # the corrected form may be sent again
     return _page(marketer_id, status=422, **{name: form})
 
 
 @bp.post("/marketers/<int:marketer_id>/password-link")
 @staff_required("offers")
+@commits
 def marketer_password_link(marketer_id: int):
     _marketer(marketer_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with refusal():
         token = service.password_link_token(db.session, marketer_id, secret=current_app.config["SECRET_KEY"],
                                             actor=staff_actor(), now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(refusal(exc), "error")
-        return redirect(url_for(".marketer", marketer_id=marketer_id))
-    db.session.commit()
-    link = request.host_url.rstrip("/") + url_for("partner.set_password", token=token)
-    return _page(marketer_id, password_link=link)
+        link = request.host_url.rstrip("/") + url_for("partner.set_password", token=token)
+        return _page(marketer_id, password_link=link)
+    return redirect(url_for(".marketer", marketer_id=marketer_id))
 
 
 def _page(marketer_id: int, *, status: int = 200, terms_form=None, payout_form=None, credit_form=None,

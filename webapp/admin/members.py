@@ -7,16 +7,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.admin import bp, queries
-from webapp.admin.common import form_error, page_or_fragment, staff_actor, wants_fragment
+from webapp.admin.common import page_or_fragment, staff_actor, wants_fragment
 from webapp.admin.forms import AdjustPointsForm, GrantCreditForm, SearchForm, new_form_token
 from webapp.admin.tiers import member_tier_context
 from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale, format_money, format_points
 from webapp.models import Member, utcnow
-from webapp.services.errors import DomainError, IdempotencyConflict
+from webapp.services.errors import IdempotencyConflict
 from webapp.services.ledger import adjustments
 from webapp.services.offers import rewards
+from webapp.transaction import commits, refusal
 
 COUPONS_SHOWN = 20
 
@@ -38,6 +39,7 @@ def member(member_id: int):
 
 @bp.post("/members/<int:member_id>/adjust-points")
 @staff_required("adjust")
+@commits
 def adjust_points(member_id: int):
     return _adjust(member_id, AdjustPointsForm(), adjustments.adjust_points, lambda r: _(
         "Points adjusted: %(before)s → %(after)s.",
@@ -46,6 +48,7 @@ def adjust_points(member_id: int):
 
 @bp.post("/members/<int:member_id>/grant-credit")
 @staff_required("adjust")
+@commits
 def grant_credit(member_id: int):
     return _adjust(member_id, GrantCreditForm(), adjustments.grant_credit, lambda r: _(
         "Store credit granted: %(before)s → %(after)s.",
@@ -56,22 +59,17 @@ def _adjust(member_id: int, form, operation, done):
     """Form → one service call → commit; a replayed token posts nothing twice."""
     _member_or_404(member_id)
     if form.validate_on_submit():
-        try:
+        with refusal(form, field="amount") as refused:
             result = operation(db.session, member_id=member_id, amount=form.amount.data,
                                reason=form.reason.data, actor=staff_actor(), now=utcnow(),
                                key=form.token.data)
-        except DomainError as exc:
-            db.session.rollback()
-            form_error(form, exc, "amount")
-            if isinstance(exc, IdempotencyConflict):
-                form.token.data = new_form_token()  # the corrected form may be sent again
-        else:
-            db.session.commit()
             if result.replayed:
                 flash(_("This form was already submitted; it was recorded once."), "info")
             else:
                 flash(done(result), "success")
             return redirect(url_for(".member", member_id=member_id))
+        if isinstance(refused.error, IdempotencyConflict):
+            form.token.data = new_form_token()  # the corrected form may be sent again
     forms = {"adjust_form": form} if isinstance(form, AdjustPointsForm) else {"credit_form": form}
     return _member_page(member_id, status=422, **forms)
 

@@ -8,21 +8,21 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from webapp.admin import bp, queries
-from webapp.admin.common import form_error, staff_actor
+from webapp.admin.common import staff_actor
 from webapp.admin.forms import (
     ApiKeyForm,
     ConfirmForm,
     EarnSettingsForm,
     ExampleForm,
     StaffForm,
-    domain_message,
 )
 from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.models import utcnow
 from webapp.services import settings as settings_service
-from webapp.services.errors import DomainError, NotFound
+from webapp.services.errors import NotFound
 from webapp.services.members import staff as staff_service
+from webapp.transaction import commits, refusal
 
 EXAMPLE_AMOUNT = 1_000_000  # smallest money unit (100,000 toman in rials)
 
@@ -39,20 +39,16 @@ def _example(form) -> dict:
 
 @bp.route("/settings", methods=["GET", "POST"])
 @staff_required("settings")
+@commits
 def settings():
     current = asdict(settings_service.load_earn_settings(db.session))
     form = EarnSettingsForm(data={**current, "example_amount": EXAMPLE_AMOUNT})
     status = 200
     if form.validate_on_submit() and "preview" not in request.form:
-        try:
+        with refusal(form):
             settings_service.save_earn_settings(
                 db.session, settings_service.EarnSettings(**_rule_fields(form)),
                 actor=staff_actor(), now=utcnow())
-        except DomainError as exc:
-            db.session.rollback()
-            form_error(form, exc)
-        else:
-            db.session.commit()
             flash(_("Settings saved."), "success")
             return redirect(url_for(".settings"))
     if form.errors or form.form_errors:
@@ -87,13 +83,13 @@ def api_keys(form=None, status=200):
 
 @bp.post("/api-keys")
 @staff_required("api_keys")
+@commits
 def create_api_key():
     form = ApiKeyForm()
     if not form.validate_on_submit():
         return api_keys(form, 422)
     key, plain = staff_service.create_api_key(db.session, name=form.name.data,
                                               actor=staff_actor(), now=utcnow())
-    db.session.commit()
     # the only time the key is ever shown: keep it out of every cache
     response = render_template("admin/api_key_created.html", key=key, plain=plain)
     return response, 200, {"Cache-Control": "no-store"}
@@ -101,13 +97,13 @@ def create_api_key():
 
 @bp.post("/api-keys/<int:key_id>/revoke")
 @staff_required("api_keys")
+@commits
 def revoke_api_key(key_id: int):
     if ConfirmForm().validate_on_submit():
         try:
             key = staff_service.revoke_api_key(db.session, key_id, actor=staff_actor(), now=utcnow())
         except NotFound:
             abort(404)
-        db.session.commit()
         flash(_("Key %(name)s revoked.", name=key.name), "success")
     return redirect(url_for(".api_keys"))
 
@@ -124,19 +120,15 @@ def staff(form=None, status=200):
 
 @bp.post("/staff")
 @staff_required("staff")
+@commits
 def create_staff():
     form = StaffForm()
     if form.validate_on_submit():
-        try:
+        with refusal(form, field=lambda exc: "password" if exc.code == "weak_password" else "email"):
             person = staff_service.create_staff(
                 db.session, email=form.email.data, password=form.password.data,
                 role=form.role.data, display_name=form.display_name.data,
                 locale=form.locale.data or None, actor=staff_actor(), now=utcnow())
-        except DomainError as exc:
-            db.session.rollback()
-            form_error(form, exc, "password" if exc.code == "weak_password" else "email")
-        else:
-            db.session.commit()
             flash(_("Staff account %(email)s created.", email=person.email), "success")
             return redirect(url_for(".staff"))
     return staff(form, 422)
@@ -144,17 +136,14 @@ def create_staff():
 
 @bp.post("/staff/<int:staff_id>/deactivate")
 @staff_required("staff")
+@commits
 def deactivate_staff(staff_id: int):
     if ConfirmForm().validate_on_submit():
-        try:
-            person = staff_service.deactivate_staff(db.session, staff_id, actor=staff_actor(),
-                                                    now=utcnow())
-        except NotFound:
-            abort(404)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(domain_message(exc), "error")
-        else:
-            db.session.commit()
+        with refusal():
+            try:
+                person = staff_service.deactivate_staff(db.session, staff_id, actor=staff_actor(),
+                                                        now=utcnow())
+            except NotFound:
+                abort(404)
             flash(_("%(email)s can no longer sign in.", email=person.email), "success")
     return redirect(url_for(".staff"))

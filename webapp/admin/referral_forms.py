@@ -31,27 +31,6 @@ CHANNEL_LABELS = {"native": _l("The phone's share menu"), "copy": _l("Copy link"
 PERIOD_LABELS = {"day": _l("Per day"), "week": _l("Per week"), "month": _l("Per month")}
 DAYS_LABELS = {"": _l("All time"), "1": _l("Last 24 hours"), "7": _l("Last 7 days"), "30": _l("Last 30 days"),
                "90": _l("Last 90 days")}
-# the service explains in English; staff read these
-PROBLEMS = {
-    "qualify_on": _l("Choose on joining or on the first purchase."),
-    "min_purchase": _l("Zero or more, up to 10,000,000,000,000."),
-    "qualify_days": _l("Between 1 and 365 days."),
-    "referrer_kind": _l("Choose what the referrer gets."),
-    "referrer_amount": _l("Give an amount of at least 1."),
-    "referrer_reward_id": _l("Choose a reward from the catalog."),
-    "friend_kind": _l("Choose what the friend gets."),
-    "friend_amount": _l("Give an amount of at least 1."),
-    "friend_reward_id": _l("Choose a reward from the catalog."),
-    "board_kind": _l("Choose the board's prize."),
-    "board_amount": _l("Give an amount of at least 1."),
-    "board_reward_id": _l("Choose a reward from the catalog."),
-    "monthly_cap": _l("Between 0 (no cap) and 10,000."),
-    "attribution_days": _l("Between 1 and 365 days."),
-    "velocity_link_per_hour": _l("Between 1 and 10,000."),
-    "velocity_ip_per_hour": _l("Between 1 and 10,000."),
-    "board_places": _l("Between 1 and 100."),
-    "extra_disposable": _l("At most 10,000 characters."),
-}
 _NUM = {"inputmode": "numeric", "dir": "ltr", "autocomplete": "off"}
 SIDES = ("referrer", "friend", "board")
 

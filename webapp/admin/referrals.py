@@ -28,7 +28,6 @@ from webapp.admin.common import (
     club_tz,
     eligibility_choices,
     page_or_fragment,
-    show_problems,
     staff_actor,
     wants_fragment,
 )
@@ -37,7 +36,6 @@ from webapp.admin.referral_forms import (
     FLAG_LABELS,
     KIND_LABELS,
     PERIOD_LABELS,
-    PROBLEMS,
     STATUS_LABELS,
     ListForm,
     ReferralExampleForm,
@@ -50,11 +48,13 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import Referral, Reward, utcnow
+from webapp.problems import show_problems
 from webapp.services import referrals
 from webapp.services.errors import NotFound
 from webapp.services.members import audit
 from webapp.services.referrals import report as referral_report
 from webapp.services.referrals import rules as referral_settings
+from webapp.transaction import commits, refusal
 
 MAX_ID = 2**63 - 1
 QUEUE_PAGE = 25
@@ -86,7 +86,7 @@ def _example(form) -> dict | None:
     rules = form.settings()
     problems = referral_settings.check(db.session, rules)
     if problems:
-        show_problems(form, problems, words=PROBLEMS)
+        show_problems(form, problems)
         return None
     gifts = {side: {"kind": getattr(rules, f"{side}_kind"), "amount": getattr(rules, f"{side}_amount"),
                     "reward": _reward_name(getattr(rules, f"{side}_reward_id"))}
@@ -110,16 +110,12 @@ def referrals_page():
 
 @bp.post("/referrals", endpoint="referrals_save")
 @staff_required("offers")
+@commits
 def referrals_save():
     form = eligibility_choices(ReferralRulesForm())
     if form.validate_on_submit() and "preview" not in request.form:
-        try:
+        with refusal(form, only=(referral_settings.ReferralSettingsInvalid,)):
             referral_settings.save_settings(db.session, form.settings(), actor=staff_actor(), now=utcnow())
-        except referral_settings.ReferralSettingsInvalid as exc:
-            db.session.rollback()
-            show_problems(form, exc.problems, words=PROBLEMS)
-        else:
-            db.session.commit()
             flash(_("Referral rules saved."), "success")
             return redirect(url_for(".referrals"))
     example = _example(form)
@@ -159,15 +155,12 @@ def _decide(referral_id: int, decision, done: str):
     form = ReviewForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    try:  # @commits rolls back the 404 and the 409
         referral = decision(db.session, referral_id, actor=staff_actor(), now=utcnow(), note=form.note.data or None)
     except NotFound:
-        db.session.rollback()
         abort(404)
     except referrals.ReferralNotHeld:
-        db.session.rollback()
         return _decided_row(referral_id, _("This referral is no longer held; someone decided it already."), 409)
-    db.session.commit()
     return _decided_row(referral.id, done, 200)
 
 
@@ -188,12 +181,14 @@ def _decided_row(referral_id: int, message: str, status: int):
 
 @bp.post("/referrals/<int:referral_id>/approve")
 @staff_required("offers")
+@commits
 def referral_approve(referral_id: int):
     return _decide(referral_id, referrals.approve, _("Approved: the referral is paid when the friend qualifies."))
 
 
 @bp.post("/referrals/<int:referral_id>/reject")
 @staff_required("offers")
+@commits
 def referral_reject(referral_id: int):
     return _decide(referral_id, referrals.reject, _("Rejected: nobody is paid for this referral."))
 

@@ -30,8 +30,9 @@ from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import Coupon, Member, Reward, Segment, VoucherCode, utcnow
 from webapp.services import tiers
-from webapp.services.errors import DomainError, NotFound
+from webapp.services.errors import NotFound
 from webapp.services.offers import rewards
+from webapp.transaction import commits, refusal
 
 MAX_ID = 2**31 - 1
 MAX_CODES_FILE = 1024 * 1024
@@ -98,6 +99,7 @@ def _editor(form, reward=None, *, status: int = 200):
 
 @bp.route("/rewards/new", methods=["GET", "POST"])
 @staff_required("offers")
+@commits
 def reward_new():
     form = RewardForm()
     _choices(form)
@@ -108,6 +110,7 @@ def reward_new():
 
 @bp.route("/rewards/<int:reward_id>", methods=["GET", "POST"])
 @staff_required("offers")
+@commits
 def reward_edit(reward_id: int):
     reward = _reward(reward_id)
     form = RewardForm(obj=None) if request.method == "POST" else RewardForm(formdata=None, data=_form_data(reward))
@@ -143,41 +146,33 @@ def _save(form: RewardForm, reward: Reward | None):
         image = new_file
     data = form.reward_data(status=reward.status if reward else "draft", image=image,
                             tz=current_app.config["VAFA_TIMEZONE"])
-    try:
+    fields = {**FIELD_OF_PROBLEM, "value": "percent" if data.kind == "coupon_percent" else "value"}
+    with refusal(form, only=(rewards.RewardInvalid,), fields=fields):
         saved = rewards.save_reward(db.session, data, actor=staff_actor(), now=utcnow(),
                                     reward_id=reward.id if reward else None)
-    except rewards.RewardInvalid as exc:
-        db.session.rollback()
-        discard_image(new_file, "rewards")
-        for name, problem in exc.problems.items():
-            if name == "value" and data.kind == "coupon_percent":
-                name = "percent"
-            field = getattr(form, FIELD_OF_PROBLEM.get(name, name), None)
-            if field is not None:
-                field.errors = [*field.errors, problem]
-            else:
-                form.form_errors.append(problem)
-        return _editor(form, reward, status=422)
-    db.session.commit()  # an old picture stays on disk: cached pages may still show it
-    flash(_("The reward is saved."), "success")
-    return redirect(url_for(".reward_edit", reward_id=saved.id))
+        # an old picture stays on disk: cached pages may still show it
+        flash(_("The reward is saved."), "success")
+        return redirect(url_for(".reward_edit", reward_id=saved.id))
+    discard_image(new_file, "rewards")
+    return _editor(form, reward, status=422)
 
 
 @bp.post("/rewards/<int:reward_id>/status")
 @staff_required("offers")
+@commits
 def reward_status(reward_id: int):
     reward = _reward(reward_id)
     status = request.form.get("status", "")
     if not ConfirmForm().validate_on_submit() or status not in STATUS_LABELS:
         abort(400)
     rewards.set_status(db.session, reward.id, status, actor=staff_actor(), now=utcnow())
-    db.session.commit()
     flash(_("The reward is now: %(status)s.", status=STATUS_LABELS[status]), "success")
     return redirect(url_for(".reward_edit", reward_id=reward.id))
 
 
 @bp.post("/rewards/<int:reward_id>/codes")
 @staff_required("offers")
+@commits
 def reward_codes(reward_id: int):
     reward = _reward(reward_id)
     form = VoucherCodesForm()
@@ -195,20 +190,16 @@ def reward_codes(reward_id: int):
     if not codes:
         flash(_("No codes were given."), "error")
         return redirect(url_for(".reward_edit", reward_id=reward.id))
-    try:
+    with refusal():
         done = rewards.add_voucher_codes(db.session, reward.id, codes, actor=staff_actor(), now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return redirect(url_for(".reward_edit", reward_id=reward.id))
-    db.session.commit()
-    flash(_("%(added)s codes added, %(duplicates)s already there, %(invalid)s too long. %(free)s free codes now.",
-            added=done.added, duplicates=done.duplicates, invalid=len(done.invalid), free=done.free), "success")
+        flash(_("%(added)s codes added, %(duplicates)s already there, %(invalid)s too long. %(free)s free codes now.",
+              added=done.added, duplicates=done.duplicates, invalid=len(done.invalid), free=done.free), "success")
     return redirect(url_for(".reward_edit", reward_id=reward.id))
 
 
 @bp.post("/coupons/<int:coupon_id>/cancel")
 @staff_required("offers")
+@commits
 def coupon_cancel(coupon_id: int):
     form = CancelCouponForm()
     coupon = db.session.get(Coupon, coupon_id) if coupon_id <= 2**63 - 1 else None
@@ -219,12 +210,7 @@ def coupon_cancel(coupon_id: int):
         back = url_for(".reward_edit", reward_id=coupon.reward_id)
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with refusal(say=_("Only a coupon that is not used yet can be cancelled.")):
         rewards.cancel_coupon(db.session, coupon.id, actor=staff_actor(), now=utcnow(), reason=form.reason.data or None)
-    except DomainError:
-        db.session.rollback()
-        flash(_("Only a coupon that is not used yet can be cancelled."), "error")
-        return redirect(back)
-    db.session.commit()
-    flash(_("The coupon is cancelled and its points are back with the member."), "success")
+        flash(_("The coupon is cancelled and its points are back with the member."), "success")
     return redirect(back)

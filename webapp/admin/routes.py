@@ -13,6 +13,7 @@ from webapp.extensions import db, limiter
 from webapp.i18n import LOCALE_COOKIE
 from webapp.models import utcnow
 from webapp.services.members import staff as staff_service
+from webapp.transaction import commits
 
 
 def _login_limit() -> str:
@@ -47,6 +48,7 @@ def logout():
 
 
 @bp.post("/locale")
+@commits
 def set_locale():
     """Staff keep their language on their account; before signing in, in a cookie."""
     form = LocaleForm()
@@ -56,7 +58,6 @@ def set_locale():
     if current_user.is_authenticated and current_user.is_staff:
         staff_service.set_staff_locale(db.session, current_user._get_current_object(),
                                        form.locale.data, actor=staff_actor(), now=utcnow())
-        db.session.commit()
     response = redirect(target)
     response.set_cookie(LOCALE_COOKIE, form.locale.data, max_age=365 * 24 * 3600,
                         samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])

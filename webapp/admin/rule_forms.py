@@ -65,25 +65,6 @@ REASON_LABELS = {
     "first_purchase": _l("Only for a member's first purchase."),
     "zero_points": _l("Matches, but gives 0 points for this amount."),
 }
-# what the service's check says, per field, in the staff member's language
-PROBLEMS = {
-    "trigger": _l("Amount, item, channel, store and first-purchase conditions need the purchase trigger."),
-    "name_fa": _l("Give the rule a name in both languages."),
-    "name_en": _l("Give the rule a name in both languages."),
-    "effect": _l("Only purchases have an amount: other triggers give fixed points."),
-    "percent": _l("A percent above 0, at most 100."),
-    "points": _l("Points from 1 to 10,000,000."),
-    "per_amount": _l("The money step must be at least 1."),
-    "hour_to": _l("Give both ends of the hour window (0–24), and not the same hour."),
-    "weekdays": _l("Choose weekdays from the list."),
-    "skus": _l("At most 50."), "categories": _l("At most 50."), "channels": _l("At most 50."),
-    "stores": _l("At most 50."),
-    "cap_points": _l("A cap needs at least 1 point and a period."),
-    "budget_points": _l("The budget must be at least 1 and not below what the rule has already given."),
-    "ends_at": _l("The last day must not be before the first day."),
-    "streak_bonuses": _l("Streak bonuses belong to check-in rules; days and points of at least 1."),
-}
-FIELD_OF = {"percent": "percent", "ends_at": "ends_on"}
 MAX_ITEMS = 5
 _BONUS = re.compile(r"^\s*(\d{1,4})\s*[:=]\s*(\d{1,8})\s*$")
 
@@ -224,16 +205,6 @@ def form_data(row, tz: str) -> dict:
         "starts_on": row.starts_at.astimezone(zone).date() if row.starts_at else None,
         "ends_on": (row.ends_at.astimezone(zone) - timedelta(days=1)).date() if row.ends_at else None,
     }
-
-
-def show_problems(form: RuleForm, problems: dict[str, str]) -> None:
-    for name in problems:
-        field = getattr(form, FIELD_OF.get(name, name), None)
-        message = PROBLEMS.get(name, problems[name])
-        if field is None:
-            form.form_errors.append(message)
-        else:
-            field.errors = [*field.errors, message]
 
 
 # -- the dry run -------------------------------------------------------------------

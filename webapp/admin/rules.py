@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.admin import bp
-from webapp.admin.common import club_tz, form_error, page_or_fragment, staff_actor
+from webapp.admin.common import club_tz, page_or_fragment, staff_actor
 from webapp.admin.forms import ConfirmForm
 from webapp.admin.rule_forms import (
     CAP_LABELS,
@@ -26,16 +26,15 @@ from webapp.admin.rule_forms import (
     form_data,
     rule_from_form,
     set_choices,
-    show_problems,
 )
 from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import EarnRule, Segment, utcnow
 from webapp.services import tiers
-from webapp.services.errors import DomainError
 from webapp.services.offers import earn_rules
 from webapp.services.settings import load_earn_settings
+from webapp.transaction import commits, refusal
 
 
 def _levels():
@@ -76,6 +75,9 @@ def _dry_run_form() -> DryRunForm:
     return form
 
 
+PROBLEM_FIELDS = {"ends_at": "ends_on"}  # service problem → form field
+
+
 @bp.get("/rules")
 @staff_required("offers")
 def rules():
@@ -101,17 +103,13 @@ def rule_dry_run():
 
 @bp.route("/rules/new", methods=["GET", "POST"])
 @staff_required("offers")
+@commits
 def rule_new():
     form = _rule_form()
     if form.validate_on_submit():
-        try:
+        with refusal(form, only=(earn_rules.RuleInvalid,), fields=PROBLEM_FIELDS):
             row = earn_rules.create_rule(db.session, rule_from_form(form, club_tz()), actor=staff_actor(),
                                          now=utcnow())
-        except earn_rules.RuleInvalid as exc:
-            db.session.rollback()
-            show_problems(form, exc.problems)
-        else:
-            db.session.commit()
             flash(_("Draft saved. Check it, then activate it."), "success")
             return redirect(url_for(".rule_detail", rule_id=row.id))
     status = 422 if request.method == "POST" else 200
@@ -120,22 +118,15 @@ def rule_new():
 
 @bp.route("/rules/<int:rule_id>", methods=["GET", "POST"])
 @staff_required("offers")
+@commits
 def rule_detail(rule_id: int):
     row = db.session.get(EarnRule, rule_id) or abort(404)
     form = _rule_form(row)
     if row.status != "ended" and form.validate_on_submit():
         change = earn_rules.edit_draft if row.status == "draft" else earn_rules.revise_rule
-        try:
+        with refusal(form, fields=PROBLEM_FIELDS):
             saved = change(db.session, row.id, rule_from_form(form, club_tz()), actor=staff_actor(),
                            now=utcnow())
-        except earn_rules.RuleInvalid as exc:
-            db.session.rollback()
-            show_problems(form, exc.problems)
-        except DomainError as exc:
-            db.session.rollback()
-            form_error(form, exc)
-        else:
-            db.session.commit()
             flash(_("Draft saved.") if saved.id == row.id else
                   _("Version %(n)s is active; version %(old)s has ended.", n=saved.version, old=row.version),
                   "success")
@@ -149,27 +140,23 @@ def rule_detail(rule_id: int):
 def _lifecycle(rule_id: int, operation, done: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with (refusal(say=_("Someone changed this rule meanwhile; nothing was done.")),
+          refusal(only=(earn_rules.RuleInvalid,), say=_("The rule is not complete yet: fix the fields shown and "
+                                                         "save first."))):
         operation(db.session, rule_id, actor=staff_actor(), now=utcnow())
-    except earn_rules.RuleInvalid:
-        db.session.rollback()
-        flash(_("The rule is not complete yet: fix the fields shown and save first."), "error")
-    except DomainError:
-        db.session.rollback()
-        flash(_("Someone changed this rule meanwhile; nothing was done."), "error")
-    else:
-        db.session.commit()
         flash(done, "success")
     return redirect(url_for(".rule_detail", rule_id=rule_id))
 
 
 @bp.post("/rules/<int:rule_id>/activate")
 @staff_required("offers")
+@commits
 def rule_activate(rule_id: int):
     return _lifecycle(rule_id, earn_rules.activate_rule, _("The rule is active."))
 
 
 @bp.post("/rules/<int:rule_id>/end")
 @staff_required("offers")
+@commits
 def rule_end(rule_id: int):
     return _lifecycle(rule_id, earn_rules.end_rule, _("The rule has ended; it gives no more points."))

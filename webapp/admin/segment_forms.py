@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from webapp.admin.forms import Between, DayField, LocalIntegerField, strip
 from webapp.i18n import JALALI_MONTHS_FA, format_date, format_money, format_number
+from webapp.problems import show_problems
 from webapp.services.offers import segments
 from webapp.services.offers.segments import LIMITS, NO_TIER, WINDOW_DAYS
 
@@ -199,25 +200,14 @@ PROBLEM_FIELDS = {
     ("spend", "bounds"): "spend_max",
     ("purchases", "bounds"): "purchases_max",
     ("last_purchase", "bounds"): "last_purchase_max",
-    ("last_purchase", "conflict"): "never_purchased",
-    ("joined", "bounds"): "joined_before",
+    ("last_purchase", "never_purchased_conflict"): "never_purchased",
+    ("joined", "joined_order"): "joined_before",
 }
-PROBLEM_MESSAGES = {
-    "bounds": _l("The maximum is below the minimum."),
-    "conflict": _l("Choose either “never purchased” or a number of days since the last purchase."),
-}
-JOINED_ORDER = _l("The “on or after” date must come before the “before” date.")
 
 
-def show_problems(form: SegmentForm, problems: list[segments.Problem]) -> None:
-    for p in problems:
-        target = PROBLEM_FIELDS.get((p.field, p.code))
-        message = JOINED_ORDER if p.field == "joined" else PROBLEM_MESSAGES.get(p.code, p.message)
-        if target:
-            field = getattr(form, target)
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
+def problem_fields(form: SegmentForm):
+    """The form field a problem shows on (None: above the form)."""
+    return lambda p: getattr(form, PROBLEM_FIELDS[p.field, p.code]) if (p.field, p.code) in PROBLEM_FIELDS else None
 
 
 def checked_conditions(form: SegmentForm) -> list[dict] | None:
@@ -227,7 +217,7 @@ def checked_conditions(form: SegmentForm) -> list[dict] | None:
     conditions = conditions_from(form)
     problems = segments.check_conditions(conditions)
     if problems:
-        show_problems(form, problems)
+        show_problems(form, problems, fields=problem_fields(form))
         return None
     return segments.normalise(conditions)
 

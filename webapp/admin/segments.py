@@ -21,14 +21,20 @@ from flask_babel import gettext as _
 from webapp.admin import bp
 from webapp.admin.common import staff_actor, wants_fragment
 from webapp.admin.forms import ConfirmForm
-from webapp.admin.segment_forms import SegmentForm, checked_conditions, describe, form_data
+from webapp.admin.segment_forms import (
+    SegmentForm,
+    checked_conditions,
+    describe,
+    form_data,
+    problem_fields,
+)
 from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import Segment, utcnow
 from webapp.services import tiers as tiers_service
-from webapp.services.errors import DomainError
 from webapp.services.offers import segments
+from webapp.transaction import commits, refusal
 
 PREVIEW_SIZE = 20
 
@@ -98,30 +104,22 @@ def segment_count():
 
 @bp.post("/segments/new")
 @staff_required("offers")
+@commits
 def segment_create():
     form = _posted_form()
     conditions = checked_conditions(form)
     if conditions is None:
         return _editor(form, status=422)
-    try:
+    with refusal(form, fields=problem_fields(form), field=_name_taken):
         segment = segments.create_segment(db.session, name=form.name.data, description=form.description.data,
                                           conditions=conditions, actor=staff_actor(), now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        _name_error(form, exc)
-        return _editor(form, status=422)
-    db.session.commit()
-    flash(_("Segment “%(name)s” saved.", name=segment.name), "success")
-    return redirect(url_for(".segment", segment_id=segment.id))
+        flash(_("Segment “%(name)s” saved.", name=segment.name), "success")
+        return redirect(url_for(".segment", segment_id=segment.id))
+    return _editor(form, status=422)
 
 
-def _name_error(form: SegmentForm, exc: DomainError) -> None:
-    if isinstance(exc, segments.SegmentNameTaken):
-        form.name.errors = [*form.name.errors, _("Another segment already has this name.")]
-    elif isinstance(exc, segments.SegmentArchived):
-        form.form_errors.append(_("This segment is archived; it can no longer be changed."))
-    else:
-        form.form_errors.append(exc.message)
+def _name_taken(exc) -> str | None:
+    return "name" if isinstance(exc, segments.SegmentNameTaken) else None
 
 
 @bp.get("/segments/<int:segment_id>")
@@ -138,6 +136,7 @@ def segment(segment_id: int):
 
 @bp.route("/segments/<int:segment_id>/edit", methods=["GET", "POST"])
 @staff_required("offers")
+@commits
 def segment_edit(segment_id: int):
     segment = _segment_or_404(segment_id)
     if segment.archived_at is not None:
@@ -150,25 +149,21 @@ def segment_edit(segment_id: int):
     conditions = checked_conditions(form)
     if conditions is None:
         return _editor(form, segment=segment, status=422)
-    try:
+    with refusal(form, fields=problem_fields(form), field=_name_taken):
         segments.update_segment(db.session, segment_id, name=form.name.data, description=form.description.data,
                                 conditions=conditions, actor=staff_actor(), now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        _name_error(form, exc)
-        return _editor(form, segment=_segment_or_404(segment_id), status=422)
-    db.session.commit()
-    flash(_("Segment “%(name)s” saved.", name=form.name.data), "success")
-    return redirect(url_for(".segment", segment_id=segment_id))
+        flash(_("Segment “%(name)s” saved.", name=form.name.data), "success")
+        return redirect(url_for(".segment", segment_id=segment_id))
+    return _editor(form, segment=_segment_or_404(segment_id), status=422)
 
 
 @bp.post("/segments/<int:segment_id>/archive")
 @staff_required("offers")
+@commits
 def segment_archive(segment_id: int):
     _segment_or_404(segment_id)
     if ConfirmForm().validate_on_submit():
         segments.archive_segment(db.session, segment_id, actor=staff_actor(), now=utcnow())
-        db.session.commit()
         flash(_("The segment is archived. Rules and campaigns that use it keep working."), "success")
     return redirect(url_for(".segments"))
 

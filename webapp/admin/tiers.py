@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -25,7 +24,7 @@ from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from webapp.admin import bp
-from webapp.admin.common import form_error, staff_actor, wants_fragment
+from webapp.admin.common import staff_actor, wants_fragment
 from webapp.admin.forms import (
     MAX_LEVELS,
     METRIC_LABELS,
@@ -38,9 +37,10 @@ from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.i18n import current_locale, format_number
 from webapp.models import Member, Tier, TierProgram, utcnow
+from webapp.problems import field_at, show_problems
 from webapp.services import tiers as tiers_service
-from webapp.services.errors import DomainError
 from webapp.services.tiers import rules as tier_rules
+from webapp.transaction import commits, refusal
 
 BP = Decimal(tier_rules.BP)
 
@@ -128,60 +128,23 @@ def program_digest(program: tier_rules.Program | None) -> str:
 
 # -- check_program's problems as form errors ----------------------------------------------
 
-_PROGRAM_FIELDS = {
-    "Unknown metric": ("metric", _l("Choose what members qualify by.")),
-    "Unknown window": ("window_kind", _l("Choose how the metric is counted.")),
-    "A rolling window": ("window_days", _l("Between 1 and 3650 days.")),
-    "Choose the calendar period": ("calendar_period", _l("Choose month, quarter or year.")),
-    "Choose the calendar:": ("calendar_system", _l("Choose Jalali or Gregorian.")),
-    "The downgrade grace": ("grace_days", _l("Between 0 and 365 days.")),
-}
-_NEEDS_A_LEVEL = _l("The program needs at least one level.")
-_ENTRY_LEVEL = _l("Exactly one entry level, the first, must have threshold 0.")
-_NOT_ABOVE = _l("Must be above the level before it (%(threshold)s).")
-_CODES = _l("Every level needs its own code.")
-_NAMES = _l("Give the Persian and the English name.")
-_MULTIPLIER = _l("Between 0 and 10.")
 _FIX_LEVELS = _l("Some fields need fixing; they are marked below.")
-_STRICTLY = re.compile(r"Thresholds must strictly increase: (?P<code>.*) \(")
 
 
-def show_problems(form: TierProgramForm, program: tier_rules.Program, problems: list[str]) -> None:
-    """Put each of `check_program`'s problems (English) on the field it is about,
-    in the staff member's language."""
-    rows = [row.form for row in form.levels]
+def program_fields(form: TierProgramForm):
+    """The field a tier-rules problem is about (a level's on its row)."""
+    def field(problem):
+        if problem.field == "levels":
+            return None
+        return field_at(form, problem.field.replace("-earn_multiplier_bp", "-multiplier"))
 
-    def on(field, message) -> None:
-        if message not in field.errors:
-            field.errors = [*field.errors, message]
+    return field
 
-    for problem in problems:
-        known = next((v for k, v in _PROGRAM_FIELDS.items() if problem.startswith(k)), None)
-        if known:
-            on(getattr(form, known[0]), known[1])
-        elif problem.startswith("The program needs"):
-            form.form_errors.append(_NEEDS_A_LEVEL)
-        elif problem.startswith("Exactly one entry level"):
-            on(rows[0].threshold, _ENTRY_LEVEL)
-        elif _STRICTLY.match(problem):
-            for lower, higher, row in zip(program.levels, program.levels[1:], rows[1:], strict=False):
-                if higher.threshold <= lower.threshold:
-                    on(row.threshold, _NOT_ABOVE % {"threshold": lower.threshold})
-        elif problem.startswith("Every level needs its own code"):
-            codes = [lv.code for lv in program.levels]
-            for code, row in zip(codes, rows, strict=True):
-                if codes.count(code) > 1 or not code:
-                    on(row.code, _CODES)
-        elif problem.endswith("needs a Persian and an English name."):
-            for level, row in zip(program.levels, rows, strict=True):
-                if not level.name_fa.strip() or not level.name_en.strip():
-                    on(row.name_en, _NAMES)
-        elif "earn multiplier" in problem:
-            for level, row in zip(program.levels, rows, strict=True):
-                if not 0 <= level.earn_multiplier_bp <= tier_rules.MAX_MULTIPLIER_BP:
-                    on(row.multiplier, _MULTIPLIER)
-        else:
-            form.form_errors.append(problem)
+
+def show_program_problems(form: TierProgramForm, problems) -> None:
+    """Put each of `check_program`'s problems on its field, and say above the
+    form that fields need fixing."""
+    show_problems(form, problems, fields=program_fields(form))
     if problems and _FIX_LEVELS not in form.form_errors:
         form.form_errors.append(_FIX_LEVELS)
 
@@ -195,7 +158,7 @@ def checked_program(form: TierProgramForm) -> tier_rules.Program | None:
     program = program_from_form(form)
     problems = tier_rules.check_program(program)
     if problems:
-        show_problems(form, program, problems)
+        show_program_problems(form, problems)
         return None
     return program
 
@@ -292,6 +255,7 @@ def tiers_preview():
 
 @bp.post("/tiers/save")
 @staff_required("tiers")
+@commits
 def tiers_save():
     form = TierProgramForm()
     program = checked_program(form)
@@ -300,16 +264,14 @@ def tiers_save():
     refused = _refuse_confirmation(form, program)
     if refused is not None:
         return refused
-    try:
+    with refusal(form, only=(tiers_service.TierProgramInvalid,), fields=program_fields(form)):
         tiers_service.save_program(db.session, program, actor=staff_actor(), now=utcnow())
-    except tiers_service.TierProgramInvalid as exc:
-        db.session.rollback()
-        _release_token(form.token.data)
-        show_problems(form, program, exc.problems)
-        return _editor(form, status=422)
-    db.session.commit()
-    flash(_("The tier program is saved."), "success")
-    return redirect(url_for(".tiers"))
+        flash(_("The tier program is saved."), "success")
+        return redirect(url_for(".tiers"))
+    _release_token(form.token.data)
+    if _FIX_LEVELS not in form.form_errors:
+        form.form_errors.append(_FIX_LEVELS)
+    return _editor(form, status=422)
 
 
 def _refuse_confirmation(form, program):
@@ -420,6 +382,7 @@ def end_of_local_day(day) -> datetime:
 
 @bp.post("/members/<int:member_id>/tier-override")
 @staff_required("adjust")
+@commits
 def member_tier_override(member_id: int):
     from webapp.admin.members import _member_or_404, _member_page
 
@@ -434,15 +397,10 @@ def member_tier_override(member_id: int):
         return _member_page(member_id, status=409)
     if form.validate_on_submit():
         until = end_of_local_day(form.until.data) if form.until.data else None
-        try:
+        with refusal(form, field=lambda exc: "until" if exc.code == "invalid_override" else None):
             tiers_service.set_override(db.session, member_id=member_id, tier_code=form.tier.data or None,
                                        until=until, reason=form.reason.data, actor=staff_actor(),
                                        now=utcnow())
-        except DomainError as exc:
-            db.session.rollback()
-            form_error(form, exc, "until" if exc.code == "invalid_override" else None)
-        else:
-            db.session.commit()
             flash(_("Tier override saved.") if form.tier.data else _("Tier override ended."), "success")
             return redirect(url_for(".member", member_id=member_id))
     return _member_page(member_id, status=422, override_form=form)

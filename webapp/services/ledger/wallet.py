@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import LedgerEntry
 from webapp.services import ledger
-from webapp.services.errors import DomainError, MemberNotActive
+from webapp.services.errors import DomainError, MemberNotActive, ProblemsInvalid
 from webapp.services.members import audit, inbox
 from webapp.services.settings import load_setting, store_setting
 
@@ -56,14 +56,11 @@ class WalletSettings:
         return (max(points, 0) // self.points_per_step) * self.points_per_step
 
 
-class WalletSettingsInvalid(DomainError):
+class WalletSettingsInvalid(ProblemsInvalid):
     """The wallet settings are invalid."""
 
     code = "wallet_settings_invalid"
 
-    def __init__(self, problems: dict[str, str]):
-        super().__init__("; ".join(f"{name}: {problem}" for name, problem in problems.items()))
-        self.problems = problems  # field name -> what is wrong, in English
 
 
 class ConversionRefused(DomainError):
@@ -87,28 +84,25 @@ class InvalidConversionKey(DomainError):
 
 
 def check_settings(settings: WalletSettings) -> dict[str, str]:
-    """Every problem, by field (empty when valid)."""
+    """Every problem, as field -> code (empty when valid)."""
     problems: dict[str, str] = {}
 
-    def whole(name: str, low: int, high: int) -> bool:
+    def whole(name: str, low: int, high: int, code: str) -> bool:
         value = getattr(settings, name)
-        if isinstance(value, bool) or not isinstance(value, int):
-            problems[name] = "must be a whole number"
-        elif not low <= value <= high:
-            problems[name] = f"must be between {low:,} and {high:,}"
-        else:
-            return True
-        return False
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            problems[name] = code
+            return False
+        return True
 
     if not isinstance(settings.enabled, bool):
-        problems["enabled"] = "must be true or false"
-    step_ok = whole("points_per_step", 1, MAX_POINTS)
-    whole("credit_per_step", 1, MAX_CREDIT_PER_STEP)
-    if whole("min_points", 1, MAX_POINTS) and step_ok and settings.min_points % settings.points_per_step:
-        problems["min_points"] = "must be a whole number of steps (a multiple of the points per step)"
-    if whole("daily_cap_points", 0, MAX_POINTS) and "min_points" not in problems:
+        problems["enabled"] = "on_off"
+    step_ok = whole("points_per_step", 1, MAX_POINTS, "step_points_range")
+    whole("credit_per_step", 1, MAX_CREDIT_PER_STEP, "step_credit_range")
+    if whole("min_points", 1, MAX_POINTS, "min_points_steps") and step_ok and settings.min_points % settings.points_per_step:
+        problems["min_points"] = "min_points_steps"
+    if whole("daily_cap_points", 0, MAX_POINTS, "daily_cap_range") and "min_points" not in problems:
         if 0 < settings.daily_cap_points < settings.min_points:
-            problems["daily_cap_points"] = "must be 0 (no cap) or at least the minimum"
+            problems["daily_cap_points"] = "daily_cap_range"
     return problems
 
 

@@ -36,7 +36,7 @@ from webapp.models import (
     Segment,
 )
 from webapp.services import ledger
-from webapp.services.errors import Conflict, DomainError, NotFound
+from webapp.services.errors import Conflict, NotFound, ProblemsInvalid
 from webapp.services.members import audit, inbox
 from webapp.services.offers import segments
 from webapp.services.settings import load_earn_settings
@@ -53,14 +53,11 @@ EDITABLE = ("draft",)
 CANCELLABLE = ("draft", "scheduled")
 
 
-class CampaignInvalid(DomainError):
+class CampaignInvalid(ProblemsInvalid):
     """The campaign is not valid."""
 
     code = "campaign_invalid"
 
-    def __init__(self, problems: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()), problems=problems)
-        self.problems = problems
 
 
 class CampaignStateConflict(Conflict):
@@ -116,49 +113,49 @@ DRAFT_FIELDS = tuple(f.name for f in fields(CampaignDraft))
 
 
 def check_campaign(session: Session, draft: CampaignDraft, *, campaign_id: int | None = None) -> dict[str, str]:
-    """What is wrong with the draft, by field (English; the admin words it)."""
+    """What is wrong with the draft, as field -> code (the admin words it)."""
     d = draft.normalised()
     problems: dict[str, str] = {}
     if not d.name or len(d.name) > MAX_NAME:
-        problems["name"] = f"Give the campaign a name of 1 to {MAX_NAME} characters."
+        problems["name"] = "campaign_name"
     if d.kind not in CAMPAIGN_KINDS:
-        problems["kind"] = "Unknown kind."
+        problems["kind"] = "campaign_kind"
     if d.segment_id is not None:
         segment = session.get(Segment, d.segment_id)
         if segment is None or segment.archived_at is not None:
-            problems["segment_id"] = "Choose an existing segment."
+            problems["segment_id"] = "segment_choice"
     if d.starts_at >= d.ends_at:
-        problems["ends_at"] = "The end must come after the start."
+        problems["ends_at"] = "campaign_end_before_start"
     elif d.ends_at - d.starts_at > timedelta(days=MAX_DAYS):
-        problems["ends_at"] = f"A campaign lasts at most {MAX_DAYS} days."
+        problems["ends_at"] = "campaign_too_long"
     if not 0 <= d.control_percent <= MAX_CONTROL_PERCENT:
-        problems["control_percent"] = f"Between 0 and {MAX_CONTROL_PERCENT} percent."
+        problems["control_percent"] = "control_percent_range"
     if d.budget_points is not None and not 1 <= d.budget_points <= MAX_BUDGET:
-        problems["budget_points"] = "A positive budget, or none."
+        problems["budget_points"] = "campaign_budget"
     for name in ("message_fa", "message_en"):
         if getattr(d, name) and len(getattr(d, name)) > MAX_MESSAGE:
-            problems[name] = f"At most {MAX_MESSAGE} characters."
+            problems[name] = "message_too_long"
     if bool(d.message_fa) != bool(d.message_en):
-        problems["message_en" if d.message_fa else "message_fa"] = "Write the message in both languages."
+        problems["message_en" if d.message_fa else "message_fa"] = "message_both_languages"
     if d.kind == "bonus":
         if d.bonus_points is None or not 1 <= d.bonus_points <= MAX_BONUS:
-            problems["bonus_points"] = f"Between 1 and {MAX_BONUS} points."
+            problems["bonus_points"] = "bonus_points_range"
         elif d.budget_points is not None and d.budget_points < d.bonus_points:
-            problems["budget_points"] = "The budget must cover at least one member's bonus."
+            problems["budget_points"] = "budget_below_bonus"
         if not d.message_fa and "message_fa" not in problems:
-            problems["message_fa"] = "A bonus comes with a message: write it in both languages."
+            problems["message_fa"] = "bonus_needs_message"
     elif d.kind == "offer":
         reward = session.get(Reward, d.reward_id) if d.reward_id is not None else None
         if reward is None or reward.status == "archived":
-            problems["reward_id"] = "Choose a reward from the catalog."
+            problems["reward_id"] = "reward_choice"
         if d.offer_cost_points is None or not 0 <= d.offer_cost_points <= MAX_OFFER_COST:
-            problems["offer_cost_points"] = "Zero or more points."
+            problems["offer_cost_points"] = "offer_cost_range"
         elif reward is not None and d.offer_cost_points > reward.cost_points:
-            problems["offer_cost_points"] = "At most the catalog price."
+            problems["offer_cost_points"] = "offer_cost_above_price"
     elif d.kind == "earn_rule":
         rule = session.get(EarnRule, d.earn_rule_id) if d.earn_rule_id is not None else None
         if rule is None or rule.status != "draft" or rule.campaign_id not in (None, campaign_id):
-            problems["earn_rule_id"] = "Choose a draft earn rule no other campaign uses."
+            problems["earn_rule_id"] = "earn_rule_choice"
     return problems
 
 
@@ -218,7 +215,7 @@ def schedule_campaign(session: Session, campaign_id: int, *, actor: audit.Actor,
         campaign.starts_at = now  # the measured window starts when the campaign does
     problems = check_campaign(session, _draft_of(campaign), campaign_id=campaign.id)
     if campaign.ends_at <= now:
-        problems["ends_at"] = "The end has already passed."
+        problems["ends_at"] = "campaign_end_passed"
     if problems:
         raise CampaignInvalid(problems)
     campaign.status = "scheduled"

@@ -42,6 +42,8 @@ MAX_GOAL = 10**15
 MAX_REWARD_POINTS = 10_000_000
 MAX_CATEGORIES = 50
 MAX_NAME = 120
+# a row named by id that no longer exists, by field
+GONE = {"min_tier_id": "tier_gone", "segment_id": "segment_gone", "reward_id": "reward_gone"}
 # what members have committed to: fixed once anyone has joined
 LOCKED_FIELDS = ("metric", "goal", "categories", "starts_at", "ends_at", "perk_multiplier_bp",
                  "reward_points", "reward_id")
@@ -121,37 +123,37 @@ def normalise_category(name: str) -> str:
 
 
 def check_spec(session: Session, spec: ChallengeSpec) -> dict[str, str]:
-    """Problems by field name (English, for logs and the API); empty when valid."""
+    """Problems as field -> code; empty when valid."""
     problems: dict[str, str] = {}
     if not (spec.name_fa or "").strip() or not (spec.name_en or "").strip():
-        problems["name"] = "a name in both languages is required"
+        problems["name"] = "names_required"
     elif max(len(spec.name_fa), len(spec.name_en)) > MAX_NAME:
-        problems["name"] = f"at most {MAX_NAME} characters"
+        problems["name"] = "name_too_long"
     if spec.metric not in ("purchase_count", "spend", "categories"):
-        problems["metric"] = "unknown metric"
+        problems["metric"] = "unknown_challenge_metric"
     if not isinstance(spec.goal, int) or not 0 < spec.goal <= MAX_GOAL:
-        problems["goal"] = "the goal must be a positive whole number"
+        problems["goal"] = "goal_range"
     if spec.starts_at is None or spec.ends_at is None or spec.ends_at <= spec.starts_at:
-        problems["ends_at"] = "the challenge must end after it starts"
+        problems["ends_at"] = "last_day_before_first"
     categories = spec.categories or ()
     if categories and spec.metric != "categories":
-        problems["categories"] = "categories are only for the categories metric"
+        problems["categories"] = "categories_unused"
     elif len(categories) > MAX_CATEGORIES:
-        problems["categories"] = f"at most {MAX_CATEGORIES} categories"
+        problems["categories"] = "too_many_categories"
     elif categories and "goal" not in problems and spec.goal > len(categories):
-        problems["goal"] = "the goal is more categories than the list allows"
+        problems["goal"] = "goal_above_categories"
     perk = spec.perk_multiplier_bp
     if perk is not None and not BP < perk <= MAX_MULTIPLIER_BP:
-        problems["perk_multiplier_bp"] = "the multiplier must be above ×1 and at most ×10"
+        problems["perk_multiplier_bp"] = "perk_range"
     if spec.reward_points is not None and not 0 < spec.reward_points <= MAX_REWARD_POINTS:
-        problems["reward_points"] = "reward points must be positive (at most 10,000,000)"
+        problems["reward_points"] = "reward_points_range"
     if perk is None and spec.reward_points is None and spec.reward_id is None:
-        problems["deal"] = "give a perk, reward points or a reward (or more than one)"
+        problems["deal"] = "deal_required"
     for field, model, value in (("min_tier_id", Tier, spec.min_tier_id),
                                 ("segment_id", Segment, spec.segment_id),
                                 ("reward_id", Reward, spec.reward_id)):
         if value is not None and session.get(model, value) is None:
-            problems[field] = "not found"
+            problems[field] = GONE[field]
     return problems
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import EarnRule, Member, Purchase, RuleAward, Tier
 from webapp.services import ledger, tiers
-from webapp.services.errors import Conflict, DomainError, NotFound
+from webapp.services.errors import Conflict, NotFound, ProblemsInvalid
 from webapp.services.members import audit
 from webapp.services.offers import campaigns, challenges, rule_engine, segments
 from webapp.services.offers.rule_engine import BP
@@ -36,14 +36,11 @@ SPEC_FIELDS = (
 )
 
 
-class RuleInvalid(DomainError):
+class RuleInvalid(ProblemsInvalid):
     """The rule is not valid."""
 
     code = "rule_invalid"
 
-    def __init__(self, problems: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()), problems=problems)
-        self.problems = problems
 
 
 class RuleStateConflict(Conflict):

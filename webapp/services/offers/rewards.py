@@ -29,6 +29,7 @@ from webapp.services.errors import (
     InsufficientPoints,
     MemberNotActive,
     NotFound,
+    Problem,
     ProblemsInvalid,
 )
 from webapp.services.members import audit
@@ -118,31 +119,31 @@ FIELDS = tuple(RewardData.__dataclass_fields__)
 
 
 def check_reward(data: RewardData) -> dict[str, str]:
-    """Problems by field name (English; admin forms show their own words)."""
+    """Problems as field -> code (admin forms show the words for the code)."""
     problems: dict[str, str] = {}
 
     if data.kind not in REWARD_KINDS:
-        problems["kind"] = "Unknown kind."
+        problems["kind"] = "unknown_kind"
     if data.status not in REWARD_STATUSES:
-        problems["status"] = "Unknown status."
+        problems["status"] = "unknown_status"
     if not data.name_fa.strip() or not data.name_en.strip():
-        problems["name_en"] = "Give the Persian and the English name."
+        problems["name_en"] = "names_required"
     if not 0 <= data.cost_points <= MAX_COST:
-        problems["cost_points"] = "Cost must be between 0 and 100,000,000 points."
+        problems["cost_points"] = "cost_range"
     if data.kind == "coupon_percent" and not 0 < data.value <= PERCENT_BP:
-        problems["value"] = "A percent discount is more than 0 and at most 100%."
+        problems["value"] = "percent_range"
     elif data.kind in ("coupon_amount", "credit", "raffle_tickets") and data.value <= 0:
-        problems["value"] = "The value must be positive."
+        problems["value"] = "value_positive"
     if data.kind == "free_product" and not (data.product_sku or "").strip():
-        problems["product_sku"] = "A free product needs its SKU."
+        problems["product_sku"] = "sku_required"
     if data.stock is not None and data.stock < 0:
-        problems["stock"] = "Stock cannot be negative."
+        problems["stock"] = "stock_negative"
     if data.per_member_limit is not None and data.per_member_limit < 1:
-        problems["per_member_limit"] = "The limit per member is at least 1 (or empty: no limit)."
+        problems["per_member_limit"] = "member_limit_range"
     if data.coupon_valid_days is not None and data.coupon_valid_days < 1:
-        problems["coupon_valid_days"] = "Coupons are valid for at least 1 day (or empty: until used)."
+        problems["coupon_valid_days"] = "valid_days_range"
     if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
-        problems["ends_at"] = "The end must be after the start."
+        problems["ends_at"] = "ends_before_start"
     return problems
 
 
@@ -173,7 +174,7 @@ def save_reward(
             raise NotFound("Reward not found.", reward_id=reward_id)
         before = _snapshot(reward)
         if data.kind != reward.kind and _has_coupons(session, reward.id):
-            raise RewardInvalid({"kind": "The kind cannot change once coupons were issued."})
+            raise RewardInvalid({"kind": "kind_locked"})
         if data.kind == "partner_voucher":
             data = replace(data, stock=_free_codes(session, reward.id))
     for name in FIELDS:
@@ -189,7 +190,7 @@ def save_reward(
 def set_status(session: Session, reward_id: int, status: str, *, actor: audit.Actor, now: datetime) -> Reward:
     """Publish (active), take back to draft, or archive. Issued coupons stay valid."""
     if status not in REWARD_STATUSES:
-        raise RewardInvalid({"status": "Unknown status."})
+        raise RewardInvalid({"status": "unknown_status"})
     reward = session.scalar(select(Reward).where(Reward.id == reward_id).with_for_update())
     if reward is None:
         raise NotFound("Reward not found.", reward_id=reward_id)
@@ -250,9 +251,9 @@ def add_voucher_codes(
     if reward is None:
         raise NotFound("Reward not found.", reward_id=reward_id)
     if reward.kind != "partner_voucher":
-        raise RewardInvalid({"codes": "Only partner vouchers take uploaded codes."})
+        raise RewardInvalid({"codes": "codes_not_voucher"})
     if len(codes) > MAX_VOUCHER_CODES:
-        raise RewardInvalid({"codes": f"At most {MAX_VOUCHER_CODES} codes per upload."})
+        raise RewardInvalid([Problem("codes", "too_many_codes", {"n": MAX_VOUCHER_CODES})])
     invalid = [c for c in codes if len(c) > 64]
     wanted = [c for c in codes if len(c) <= 64]
     existing = set()

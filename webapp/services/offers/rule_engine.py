@@ -340,51 +340,51 @@ def capped(points: int, *, cap_points: int | None, used: int, budget_left: int |
 
 
 def check_rule(rule: Rule) -> dict[str, str]:
-    """Problems by field name, in plain English (empty when the rule is valid)."""
+    """Problems as field -> code (empty when the rule is valid)."""
     problems: dict[str, str] = {}
     cond = rule.conditions
     if rule.trigger not in TRIGGERS:
-        problems["trigger"] = "Unknown trigger."
+        problems["trigger"] = "unknown_trigger"
     if not rule.name_fa.strip() or not rule.name_en.strip():
-        problems["name_en" if not rule.name_en.strip() else "name_fa"] = "A name in both languages."
+        problems["name_en" if not rule.name_en.strip() else "name_fa"] = "rule_names"
     if rule.effect not in EFFECTS:
-        problems["effect"] = "Unknown effect."
+        problems["effect"] = "unknown_effect"
     elif rule.effect == "percent":
         if not rule.percent_bp or not 0 < rule.percent_bp <= MAX_PERCENT_BP:
-            problems["percent"] = "A percent above 0, at most 100."
+            problems["percent"] = "rule_percent_range"
     else:
         if not 0 < rule.points <= MAX_POINTS:
-            problems["points"] = "Points from 1 to 10,000,000."
+            problems["points"] = "rule_points_range"
         if rule.effect == "per_amount" and not (rule.per_amount and rule.per_amount > 0):
-            problems["per_amount"] = "The money step must be at least 1."
+            problems["per_amount"] = "money_step_min"
     if rule.effect != "fixed" and rule.trigger != "purchase":
-        problems["effect"] = "Only purchases have an amount: use fixed points."
+        problems["effect"] = "effect_needs_purchase"
     purchase_only = (cond.min_amount or cond.by_items or cond.channels or cond.stores
                      or cond.first_purchase_only)
     if purchase_only and rule.trigger != "purchase":
-        problems["trigger"] = "Amount, item, channel, store and first-purchase conditions need the purchase trigger."
+        problems["trigger"] = "trigger_needs_purchase"
     if (cond.hour_from is None) != (cond.hour_to is None):
-        problems["hour_to"] = "Give both ends of the hour window, or neither."
+        problems["hour_to"] = "hour_window"
     elif cond.hour_from is not None:
         if not (0 <= cond.hour_from <= 23 and 0 <= cond.hour_to <= 24) or cond.hour_from == cond.hour_to:
-            problems["hour_to"] = "Hours 0 to 24, and the window cannot be empty."
+            problems["hour_to"] = "hour_window"
     if any(d not in range(7) for d in cond.weekdays):
-        problems["weekdays"] = "Unknown weekday."
+        problems["weekdays"] = "unknown_weekday"
     for key in ("skus", "categories", "channels", "stores"):
         if len(getattr(cond, key)) > LIST_LIMIT:
-            problems[key] = f"At most {LIST_LIMIT}."
+            problems[key] = "list_too_long"
     if (rule.cap_points is None) != (rule.cap_period is None):
-        problems["cap_points"] = "A cap needs both the points and the period."
+        problems["cap_points"] = "cap_incomplete"
     elif rule.cap_points is not None and (rule.cap_points <= 0 or rule.cap_period not in CAP_PERIODS):
-        problems["cap_points"] = "A cap of at least 1 point per day, week, month or ever."
+        problems["cap_points"] = "cap_incomplete"
     if rule.budget_points is not None and rule.budget_points < max(1, rule.points_awarded):
-        problems["budget_points"] = "The budget cannot be below what the rule has already given."
+        problems["budget_points"] = "rule_budget_low"
     if rule.starts_at and rule.ends_at and rule.ends_at <= rule.starts_at:
-        problems["ends_at"] = "The end must be after the start."
+        problems["ends_at"] = "rule_last_day"
     if rule.streak_bonuses and rule.trigger != "checkin":
-        problems["streak_bonuses"] = "Streak bonuses belong to check-in rules."
+        problems["streak_bonuses"] = "streak_bonuses"
     if any(day < 1 or pts < 1 or pts > MAX_POINTS for day, pts in rule.streak_bonuses):
-        problems["streak_bonuses"] = "Days and points must be at least 1."
+        problems["streak_bonuses"] = "streak_bonuses"
     return problems
 
 

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -66,7 +66,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.models import Member, Purchase, Segment, Tier
-from webapp.services.errors import Conflict, DomainError, NotFound
+from webapp.services.errors import Conflict, DomainError, NotFound, Problem, ProblemsInvalid
 from webapp.services.members import audit
 from webapp.services.tiers import club_timezone
 
@@ -105,17 +105,6 @@ MAX_CONDITIONS = 30
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with a condition: which field, a code the staff pages
-    translate (with `params`), and the English message for logs and the API."""
-
-    field: str
-    code: str
-    message: str
-    params: dict = field(default_factory=dict)
-
-
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -123,35 +112,33 @@ def _is_int(value) -> bool:
 def _check_one(c: dict) -> list[Problem]:
     name, op, value = c.get("field"), c.get("op"), c.get("value")
     if name not in OPS:
-        return [Problem(str(name), "unknown_field", f"Unknown condition {name!r}.")]
+        return [Problem(str(name), "unknown_field")]
     if op not in OPS[name]:
-        return [Problem(name, "unknown_op", f"{name}: unknown comparison {op!r}.")]
+        return [Problem(name, "unknown_op")]
     problems = []
     if name in LIMITS and op not in ("never", "before", "after"):
         low, high = LIMITS[name]
         if not _is_int(value) or not low <= value <= high:
-            problems.append(Problem(name, "number", f"{name}: a whole number from {low} to {high}.",
-                                    {"low": low, "high": high}))
+            problems.append(Problem(name, "number", {"low": low, "high": high}))
     if name in ("spend", "purchases"):
         days, (low, high) = c.get("days"), WINDOW_DAYS
         if not _is_int(days) or not low <= days <= high:
-            problems.append(Problem(name, "days", f"{name}: a window of {low} to {high} days.",
-                                    {"low": low, "high": high}))
+            problems.append(Problem(name, "days", {"low": low, "high": high}))
     if name == "tier" and (not isinstance(value, list) or not value
                            or not all(_is_int(v) or v == NO_TIER for v in value)):
-        problems.append(Problem(name, "choices", "tier: choose at least one level."))
+        problems.append(Problem(name, "choices"))
     if name == "birthday" and (not isinstance(value, list) or not value
                                or not all(_is_int(v) and 1 <= v <= 12 for v in value)):
-        problems.append(Problem(name, "choices", "birthday: choose at least one month (1 to 12)."))
+        problems.append(Problem(name, "choices"))
     if name == "joined" and op in ("before", "after"):
         try:
             date.fromisoformat(value if isinstance(value, str) and _ISO_DAY.fullmatch(value) else "")
         except ValueError:
-            problems.append(Problem(name, "date", "joined: a date as YYYY-MM-DD."))
+            problems.append(Problem(name, "date"))
     if name == "locale" and value not in LOCALES:
-        problems.append(Problem(name, "choices", "locale: fa or en."))
+        problems.append(Problem(name, "choices"))
     if name.startswith("consent_") and not isinstance(value, bool):
-        problems.append(Problem(name, "choices", f"{name}: true or false."))
+        problems.append(Problem(name, "choices"))
     return problems
 
 
@@ -159,9 +146,9 @@ def check_conditions(conditions) -> list[Problem]:
     """Everything wrong with a list of conditions (empty: it may be saved). An
     empty list is every active member."""
     if not isinstance(conditions, list) or not all(isinstance(c, dict) for c in conditions):
-        return [Problem("", "shape", "Conditions are a list of objects.")]
+        return [Problem("", "shape")]
     if len(conditions) > MAX_CONDITIONS:
-        return [Problem("", "too_many", f"At most {MAX_CONDITIONS} conditions.", {"n": MAX_CONDITIONS})]
+        return [Problem("", "too_many", {"n": MAX_CONDITIONS})]
     problems = [p for c in conditions for p in _check_one(c)]
     if problems:
         return problems
@@ -170,19 +157,18 @@ def check_conditions(conditions) -> list[Problem]:
         key = (c["field"], c["op"] if c["field"] != "joined" or c["op"] == "within" else "date"
                + c["op"])
         if key in seen:
-            problems.append(Problem(c["field"], "repeated", f"{c['field']}: the same condition twice."))
+            problems.append(Problem(c["field"], "repeated"))
         seen[key] = c
     for name in ("points", "credit", "spend", "purchases", "last_purchase"):
         low, high = seen.get((name, "gte")), seen.get((name, "lte"))
         if low and high and low["value"] > high["value"]:
-            problems.append(Problem(name, "bounds", f"{name}: the minimum is above the maximum."))
+            problems.append(Problem(name, "bounds"))
     if (("last_purchase", "never") in seen
             and (("last_purchase", "gte") in seen or ("last_purchase", "lte") in seen)):
-        problems.append(Problem("last_purchase", "conflict",
-                                "last_purchase: 'never purchased' excludes a number of days."))
+        problems.append(Problem("last_purchase", "never_purchased_conflict"))
     before, after = seen.get(("joined", "datebefore")), seen.get(("joined", "dateafter"))
     if before and after and after["value"] >= before["value"]:
-        problems.append(Problem("joined", "bounds", "joined: the 'after' date must come before the 'before' date."))
+        problems.append(Problem("joined", "joined_order"))
     return problems
 
 
@@ -407,14 +393,10 @@ def _jalali_months(months: frozenset[int]):
 # -- the public contract ---------------------------------------------------------------------
 
 
-class InvalidSegment(DomainError):
+class InvalidSegment(ProblemsInvalid):
     """The segment's conditions are not valid."""
 
     code = "invalid_segment"
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__("; ".join(p.message for p in problems), problems=[p.code for p in problems])
-        self.problems = problems
 
 
 class SegmentNameTaken(Conflict):
@@ -563,7 +545,7 @@ def _flush(session: Session, segment: Segment) -> None:
 def _clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name or len(name) > 80:
-        raise InvalidSegment([Problem("name", "name", "A name of 1 to 80 characters.")])
+        raise InvalidSegment([Problem("name", "segment_name")])
     return name
 
 

@@ -120,14 +120,14 @@ class MarketerTerms:
         problems = {}
         name = " ".join((self.name or "").split())
         if not name or len(name) > MAX_NAME:
-            problems["name"] = "required" if not name else "too_long"
+            problems["name"] = "marketer_name"
         if not _int_between(self.commission_amount, 0, MAX_COMMISSION):
-            problems["commission_amount"] = "range"
+            problems["commission_amount"] = "commission_amount_range"
         if not _int_between(self.commission_bp, 0, 10_000):
-            problems["commission_bp"] = "range"
+            problems["commission_bp"] = "commission_percent_range"
         note = (self.note or "").strip()
         if len(note) > MAX_NOTE:
-            problems["note"] = "too_long"
+            problems["note"] = "note_too_long"
         if problems:
             raise MarketerInvalid(problems)
         return MarketerTerms(name, self.commission_amount, self.commission_bp, note or None)
@@ -154,7 +154,7 @@ def clean_code(raw: str | None) -> str:
     letters the codes never use (0/O, 1/I/L) or the wrong length."""
     code = (raw or "").strip().upper()
     if not CODE_RE.fullmatch(code):
-        raise MarketerInvalid({"code": "format"})
+        raise MarketerInvalid({"code": "marketer_code_format"})
     return code
 
 
@@ -281,7 +281,7 @@ def set_status(session: Session, marketer_id: int, status: str, *, actor: audit.
                reason: str | None = None) -> Marketer:
     """Suspend (the link stops resolving, sessions end) or reactivate."""
     if status not in ("active", "suspended"):
-        raise MarketerInvalid({"status": "choice"})
+        raise MarketerInvalid({"status": "unknown_status"})
     marketer = get_marketer(session, marketer_id, lock=True)
     if marketer.status == status:
         return marketer
@@ -453,7 +453,7 @@ def clean_campaign_tag(raw: str | None) -> str | None:
     if not tag:
         return None
     if not CAMPAIGN_RE.match(tag):
-        raise MarketerInvalid({"campaign": "format"})
+        raise MarketerInvalid({"campaign": "campaign_format"})
     return tag
 
 

@@ -65,31 +65,31 @@ def load_settings(session: Session) -> ReferralSettings:
 def check(session: Session, s: ReferralSettings) -> dict[str, str]:
     problems: dict[str, str] = {}
     if s.qualify_on not in QUALIFY_ON:
-        problems["qualify_on"] = "Choose sign-up or first purchase."
+        problems["qualify_on"] = "qualify_on_choice"
     if not 0 <= s.min_purchase <= 10**13:
-        problems["min_purchase"] = "The amount must be zero or more."
+        problems["min_purchase"] = "min_purchase_range"
     if not 1 <= s.qualify_days <= 365:
-        problems["qualify_days"] = "Between 1 and 365 days."
+        problems["qualify_days"] = "days_1_365"
     for side in ("referrer", "friend", "board"):
         kind, amount, reward_id = (getattr(s, f"{side}_kind"), getattr(s, f"{side}_amount"),
                                    getattr(s, f"{side}_reward_id"))
         if kind not in REWARD_KINDS:
-            problems[f"{side}_kind"] = "Unknown kind of reward."
+            problems[f"{side}_kind"] = f"{side}_kind_choice"
         elif kind in ("points", "credit") and not 1 <= amount <= 10**12:
-            problems[f"{side}_amount"] = "Give an amount of at least 1."
+            problems[f"{side}_amount"] = "amount_min_1"
         elif kind == "reward" and (reward_id is None or session.get(Reward, reward_id) is None):
-            problems[f"{side}_reward_id"] = "Choose a reward from the catalog."
+            problems[f"{side}_reward_id"] = "reward_choice"
     if not 0 <= s.monthly_cap <= 10_000:
-        problems["monthly_cap"] = "Between 0 (no cap) and 10,000."
+        problems["monthly_cap"] = "monthly_cap_range"
     if not 1 <= s.attribution_days <= 365:
-        problems["attribution_days"] = "Between 1 and 365 days."
+        problems["attribution_days"] = "days_1_365"
     for name in ("velocity_link_per_hour", "velocity_ip_per_hour"):
         if not 1 <= getattr(s, name) <= 10_000:
-            problems[name] = "Between 1 and 10,000."
+            problems[name] = "range_1_10000"
     if not 1 <= s.board_places <= 100:
-        problems["board_places"] = "Between 1 and 100."
+        problems["board_places"] = "range_1_100"
     if len(s.extra_disposable) > 10_000:
-        problems["extra_disposable"] = "At most 10,000 characters."
+        problems["extra_disposable"] = "text_10000"
     return problems
 
 

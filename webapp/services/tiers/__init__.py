@@ -59,7 +59,7 @@ from webapp.models import (
     TierProgram,
 )
 from webapp.models.types import UTCDateTime
-from webapp.services.errors import Conflict, DomainError
+from webapp.services.errors import Conflict, DomainError, ProblemsInvalid
 from webapp.services.ledger import lock_member
 from webapp.services.members import audit, inbox
 from webapp.services.tiers import rules
@@ -71,14 +71,10 @@ MAX_OVERRIDE_DAYS = 3650
 LEAVING_HORIZON_DAYS = 60
 
 
-class TierProgramInvalid(DomainError):
+class TierProgramInvalid(ProblemsInvalid):
     """The tier program is not valid."""
 
     code = "tier_program_invalid"
-
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems), problems=problems)
-        self.problems = problems
 
 
 class NoTierProgram(DomainError):

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import jdatetime
 
 from webapp.models.tier import CALENDAR_PERIODS, DEFAULT_COLOR, ICONS, METRICS, WINDOW_KINDS  # noqa: F401  (the program's vocabulary)
+from webapp.services.errors import Problem
 
 CALENDAR_SYSTEMS = ("jalali", "gregorian")
 MAX_MULTIPLIER_BP = 100_000  # ×10
@@ -49,49 +50,52 @@ class Program:
 
 
 class ProgramInvalid(ValueError):
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(f"{p.field}: {p.code}" for p in problems))
         self.problems = problems
 
 
-def check_program(program: Program) -> list[str]:
-    """Every problem with the program, in plain words (empty when valid)."""
-    problems: list[str] = []
-    if program.metric not in METRICS:
-        problems.append(f"Unknown metric {program.metric!r}.")
-    if program.window_kind not in WINDOW_KINDS:
-        problems.append(f"Unknown window {program.window_kind!r}.")
-    if program.window_kind == "rolling" and not 1 <= program.window_days <= 3650:
-        problems.append("A rolling window must be 1 to 3650 days long.")
-    if program.window_kind == "calendar" and program.calendar_period not in CALENDAR_PERIODS:
-        problems.append("Choose the calendar period: month, quarter or year.")
-    if program.window_kind == "calendar" and program.calendar_system not in CALENDAR_SYSTEMS:
-        problems.append("Choose the calendar: Jalali or Gregorian.")
-    if not 0 <= program.grace_days <= 365:
-        problems.append("The downgrade grace must be 0 to 365 days.")
+def check_program(program: Program) -> list[Problem]:
+    """Every problem with the program, as (field, code) with a level's fields
+    named `levels-<rank>-<field>` (empty when valid)."""
+    problems: list[Problem] = []
+    for ok, name, code in (
+        (program.metric in METRICS, "metric", "unknown_metric"),
+        (program.window_kind in WINDOW_KINDS, "window_kind", "unknown_window"),
+        (program.window_kind != "rolling" or 1 <= program.window_days <= 3650, "window_days", "window_days_range"),
+        (program.window_kind != "calendar" or program.calendar_period in CALENDAR_PERIODS, "calendar_period",
+         "calendar_period_choice"),
+        (program.window_kind != "calendar" or program.calendar_system in CALENDAR_SYSTEMS, "calendar_system",
+         "calendar_system_choice"),
+        (0 <= program.grace_days <= 365, "grace_days", "grace_days_range"),
+    ):
+        if not ok:
+            problems.append(Problem(name, code))
     levels = program.levels
     if not levels:
-        return [*problems, "The program needs at least one level."]
-    ranks = [lv.rank for lv in levels]
-    if ranks != list(range(len(levels))):
-        problems.append("Levels must be numbered 0, 1, 2 … with no gaps.")
+        return [*problems, Problem("", "no_levels")]
+    return problems + _level_problems(levels)
+
+
+def _level_problems(levels: tuple[Level, ...]) -> list[Problem]:
+    problems: list[Problem] = []
+    if [lv.rank for lv in levels] != list(range(len(levels))):
+        problems.append(Problem("levels", "level_ranks"))
     entry = [lv for lv in levels if lv.threshold == 0]
     if len(entry) != 1 or levels[0].threshold != 0:
-        problems.append("Exactly one entry level, the first, must have threshold 0.")
-    for lower, higher in zip(levels, levels[1:], strict=False):
+        problems.append(Problem("levels-0-threshold", "entry_threshold"))
+    for n, (lower, higher) in enumerate(zip(levels, levels[1:], strict=False), start=1):
         if higher.threshold <= lower.threshold:
-            problems.append(
-                f"Thresholds must strictly increase: {higher.code} ({higher.threshold}) "
-                f"is not above {lower.code} ({lower.threshold})."
-            )
+            problems.append(Problem(f"levels-{n}-threshold", "threshold_not_above", {"threshold": lower.threshold}))
     codes = [lv.code for lv in levels]
-    if len(set(codes)) != len(codes) or any(not c for c in codes):
-        problems.append("Every level needs its own code.")
-    for lv in levels:
+    for n, code in enumerate(codes):
+        if codes.count(code) > 1 or not code:
+            problems.append(Problem(f"levels-{n}-code", "level_codes"))
+    for n, lv in enumerate(levels):
         if not lv.name_fa.strip() or not lv.name_en.strip():
-            problems.append(f"Level {lv.code} needs a Persian and an English name.")
+            problems.append(Problem(f"levels-{n}-name_en", "names_required"))
         if not 0 <= lv.earn_multiplier_bp <= MAX_MULTIPLIER_BP:
-            problems.append(f"Level {lv.code}: the earn multiplier must be ×0 to ×10.")
+            problems.append(Problem(f"levels-{n}-earn_multiplier_bp", "multiplier_range"))
     return problems
 
 
