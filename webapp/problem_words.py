@@ -8,6 +8,11 @@ from flask_babel import lazy_gettext as _l
 
 from webapp.services.offers import campaigns
 
+_PRIZE = _l("A prize is not valid: check the prizes.")
+_CLOSE = _l("The close must be after the opening (and not too far).")
+_POINTS = _l("Between 0 and 10,000,000 points.")
+_QUESTIONS = _l("Add at least one question (at most 20).")
+
 WORDS = {
     # -- domain errors (exc.code) --------------------------------------------------------
     "insufficient_points": _l("The member does not have that many points: "
@@ -113,6 +118,33 @@ WORDS = {
     "earn_rule_choice": _l("Choose a draft earn rule no other campaign uses."),
     # -- challenges ----------------------------------------------------------------------
     "deal_required": _l("Give the deal: an earn multiplier, points or a reward (or more)."),
+    # -- raffles ------------------------------------------------------------------------
+    "raffle_prizes_required": _PRIZE,
+    "raffle_prize_lines": _PRIZE,
+    "raffle_winners": _PRIZE,
+    "raffle_prize_name": _PRIZE,
+    "raffle_prize_quantity": _PRIZE,
+    "raffle_prize_kind": _PRIZE,
+    "raffle_prize_amount": _PRIZE,
+    "raffle_prize_reward": _PRIZE,
+    # -- instant win ---------------------------------------------------------------------
+    "odds_total": _l("The odds of all prizes add up to more than 100%."),
+    "prizes_required": _l("Give at least one prize."),
+    "budget_below_given": _l("The budget cannot be less than the points already given."),
+    # -- contests ------------------------------------------------------------------------
+    "close_after_open": _CLOSE,
+    "close_too_far": _CLOSE,
+    "points_0_10m": _POINTS,
+    "contest_prizes": _l("Prize ranges must not overlap, and each needs its amount or an existing reward."),
+    "contest_settings": _l("Check the question: options in both languages, and the closest rule only "
+                           "with numbers (its points below the exact points)."),
+    "questions_required": _QUESTIONS,
+    "too_many_questions": _QUESTIONS,
+    "question_text": _l("Give the question in Persian and in English."),
+    "question_options": _l("Give 2 to 6 options, each in Persian and in English."),
+    "correct_option": _l("The correct option must be one of the options given."),
+    "time_limit_range": _l("Between 3 and 120 seconds."),
+    "result_impossible": _l("The result is not a possible answer."),
     # -- marketers -----------------------------------------------------------------------
     "marketer_code_format": _l("4 to 16 letters and digits, without 0, O, 1, I or L (they are misread)."),
     "marketer_name": _l("Give a name of up to 80 characters."),

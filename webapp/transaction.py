@@ -64,7 +64,7 @@ class Refused:
 
 
 @contextmanager
-def refusal(form=None, *, only: tuple[type[DomainError], ...] = (DomainError,), fields: Fields | None = None,
+def refusal(form=None, *, only: tuple[type[Exception], ...] = (DomainError,), fields: Fields | None = None,
             field: str | Callable[[DomainError], str | None] | None = None, say=None,
             category: str = "error") -> Iterator[Refused]:
     """Catch a service's refusal (one of `only`): roll back what it did, then

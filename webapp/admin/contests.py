@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from webapp.admin import bp
@@ -31,23 +30,13 @@ from webapp.models import Contest, ContestEntry, Member, Reward, utcnow
 from webapp.services.play import contests as service
 from webapp.services.play import leaderboards, registry
 from webapp.services.play.quiz import questions_of
+from webapp.transaction import commits, refusal
 
 MAX_ID = 2**31 - 1
-PROBLEM_WORDS = {
-    "name": ("name_en", _l("Give the Persian and the English name.")),
-    "closes_at": ("closes_on", _l("The close must be after the opening (and not too far).")),
-    "entry_cost": ("entry_cost", _l("Between 0 and 10,000,000 points.")),
-    "participation_points": ("participation_points", _l("Between 0 and 10,000,000 points.")),
-    "prizes": ("prizes", _l("Prize ranges must not overlap, and each needs its amount or an existing reward.")),
-    "settings": ("question_en", _l("Check the question: options in both languages, and the closest rule only "
-                                   "with numbers (its points below the exact points).")),
-    "questions": (None, _l("Add at least one question (at most 20).")),
-    "text": ("text_en", _l("Give the question in Persian and in English.")),
-    "options": ("options_en", _l("Give 2 to 6 options, each in Persian and in English.")),
-    "correct_option": ("correct", _l("The correct option must be one of the options given.")),
-    "time_limit_ms": ("time_limit", _l("Between 3 and 120 seconds.")),
-    "result": ("values", _l("The result is not a possible answer.")),
-}
+# service problem → form field (None: above the form)
+PROBLEM_FIELDS = {"kind": None, "name": "name_en", "closes_at": "closes_on", "prizes": None, "settings": "question_en",
+                  "questions": None, "text": "text_en", "options": "options_en", "correct_option": "correct",
+                  "time_limit_ms": "time_limit", "result": None}
 
 
 
@@ -66,16 +55,6 @@ def _rewards(form: ContestForm) -> ContestForm:
     return form
 
 
-def _show_problems(form, exc: service.ContestInvalid) -> None:
-    for key in exc.problems:
-        name, message = PROBLEM_WORDS.get(key, (None, _l("This value is not valid.")))
-        field = getattr(form, name, None) if name else None
-        if field is not None and isinstance(field.errors, list) and name not in ("prizes", "values"):
-            field.errors = [*field.errors, str(message)]
-        else:
-            form.form_errors.append(str(message))
-
-
 @bp.get("/contests", endpoint="contests")
 @staff_required("offers")
 def contests():
@@ -88,18 +67,14 @@ def contests():
 
 @bp.route("/contests/new/<kind>", methods=["GET", "POST"], endpoint="new_contest")
 @staff_required("offers")
+@commits
 def new_contest(kind: str):
     if kind not in registry.kinds():
         abort(404)
     form = _rewards(ContestForm())
     if form.validate_on_submit():
-        try:
+        with refusal(form, only=(service.ContestInvalid,), fields=PROBLEM_FIELDS):
             contest = service.create_contest(db.session, form.spec(kind, club_tz()), actor=staff_actor(), now=utcnow())
-        except service.ContestInvalid as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
-        else:
-            db.session.commit()
             flash(_("The contest is saved as a draft."), "success")
             return redirect(url_for(".contest", contest_id=contest.id))
     status = 422 if request.method == "POST" else 200
@@ -109,6 +84,7 @@ def new_contest(kind: str):
 
 @bp.route("/contests/<int:contest_id>", methods=["GET", "POST"], endpoint="contest")
 @staff_required("offers")
+@commits
 def contest(contest_id: int):
     contest = _contest(contest_id)
     if request.method == "POST":
@@ -116,21 +92,13 @@ def contest(contest_id: int):
     else:
         form = _rewards(ContestForm(formdata=None, data=form_data(contest, club_tz(), current_locale())))
     if request.method == "POST" and form.validate_on_submit():
-        try:
+        with refusal(form, only=(service.ContestInvalid, service.ContestLocked, service.ContestWrongState),
+                     fields=PROBLEM_FIELDS, say={
+                         service.ContestLocked: _("Members have played: the opening, entry cost and question are "
+                                                  "fixed. Your changes were not saved."),
+                         service.ContestWrongState: _("A finalised contest cannot be edited.")}):
             service.update_contest(db.session, contest_id, form.spec(contest.kind, club_tz()), actor=staff_actor(),
                                    now=utcnow())
-        except service.ContestInvalid as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
-        except service.ContestLocked:
-            db.session.rollback()
-            form.form_errors.append(_("Members have played: the opening, entry cost and question are fixed. "
-                                      "Your changes were not saved."))
-        except service.ContestWrongState:
-            db.session.rollback()
-            form.form_errors.append(_("A finalised contest cannot be edited."))
-        else:
-            db.session.commit()
             flash(_("The contest is saved."), "success")
             return redirect(url_for(".contest", contest_id=contest_id))
     status = 422 if request.method == "POST" else 200
@@ -160,42 +128,36 @@ def _names(ids) -> dict:
 
 @bp.post("/contests/<int:contest_id>/publish", endpoint="publish_contest")
 @staff_required("offers")
+@commits
 def publish_contest(contest_id: int):
     _contest(contest_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with refusal(only=(service.ContestInvalid, service.ContestWrongState), say=_publish_refusal):
         service.publish_contest(db.session, contest_id, actor=staff_actor(), now=utcnow())
-    except (service.ContestInvalid, service.ContestWrongState) as exc:
-        db.session.rollback()
-        problems = getattr(exc, "problems", {})
-        flash(_("Add at least one question first.") if "questions" in problems
-              else _("The close has passed: move it before publishing.") if "closes_at" in problems
-              else _("Only a draft can be published."), "error")
-    else:
-        db.session.commit()
         flash(_("Published: members can see the contest."), "success")
     return redirect(url_for(".contest", contest_id=contest_id))
 
 
+def _publish_refusal(exc) -> str:
+    problems = getattr(exc, "problems", {})
+    return (_("Add at least one question first.") if "questions" in problems
+            else _("The close has passed: move it before publishing.") if "closes_at" in problems
+            else _("Only a draft can be published."))
+
+
 @bp.post("/contests/<int:contest_id>/result", endpoint="contest_result")
 @staff_required("offers")
+@commits
 def contest_result(contest_id: int):
     contest = _contest(contest_id)
     form = ResultForm()
     if form.validate_on_submit():
-        try:
+        with refusal(form, only=(service.ContestInvalid, service.ContestWrongState), fields=PROBLEM_FIELDS, say={
+                service.ContestWrongState: _("The result can be entered after the deadline, until the contest is "
+                                             "finalised.")}):
             service.enter_result(db.session, contest_id, tuple(v.data for v in form.values), actor=staff_actor(),
                                  now=utcnow())
-        except service.ContestInvalid as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
-        except service.ContestWrongState:
-            db.session.rollback()
-            form.form_errors.append(_("The result can be entered after the deadline, until the contest is "
-                                      "finalised."))
-        else:
-            db.session.commit()
             flash(_("The result is saved. The ranking and prizes follow within a minute."), "success")
             return redirect(url_for(".contest", contest_id=contest_id))
     form_data_ = form_data(contest, club_tz(), current_locale())
@@ -207,6 +169,7 @@ def contest_result(contest_id: int):
 @bp.route("/contests/<int:contest_id>/questions/<int:question_id>", methods=["GET", "POST"],
           endpoint="contest_question")
 @staff_required("offers")
+@commits
 def contest_question(contest_id: int, question_id: int | None = None):
     contest = _contest(contest_id)
     if contest.kind != "quiz":
@@ -223,22 +186,16 @@ def contest_question(contest_id: int, question_id: int | None = None):
         new_file = store_image(form.image, "contests") if has_upload(form.image) else None
         if new_file is not None:
             image = new_file
-        try:
+        with refusal(form, only=(service.ContestInvalid, service.ContestLocked, service.ContestWrongState),
+                     fields=PROBLEM_FIELDS, say={
+                         (service.ContestLocked, service.ContestWrongState): _("Members have played: the questions "
+                                                                               "are fixed.")}):
             if form.image.errors:
                 raise service.ContestInvalid({})  # the picture's reason is already on its field
             service.save_question(db.session, contest_id, form.spec(image), actor=staff_actor(), now=utcnow(),
                                   question_id=question_id)
-        except service.ContestInvalid as exc:
-            db.session.rollback()
-            discard_image(new_file, "contests")
-            _show_problems(form, exc)
-        except (service.ContestLocked, service.ContestWrongState):
-            db.session.rollback()
-            discard_image(new_file, "contests")
-            form.form_errors.append(_("Members have played: the questions are fixed."))
-        else:
-            db.session.commit()
             flash(_("The question is saved."), "success")
             return redirect(url_for(".contest", contest_id=contest_id))
+        discard_image(new_file, "contests")
     status = 422 if request.method == "POST" else 200
     return render_template("admin/contest_question.html", form=form, contest=contest, question=question), status

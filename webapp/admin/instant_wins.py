@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -29,20 +28,13 @@ from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import InstantWinGame, utcnow
 from webapp.services.play import instant_win as service
+from webapp.transaction import commits, refusal
 
 MAX_ID = 2**31 - 1
 # service problem keys → the form field that shows them
 PROBLEM_FIELDS = {"name": "name_en", "style": "style", "cost_points": "cost_points", "daily_plays": "daily_plays",
                   "closes_at": "closes_on", "points_budget": "points_budget", "min_tier_id": "min_tier",
                   "segment_id": "segment"}
-PROBLEM_WORDS = {
-    "closes_at": _l("The last day cannot be before the first day."),
-    "min_tier_id": _l("That level no longer exists."),
-    "segment_id": _l("That segment no longer exists."),
-    "odds": _l("The odds of all prizes add up to more than 100%."),
-    "prizes": _l("Give at least one prize."),
-    "points_budget": _l("The budget cannot be less than the points already given."),
-}
 
 
 
@@ -69,16 +61,12 @@ def games():
 
 @bp.route("/instant-wins/new", methods=["GET", "POST"], endpoint="new_instant_win")
 @staff_required("offers")
+@commits
 def new_game():
     form = eligibility_choices(GameForm())
     if form.validate_on_submit():
-        try:
+        with refusal(form, only=(service.GameInvalid,), fields=_problem_field(form)):
             game = service.create_game(db.session, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
-        except service.GameInvalid as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
-        else:
-            db.session.commit()
             flash(_("The game is saved as a draft. Publish it when it is ready."), "success")
             return redirect(url_for(".instant_win", game_id=game.id))
     status = 422 if request.method == "POST" else 200
@@ -87,6 +75,7 @@ def new_game():
 
 @bp.route("/instant-wins/<int:game_id>", methods=["GET", "POST"], endpoint="instant_win")
 @staff_required("offers")
+@commits
 def game_page(game_id: int):
     game = _game(game_id)
     prizes = service.game_prizes(db.session, game_id)
@@ -98,20 +87,12 @@ def game_page(game_id: int):
     else:
         form = eligibility_choices(GameForm(formdata=None, data=saved))
     if request.method == "POST" and form.validate_on_submit():
-        try:
+        with refusal(form, only=(service.GameInvalid, service.GameLocked, service.GameWrongStatus),
+                     fields=_problem_field(form), say={
+                         service.GameLocked: _("Members have played this game: its prizes are fixed. You can only "
+                                               "raise how many of each there are."),
+                         service.GameWrongStatus: _("An ended game cannot be edited.")}):
             service.update_game(db.session, game_id, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
-        except service.GameInvalid as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
-        except service.GameLocked:
-            db.session.rollback()
-            form.form_errors.append(_("Members have played this game: its prizes are fixed. You can only raise "
-                                      "how many of each there are."))
-        except service.GameWrongStatus:
-            db.session.rollback()
-            form.form_errors.append(_("An ended game cannot be edited."))
-        else:
-            db.session.commit()
             flash(_("The game is saved."), "success")
             return redirect(url_for(".instant_win", game_id=game_id))
     status = 422 if request.method == "POST" else 200
@@ -138,6 +119,7 @@ def _with_locked(saved: dict) -> MultiDict:
 
 @bp.post("/instant-wins/<int:game_id>/publish", endpoint="publish_instant_win")
 @staff_required("offers")
+@commits
 def publish_game(game_id: int):
     return _status_change(game_id, service.publish_game,
                           _("The game is published: eligible members can play it from its first day."))
@@ -145,6 +127,7 @@ def publish_game(game_id: int):
 
 @bp.post("/instant-wins/<int:game_id>/end", endpoint="end_instant_win")
 @staff_required("offers")
+@commits
 def end_game(game_id: int):
     return _status_change(game_id, service.end_game, _("The game has ended. What members won stays theirs."))
 
@@ -153,17 +136,11 @@ def _status_change(game_id: int, change, done: str):
     _game(game_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    refused = _("Give the game at least one prize, with odds adding up to at most 100%, before publishing.")
+    # a ValueError: odds the engine cannot draw from
+    with refusal(only=(service.GameWrongStatus, service.GameInvalid, ValueError),
+                 say={service.GameWrongStatus: _status_refusal, (service.GameInvalid, ValueError): refused}):
         change(db.session, game_id, actor=staff_actor(), now=utcnow())
-    except service.GameWrongStatus as exc:
-        db.session.rollback()
-        flash(_status_refusal(exc), "error")
-    except (service.GameInvalid, ValueError):
-        db.session.rollback()
-        flash(_("Give the game at least one prize, with odds adding up to at most 100%, before publishing."),
-              "error")
-    else:
-        db.session.commit()
         flash(done, "success")
     return redirect(url_for(".instant_win", game_id=game_id))
 
@@ -176,18 +153,15 @@ def _status_refusal(exc: service.GameWrongStatus) -> str:
     return _("The game's last day has passed: change its days before publishing.")
 
 
-def _show_problems(form: GameForm, exc: service.GameInvalid) -> None:
-    """The service has the last word (e.g. a reward archived meanwhile)."""
-    for key in exc.problems:
-        if key.startswith("prize-"):
-            _, n, name = key.split("-", 2)
+def _problem_field(form: GameForm):
+    """A problem's field: a prize's (`prize-N-field`, N counting the filled
+    rows) on its row; the rest through PROBLEM_FIELDS, or above the form."""
+    def field(problem):
+        if problem.field.startswith("prize-"):
+            _, n, name = problem.field.split("-", 2)
             rows = [row.form for row in form.prizes if not row.form.empty]
-            field = getattr(rows[int(n)], {"reward_id": "reward"}.get(name, name), None) if int(n) < len(rows) \
+            return getattr(rows[int(n)], {"reward_id": "reward"}.get(name, name), None) if int(n) < len(rows) \
                 else None
-        else:
-            field = getattr(form, PROBLEM_FIELDS.get(key, ""), None)
-        message = PROBLEM_WORDS.get(key) or _("This value is not valid.")
-        if field is not None:
-            field.errors = [*field.errors, str(message)]
-        else:
-            form.form_errors.append(str(message))
+        return getattr(form, PROBLEM_FIELDS.get(problem.field, ""), None)
+
+    return field

@@ -29,6 +29,7 @@ from webapp.i18n import current_locale
 from webapp.jobs.raffles import enqueue_draw
 from webapp.models import Raffle, utcnow
 from webapp.services.play import raffles as service
+from webapp.transaction import after_commit, commits, refusal
 
 MAX_ID = 2**31 - 1
 LOCKED_INPUTS = ("ticket_price", "max_tickets_per_member", "closes_on", "closes_time", "draw_on", "draw_time",
@@ -59,16 +60,12 @@ def raffles_list():
 
 @bp.route("/raffles/new", methods=["GET", "POST"])
 @staff_required("offers")
+@commits
 def new_raffle():
     form = eligibility_choices(RaffleForm())
     if form.validate_on_submit():
-        try:
+        with refusal(form, only=(service.RaffleInvalid,), fields=_problem_field(form)):
             raffle = service.create_raffle(db.session, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
-        except service.RaffleInvalid as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
-        else:
-            db.session.commit()
             flash(_("The raffle is saved as a draft. Publish it when it is ready."), "success")
             return redirect(url_for(".raffle", raffle_id=raffle.id))
     status = 422 if request.method == "POST" else 200
@@ -77,6 +74,7 @@ def new_raffle():
 
 @bp.route("/raffles/<int:raffle_id>", methods=["GET", "POST"])
 @staff_required("offers")
+@commits
 def raffle(raffle_id: int):
     raffle = _raffle(raffle_id)
     saved = form_data(db.session, raffle, club_tz(), current_locale())
@@ -85,19 +83,11 @@ def raffle(raffle_id: int):
     else:
         form = eligibility_choices(RaffleForm(formdata=None, data=saved))
     if request.method == "POST" and form.validate_on_submit():
-        try:
+        with refusal(form, only=(service.RaffleInvalid, service.RaffleLocked, service.RaffleWrongStatus),
+                     fields=_problem_field(form), say={
+                         service.RaffleLocked: LOCKED_WORDS,
+                         service.RaffleWrongStatus: _("Only a draft or open raffle can be edited.")}):
             service.update_raffle(db.session, raffle_id, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
-        except service.RaffleInvalid as exc:
-            db.session.rollback()
-            _show_problems(form, exc)
-        except service.RaffleLocked:
-            db.session.rollback()
-            form.form_errors.append(str(LOCKED_WORDS))
-        except service.RaffleWrongStatus:
-            db.session.rollback()
-            form.form_errors.append(_("Only a draft or open raffle can be edited."))
-        else:
-            db.session.commit()
             flash(_("The raffle is saved."), "success")
             return redirect(url_for(".raffle", raffle_id=raffle_id))
     status = 422 if request.method == "POST" else 200
@@ -126,6 +116,7 @@ def _with_locked(saved: dict) -> MultiDict:
 
 @bp.post("/raffles/<int:raffle_id>/publish")
 @staff_required("offers")
+@commits
 def publish_raffle(raffle_id: int):
     return _change(raffle_id, ConfirmForm(), lambda: service.publish_raffle(
         db.session, raffle_id, actor=staff_actor(), now=utcnow()),
@@ -134,6 +125,7 @@ def publish_raffle(raffle_id: int):
 
 @bp.post("/raffles/<int:raffle_id>/public-value")
 @staff_required("offers")
+@commits
 def raffle_public_value(raffle_id: int):
     form = PublicValueForm()
     return _change(raffle_id, form, lambda: service.set_public_value(
@@ -143,17 +135,19 @@ def raffle_public_value(raffle_id: int):
 
 @bp.post("/raffles/<int:raffle_id>/draw")
 @staff_required("offers")
+@commits
 def draw_raffle(raffle_id: int):
     done = _change(raffle_id, ConfirmForm(), lambda: service.request_draw(
         db.session, raffle_id, actor=staff_actor(), now=utcnow()),
         _("The draw is on its way; refresh in a moment to see the winners."))
     if db.session.get(Raffle, raffle_id).draw_requested_at is not None:
-        enqueue_draw(raffle_id)  # after the commit in _change
+        after_commit(lambda: enqueue_draw(raffle_id))
     return done
 
 
 @bp.post("/raffles/<int:raffle_id>/cancel")
 @staff_required("offers")
+@commits
 def cancel_raffle(raffle_id: int):
     form = CancelForm()
     return _change(raffle_id, form, lambda: service.cancel_raffle(
@@ -166,16 +160,10 @@ def _change(raffle_id: int, form, change, done: str):
     if not form.validate_on_submit():
         flash(_("Check what you entered and try again."), "error")
         return redirect(url_for(".raffle", raffle_id=raffle_id))
-    try:
+    with refusal(only=(service.RaffleWrongStatus, service.RaffleInvalid), say={
+            service.RaffleWrongStatus: _status_refusal,
+            service.RaffleInvalid: _("Check what you entered and try again.")}):
         change()
-    except service.RaffleWrongStatus as exc:
-        db.session.rollback()
-        flash(_status_refusal(exc), "error")
-    except service.RaffleInvalid:
-        db.session.rollback()
-        flash(_("Check what you entered and try again."), "error")
-    else:
-        db.session.commit()
         flash(done, "success")
     return redirect(url_for(".raffle", raffle_id=raffle_id))
 
@@ -195,12 +183,6 @@ def _status_refusal(exc: service.RaffleWrongStatus) -> str:
     return _("The raffle is not in a state that allows this.")
 
 
-def _show_problems(form: RaffleForm, exc: service.RaffleInvalid) -> None:
-    """The service has the last word (e.g. a reward archived meanwhile)."""
-    for key in exc.problems:
-        field = getattr(form, PROBLEM_FIELDS.get(key, ""), None)
-        message = _("This value is not valid.") if field is not None else _("A prize is not valid: check the prizes.")
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
+def _problem_field(form: RaffleForm):
+    """A problem's field on the form; None (above the form) for the prizes."""
+    return lambda problem: getattr(form, PROBLEM_FIELDS.get(problem.field, ""), None)

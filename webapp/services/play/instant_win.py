@@ -55,6 +55,7 @@ from webapp.services.members import audit, inbox
 from webapp.services.offers import earn_rules, rewards, segments
 
 MAX_NAME = 120
+GONE = {"min_tier_id": "tier_gone", "segment_id": "segment_gone"}  # an id that no longer exists
 MAX_COST = 10_000_000
 MAX_DAILY_PLAYS = 1_000
 MAX_PRIZES = 12
@@ -200,52 +201,52 @@ def check_spec(session: Session, spec: GameSpec) -> dict[str, str]:
     """Problems by field name (prizes as `prize-N-field`); empty when valid."""
     problems: dict[str, str] = {}
     if not (spec.name_fa or "").strip() or not (spec.name_en or "").strip():
-        problems["name"] = "a name in both languages is required"
+        problems["name"] = "names_required"
     elif max(len(spec.name_fa), len(spec.name_en)) > MAX_NAME:
-        problems["name"] = f"at most {MAX_NAME} characters"
+        problems["name"] = "name_too_long"
     if spec.style not in STYLES:
-        problems["style"] = "unknown style"
+        problems["style"] = "unknown_style"
     if not _is_int(spec.cost_points) or not 0 <= spec.cost_points <= MAX_COST:
-        problems["cost_points"] = "the cost is 0 (free) to 10,000,000 points"
+        problems["cost_points"] = "play_cost_range"
     if not _is_int(spec.daily_plays) or not 0 < spec.daily_plays <= MAX_DAILY_PLAYS:
-        problems["daily_plays"] = "between 1 and 1,000 plays a day"
+        problems["daily_plays"] = "daily_plays_range"
     if spec.opens_at is None or spec.closes_at is None or spec.closes_at <= spec.opens_at:
-        problems["closes_at"] = "the game must close after it opens"
+        problems["closes_at"] = "last_day_before_first"
     if spec.points_budget is not None and (not _is_int(spec.points_budget)
                                            or not 0 < spec.points_budget <= MAX_BUDGET):
-        problems["points_budget"] = "the budget must be a positive whole number"
+        problems["points_budget"] = "budget_positive"
     for name, model, value in (("min_tier_id", Tier, spec.min_tier_id), ("segment_id", Segment, spec.segment_id)):
         if value is not None and session.get(model, value) is None:
-            problems[name] = "not found"
+            problems[name] = GONE[name]
     if len(spec.prizes) > MAX_PRIZES:
-        problems["prizes"] = f"at most {MAX_PRIZES} prizes"
+        problems["prizes"] = "too_many_prizes"
     for n, prize in enumerate(spec.prizes):
         problems.update({f"prize-{n}-{k}": v for k, v in _check_prize(session, prize).items()})
     if sum(p.odds_ppm for p in spec.prizes if _is_int(p.odds_ppm)) > ODDS_SCALE:
-        problems["odds"] = "the odds add up to more than 100%"
+        problems["odds"] = "odds_total"
     return problems
 
 
 def _check_prize(session: Session, prize: PrizeSpec) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not (prize.name_fa or "").strip() or not (prize.name_en or "").strip():
-        problems["name"] = "a name in both languages is required"
+        problems["name"] = "prize_name"
     elif max(len(prize.name_fa), len(prize.name_en)) > MAX_NAME:
-        problems["name"] = f"at most {MAX_NAME} characters"
+        problems["name"] = "prize_name_too_long"
     if prize.kind not in PRIZE_KINDS:
-        problems["kind"] = "unknown kind"
+        problems["kind"] = "prize_kind"
     elif prize.kind == "points" and not (_is_int(prize.value) and 0 < prize.value <= MAX_PRIZE_POINTS):
-        problems["value"] = "points between 1 and 10,000,000"
+        problems["value"] = "prize_points_range"
     elif prize.kind == "credit" and not (_is_int(prize.value) and 0 < prize.value <= MAX_PRIZE_CREDIT):
-        problems["value"] = "a positive amount of credit"
+        problems["value"] = "prize_credit_positive"
     elif prize.kind == "reward":
         reward = session.get(Reward, prize.reward_id) if prize.reward_id is not None else None
         if reward is None or reward.status == "archived":
-            problems["reward_id"] = "choose a reward from the catalog"
+            problems["reward_id"] = "prize_reward"
     if not _is_int(prize.odds_ppm) or not 0 < prize.odds_ppm <= ODDS_SCALE:
-        problems["odds"] = "above 0 and at most 100%"
+        problems["odds"] = "prize_odds"
     if not _is_int(prize.quantity) or not 0 < prize.quantity <= MAX_QUANTITY:
-        problems["quantity"] = "between 1 and 10,000,000"
+        problems["quantity"] = "prize_quantity"
     return problems
 
 
@@ -330,7 +331,7 @@ def update_game(session: Session, game_id: int, spec: GameSpec, *, actor: audit.
     spec = _checked(session, spec)
     if spec.points_budget is not None and spec.points_budget < game.points_given:
         # read under the game's row lock: no play can give more meanwhile
-        raise GameInvalid({"points_budget": "the budget cannot be less than the points already given"})
+        raise GameInvalid({"points_budget": "budget_below_given"})
     before = _snapshot(session, game)
     prizes = game_prizes(session, game_id)
     if play_count(session, game_id):
@@ -373,7 +374,7 @@ def publish_game(session: Session, game_id: int, *, actor: audit.Actor, now: dat
         raise GameWrongStatus(status=game.status, closed=game.closes_at <= now)
     prizes = game_prizes(session, game_id)
     if not prizes:
-        raise GameInvalid({"prizes": "give at least one prize"})
+        raise GameInvalid({"prizes": "prizes_required"})
     engine.check_prizes([_engine_prize(p) for p in prizes])
     return _set_status(session, game, "active", actor=actor, now=now)
 

@@ -55,6 +55,7 @@ from webapp.services.offers import earn_rules, rewards, segments
 from webapp.services.play import prizes
 
 MAX_NAME = 120
+GONE = {"min_tier_id": "tier_gone", "segment_id": "segment_gone"}  # an id that no longer exists
 MAX_PRIZE_LINES = 5
 MAX_WINNERS = 100
 MAX_ALTERNATES = 20
@@ -162,37 +163,37 @@ def winners_of(prizes) -> int:
 
 
 def check_spec(session: Session, spec: RaffleSpec) -> dict[str, str]:
-    """Problems by field name (English, for logs); empty when valid."""
+    """Problems as field -> code; empty when valid."""
     problems: dict[str, str] = {}
     if not (spec.name_fa or "").strip() or not (spec.name_en or "").strip():
-        problems["name"] = "a name in both languages is required"
+        problems["name"] = "names_required"
     elif max(len(spec.name_fa), len(spec.name_en)) > MAX_NAME:
-        problems["name"] = f"at most {MAX_NAME} characters"
+        problems["name"] = "name_too_long"
     if not _int_in(spec.ticket_price, 0, MAX_PRICE):
-        problems["ticket_price"] = "the price is 0 to 10,000,000 points"
+        problems["ticket_price"] = "ticket_price_range"
     if not _int_in(spec.max_tickets_per_member, 1, MAX_CAP):
-        problems["max_tickets_per_member"] = f"1 to {MAX_CAP} tickets"
+        problems["max_tickets_per_member"] = "ticket_cap_range"
     if not _int_in(spec.alternates, 0, MAX_ALTERNATES):
-        problems["alternates"] = f"0 to {MAX_ALTERNATES} alternates"
+        problems["alternates"] = "alternates_range"
     if spec.closes_at is None or spec.draw_at is None:
-        problems["closes_at"] = "give the close and draw times"
+        problems["closes_at"] = "draw_times_required"
     elif spec.draw_at < spec.closes_at:
-        problems["draw_at"] = "the draw cannot be before the close"
+        problems["draw_at"] = "draw_before_close"
     if spec.public_value_source is not None and len(spec.public_value_source) > 300:
-        problems["public_value_source"] = "at most 300 characters"
+        problems["public_value_source"] = "public_value_source_too_long"
     if not spec.prizes:
-        problems["prizes"] = "give at least one prize"
+        problems["prizes"] = "raffle_prizes_required"
     elif len(spec.prizes) > MAX_PRIZE_LINES:
-        problems["prizes"] = f"at most {MAX_PRIZE_LINES} prize lines"
+        problems["prizes"] = "raffle_prize_lines"
     elif winners_of(spec.prizes) > MAX_WINNERS:
-        problems["prizes"] = f"at most {MAX_WINNERS} winners"
+        problems["prizes"] = "raffle_winners"
     for n, prize in enumerate(spec.prizes or (), start=1):
         problem = _prize_problem(session, prize)
         if problem:
             problems[f"prize_{n}"] = problem
     for name, model, value in (("min_tier_id", Tier, spec.min_tier_id), ("segment_id", Segment, spec.segment_id)):
         if value is not None and session.get(model, value) is None:
-            problems[name] = "not found"
+            problems[name] = GONE[name]
     return problems
 
 
@@ -202,17 +203,17 @@ def _int_in(value, low: int, high: int) -> bool:
 
 def _prize_problem(session: Session, prize: PrizeSpec) -> str | None:
     if not prize.name_fa.strip() or not prize.name_en.strip():
-        return "a name in both languages"
+        return "raffle_prize_name"
     if not _int_in(prize.quantity, 1, MAX_WINNERS):
-        return "the quantity is 1 to 100"
+        return "raffle_prize_quantity"
     if prize.kind not in PRIZE_KINDS:
-        return "unknown kind"
+        return "raffle_prize_kind"
     if prize.kind in ("points", "credit") and not _int_in(prize.amount, 1, MAX_PRIZE_AMOUNT):
-        return "points and credit prizes need a positive amount"
+        return "raffle_prize_amount"
     if prize.kind == "reward":
         reward = session.get(Reward, prize.reward_id) if prize.reward_id else None
         if reward is None or reward.status == "archived":
-            return "choose a catalog reward"
+            return "raffle_prize_reward"
     return None
 
 
@@ -319,7 +320,7 @@ def publish_raffle(session: Session, raffle_id: int, *, actor: audit.Actor, now:
     if raffle.closes_at <= now:
         raise RaffleWrongStatus("The close time has passed.", status=raffle.status, reason="closes_at")
     if not prizes_of(session, raffle_id):
-        raise RaffleInvalid({"prizes": "give at least one prize"})
+        raise RaffleInvalid({"prizes": "raffle_prizes_required"})
     seed = secrets.token_bytes(engine.SEED_BYTES) if seed is None else seed
     raffle.seed, raffle.commitment = seed, engine.commitment(seed)
     raffle.status, raffle.published_at, raffle.updated_at = "open", now, now
@@ -342,7 +343,7 @@ def set_public_value(session: Session, raffle_id: int, value: str, *, actor: aud
     if raffle.public_value is not None:
         raise RaffleWrongStatus("The public value is already entered.", status=raffle.status, reason="entered")
     if not value or len(value) > 300:
-        raise RaffleInvalid({"public_value": "1 to 300 characters"})
+        raise RaffleInvalid({"public_value": "public_value_length"})
     raffle.public_value, raffle.updated_at = value, now
     audit.record(session, actor, "raffle.public_value", "raffle", raffle.id, now=now, after={"public_value": value})
     return raffle
@@ -550,7 +551,7 @@ def buy_tickets(session: Session, *, raffle_id: int, member_id: int, quantity: i
     if raffle.ticket_price == 0:
         raise TicketsNotForSale(raffle_id=raffle_id)
     if not _int_in(quantity, 1, MAX_BUY):
-        raise RaffleInvalid({"quantity": f"1 to {MAX_BUY} tickets"})
+        raise RaffleInvalid({"quantity": "ticket_quantity"})
     cost = quantity * raffle.ticket_price
     entry = entry_of(session, raffle_id, member_id)
     if entry is not None:
