@@ -66,13 +66,16 @@ class Refused:
 @contextmanager
 def refusal(form=None, *, only: tuple[type[Exception], ...] = (DomainError,), fields: Fields | None = None,
             field: str | Callable[[DomainError], str | None] | None = None, say=None,
-            category: str = "error") -> Iterator[Refused]:
+            show: Callable[[object, DomainError], None] | None = None,
+            category: str | None = "error") -> Iterator[Refused]:
     """Catch a service's refusal (one of `only`): roll back what it did, then
     show why on `form` (through `fields`, or on `field`: a name, or a
     function of the error returning one), or flash it when no
     form is given. `say` replaces the words for the code with the view's own:
     words, a function of the error returning them, or a mapping of error
-    class -> either (the first class the error is an instance of)."""
+    class -> either (the first class the error is an instance of); `show`
+    replaces the staff words altogether (members' pages have their own);
+    `category=None` with no form says nothing (the page shows why itself)."""
     refused = Refused()
     try:
         yield refused
@@ -81,13 +84,25 @@ def refusal(form=None, *, only: tuple[type[Exception], ...] = (DomainError,), fi
         refused.error = exc
         text = _own_words(say, exc)
         field = field(exc) if callable(field) else field
-        if form is None:
+        if form is None and category is None:
+            pass
+        elif form is None:
             for line in [text] if text is not None else messages(exc):
                 flash(str(line), category)
         elif text is not None:
             _say(form, field, text)
+        elif show is not None:
+            show(form, exc)
         else:
             show_problems(form, exc, fields=fields, field=field)
+
+
+def reread() -> None:
+    """Before rendering what a service just wrote: flush, and forget the loaded
+    rows so the page reads them as the database has them (the ledger moves
+    balances with UPDATEs the ORM does not see; a commit did this before)."""
+    db.session.flush()
+    db.session.expire_all()
 
 
 def _own_words(say, exc: DomainError):

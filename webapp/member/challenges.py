@@ -23,8 +23,8 @@ from webapp.member import bp
 from webapp.member.messages import DOMAIN_ERRORS, GENERIC_ERROR
 from webapp.member.tiers import multiplier
 from webapp.models import utcnow
-from webapp.services.errors import DomainError
 from webapp.services.offers import challenges as service
+from webapp.transaction import commits, refusal, reread
 
 CARD_JOINED = 3
 CARD_OPEN = 2
@@ -61,6 +61,7 @@ def challenges_page():
 
 @bp.post("/me/challenges/<int:challenge_id>/join")
 @member_required
+@commits
 def join_challenge(challenge_id: int):
     form, member, now = JoinForm(), current_member(), utcnow()
     back = safe_next(form.next.data, url_for(".challenges_page"))
@@ -68,13 +69,11 @@ def join_challenge(challenge_id: int):
     if not form.validate_on_submit():
         error = _("This form has expired. Please try again.")
     else:
-        try:
+        with refusal(category=None) as refused:
             service.join_challenge(db.session, challenge_id=challenge_id, member_id=member.id, now=now)
-        except DomainError as exc:
-            db.session.rollback()
-            error = DOMAIN_ERRORS.get(exc.code, (None, GENERIC_ERROR))[1]
-        else:
-            db.session.commit()
+            reread()
+        if refused:
+            error = DOMAIN_ERRORS.get(refused.error.code, (None, GENERIC_ERROR))[1]
     if htmx_request.htmx:
         item = service.member_challenge(db.session, member, challenge_id, now)
         # htmx swaps only 2xx answers: a refusal is said inside the swapped part

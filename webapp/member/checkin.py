@@ -9,8 +9,8 @@ from webapp.auth import current_member, member_required
 from webapp.extensions import db
 from webapp.member import bp
 from webapp.models import utcnow
-from webapp.services.errors import DomainError
 from webapp.services.offers import checkin
+from webapp.transaction import commits, refusal, reread
 
 
 class CheckInForm(FlaskForm):
@@ -27,18 +27,16 @@ def dashboard_state(member, now):
 
 @bp.post("/me/checkin")
 @member_required
+@commits
 def check_in():
     form = CheckInForm()
     member, now = current_member(), utcnow()
     result = None
     if form.validate_on_submit():
-        try:
+        with refusal(category=None):  # the card shows why
             result = checkin.check_in(db.session, member.id, now=now,
                                       tz=current_app.config["VAFA_TIMEZONE"])
-        except DomainError:
-            db.session.rollback()
-        else:
-            db.session.commit()
+            reread()
     if not request.htmx:
         return redirect(url_for(".dashboard"))
     card = dashboard_state(member, now)

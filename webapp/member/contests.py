@@ -19,8 +19,9 @@ from webapp.member import bp
 from webapp.member import inbox as inbox_pages
 from webapp.member.messages import add_domain_error
 from webapp.models import ContestQuestion, utcnow
-from webapp.services.errors import DomainError, NotFound
+from webapp.services.errors import NotFound
 from webapp.services.play import contest_play, leaderboards, registry
+from webapp.transaction import after_commit, commits, refusal
 from webapp.uploads import send_picture
 
 MAX_ID = 2**31 - 1
@@ -108,42 +109,35 @@ def contest_board(contest_id: int):
 
 @bp.post("/contests/<int:contest_id>/start", endpoint="contest_start")
 @member_required
+@commits
 def contest_start(contest_id: int):
     contest = _contest(contest_id)
     form = ContestForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with refusal(form, show=add_domain_error), \
+            refusal(only=(contest_play.AlreadyPlayed,), category="info",
+                    say=_("You have already played this quiz: one attempt per member.")) as played:
         contest_play.start_attempt(db.session, contest_id=contest.id, member_id=current_member().id, now=utcnow())
-    except contest_play.AlreadyPlayed:
-        db.session.rollback()
-        flash(_("You have already played this quiz: one attempt per member."), "info")
+        response = redirect(url_for(".contest_play", contest_id=contest_id))
+        if contest.entry_cost:
+            response.headers["HX-Trigger"] = "pointsChanged"
+        return response
+    if played:
         return redirect(url_for(".contest", contest_id=contest_id))
-    except DomainError as exc:
-        db.session.rollback()
-        add_domain_error(form, exc)
-        return _contest_page(contest, form=form, status=409)
-    db.session.commit()
-    response = redirect(url_for(".contest_play", contest_id=contest_id))
-    if contest.entry_cost:
-        response.headers["HX-Trigger"] = "pointsChanged"
-    return response
+    return _contest_page(contest, form=form, status=409)
 
 
 @bp.get("/contests/<int:contest_id>/play", endpoint="contest_play")
 @member_required
+@commits
 def contest_play_page(contest_id: int):
     contest = _contest(contest_id)
-    try:
+    served = None
+    with refusal(only=(NotFound,), category=None), \
+            refusal(only=(contest_play.ContestNotOpen,), say=_("This contest is closed."), category="info"):
         served = contest_play.current_question(db.session, contest_id=contest.id, member_id=current_member().id,
                                                now=utcnow())
-    except NotFound:
-        return redirect(url_for(".contest", contest_id=contest_id))
-    except contest_play.ContestNotOpen:
-        db.session.rollback()
-        flash(_("This contest is closed."), "info")
-        return redirect(url_for(".contest", contest_id=contest_id))
-    db.session.commit()
     if served is None:
         return redirect(url_for(".contest", contest_id=contest_id))
     context = {"contest": contest, "served": served, "form": ContestForm(), "now": utcnow()}
@@ -154,6 +148,7 @@ def contest_play_page(contest_id: int):
 
 @bp.post("/contests/<int:contest_id>/answer", endpoint="contest_answer")
 @member_required
+@commits
 def contest_answer(contest_id: int):
     contest = _contest(contest_id)
     form = ContestForm()
@@ -162,26 +157,23 @@ def contest_answer(contest_id: int):
     question_id, option = _int(request.form.get("question")), _int(request.form.get("option"))
     if question_id is None or option is None or question_id > MAX_ID:
         abort(400)
-    try:
-        result = contest_play.answer_question(db.session, contest_id=contest.id, member_id=current_member().id,
-                                              question_id=question_id, option=option, now=utcnow())
-    except NotFound:
-        abort(404)
-    except contest_play.AnswerInvalid:
-        abort(400)
-    except contest_play.ContestNotOpen:
-        db.session.rollback()
-        flash(_("This contest is closed."), "info")
-        return redirect(url_for(".contest", contest_id=contest_id))
-    question = db.session.get(ContestQuestion, question_id)
-    db.session.commit()
-    if result.finished is not None:
-        kind = registry.get_type(contest.kind)
+    with refusal(only=(contest_play.ContestNotOpen,), say=_("This contest is closed."), category="info"):
         try:
-            leaderboards.record_attempt(_redis(), contest.id, kind.layout(db.session, contest), result.finished)
-        except RedisError:  # the answer is saved; `vafa games rebuild-leaderboards` puts it on the board
-            current_app.logger.exception("contest %s: the board missed member %s", contest.id,
-                                         result.finished.member_id)
+            result = contest_play.answer_question(db.session, contest_id=contest.id, member_id=current_member().id,
+                                                  question_id=question_id, option=option, now=utcnow())
+        except NotFound:
+            abort(404)
+        except contest_play.AnswerInvalid:
+            abort(400)
+        return _answered(contest, question_id, result)
+    return redirect(url_for(".contest", contest_id=contest_id))
+
+
+def _answered(contest, question_id: int, result):
+    question = db.session.get(ContestQuestion, question_id)
+    if result.finished is not None:
+        layout = registry.get_type(contest.kind).layout(db.session, contest)
+        after_commit(lambda: _record(contest.id, layout, result.finished))
     context = {"contest": contest, "question": question, "result": result, "form": ContestForm()}
     if _htmx():
         return render_block("member/contest_answered.html", "play", **context)
@@ -190,6 +182,7 @@ def contest_answer(contest_id: int):
 
 @bp.post("/contests/<int:contest_id>/predict", endpoint="contest_predict")
 @member_required
+@commits
 def contest_predict(contest_id: int):
     contest = _contest(contest_id)
     form = ContestForm()
@@ -201,20 +194,22 @@ def contest_predict(contest_id: int):
     if any(v is None for v in values):
         form.form_errors.append(_("Fill in your prediction with whole numbers."))
         return _contest_page(contest, form=form, status=422)
-    try:
+    with refusal(form, show=add_domain_error, say={
+            contest_play.AnswerInvalid: _("That prediction is not one of the possible answers.")}) as refused:
         contest_play.predict(db.session, contest_id=contest.id, member_id=current_member().id,
                              value=tuple(values), now=utcnow())
-    except contest_play.AnswerInvalid:
-        db.session.rollback()
-        form.form_errors.append(_("That prediction is not one of the possible answers."))
-        return _contest_page(contest, form=form, status=422)
-    except DomainError as exc:
-        db.session.rollback()
-        add_domain_error(form, exc)
-        return _contest_page(contest, form=form, status=409)
-    db.session.commit()
-    flash(_("Your prediction is saved. You can change it until the deadline."), "success")
-    return redirect(url_for(".contest", contest_id=contest_id))
+        flash(_("Your prediction is saved. You can change it until the deadline."), "success")
+        return redirect(url_for(".contest", contest_id=contest_id))
+    return _contest_page(contest, form=form,
+                         status=422 if isinstance(refused.error, contest_play.AnswerInvalid) else 409)
+
+
+def _record(contest_id: int, layout, finished) -> None:
+    """On the board once the answer is committed."""
+    try:
+        leaderboards.record_attempt(_redis(), contest_id, layout, finished)
+    except RedisError:  # the answer is saved; `vafa games rebuild-leaderboards` puts it on the board
+        current_app.logger.exception("contest %s: the board missed member %s", contest_id, finished.member_id)
 
 
 def _int(text: str | None) -> int | None:

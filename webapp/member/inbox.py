@@ -24,6 +24,7 @@ from webapp.member.tiers import level_names
 from webapp.models import InboxMessage, utcnow
 from webapp.services import tiers
 from webapp.services.members import inbox as inbox_service
+from webapp.transaction import commits, reread
 
 PAGE = 20
 MAX_ID = 2**63 - 1
@@ -65,13 +66,14 @@ def inbox():
 
 @bp.post("/me/inbox/read")
 @member_required
+@commits
 def inbox_read():
     form = MarkReadForm()
     if not form.validate_on_submit():
         abort(400)
     member, ids = current_member(), [form.message.data] if form.message.data else None
     inbox_service.mark_read(db.session, member_id=member.id, message_ids=ids, now=utcnow())
-    db.session.commit()
+    reread()
     if not (htmx_request.htmx and ids):
         return redirect(url_for(".inbox"))
     message = db.session.get(InboxMessage, ids[0])

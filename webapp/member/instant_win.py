@@ -30,6 +30,7 @@ from webapp.member.messages import add_domain_error
 from webapp.models import utcnow
 from webapp.services.errors import DomainError, NotFound
 from webapp.services.play import instant_win
+from webapp.transaction import commits, refusal, reread
 
 MAX_ID = 2**31 - 1
 MAX_PLAY_ID = 2**63 - 1
@@ -156,6 +157,7 @@ def game_page(game_id: int):
 
 @bp.post("/play/spin/<int:game_id>", endpoint="instant_win_play")
 @member_required
+@commits
 def play(game_id: int):
     if game_id > MAX_ID:
         abort(404)
@@ -167,20 +169,20 @@ def play(game_id: int):
                           or _("This form has expired. Please try again."),
                           status=200 if htmx else 422, fragment=htmx)
     member_id = current_member().id
-    try:
-        result = instant_win.play(db.session, member_id=member_id, game_id=game_id,
-                                  request_key=f"{member_id}:{form.token.data}", now=utcnow(), tz=_tz())
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except DomainError as exc:
-        db.session.rollback()
-        return _game_page(game_id, form, refusal=_refusal_words(exc), status=200 if htmx else 422, fragment=htmx)
-    db.session.commit()
-    if htmx:
-        response, status = _game_page(game_id, PlayForm(formdata=None), result=result, fragment=True)
-        return response, status, {"HX-Trigger": "pointsChanged"}
-    return redirect(url_for(".instant_win_result", play_id=result.play.id), 303)
+    with refusal(category=None) as refused:  # the stage says why
+        try:
+            result = instant_win.play(db.session, member_id=member_id, game_id=game_id,
+                                      request_key=f"{member_id}:{form.token.data}", now=utcnow(), tz=_tz())
+        except NotFound:
+            abort(404)
+        if htmx:
+            reread()
+            response, status = _game_page(game_id, PlayForm(formdata=None), result=result, fragment=True)
+            return response, status, {"HX-Trigger": "pointsChanged"}
+        return redirect(url_for(".instant_win_result", play_id=result.play.id), 303)
+    # htmx does not swap a 4xx answer: it gets the stage with the refusal instead
+    return _game_page(game_id, form, refusal=_refusal_words(refused.error), status=200 if htmx else 422,
+                      fragment=htmx)
 
 
 def _refusal_words(exc: DomainError) -> str:

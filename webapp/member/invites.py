@@ -34,6 +34,7 @@ from webapp.services import referrals
 from webapp.services.errors import DomainError
 from webapp.services.referrals import shares, stats
 from webapp.services.referrals.rules import ReferralSettings, load_settings
+from webapp.transaction import commits
 
 SHARE_LIMIT = "30 per minute;300 per day"
 OG_IMAGE = "img/invite-share.png"  # 1200×630, what messengers show in the preview
@@ -56,6 +57,7 @@ def _friend_offer(rules: ReferralSettings) -> str | None:
 
 
 @bp.get("/r/<code>")
+@commits
 def invite_landing(code: str):
     link = referrals.resolve(db.session, code, request.args.get("c"))
     if link is None:
@@ -66,7 +68,6 @@ def invite_landing(code: str):
     if rules.enabled and not own and not referrals.is_bot(user_agent):
         referrals.record_open(db.session, link, visitor=device_visitor(), user_agent=user_agent, now=utcnow(),
                               viewer_id=viewer.id if viewer else None)
-        db.session.commit()
         attribute(link, rules.attribution_days)
     page_url = url_for(".invite_landing", code=link.code, c=link.campaign, _external=True)
     response = current_app.make_response(render_template(
@@ -134,17 +135,16 @@ def _share_key() -> str:
 @bp.post("/invite/share")
 @member_required
 @limiter.limit(SHARE_LIMIT, key_func=_share_key)
+@commits
 def invite_share():
     form = ShareForm()
     if not form.validate_on_submit():  # only the CSRF token can fail here
         return jsonify(error={"code": "bad_request", "message": "The form expired; reload the page."}), 400
-    try:
+    try:  # @commits rolls the 422 back
         shares.record_share(db.session, member_id=current_member().id, channel=form.channel.data,
                                      now=utcnow())
     except DomainError as exc:
-        db.session.rollback()
         return jsonify(error={"code": exc.code, "message": exc.message}), 422
-    db.session.commit()
     return "", 204
 
 

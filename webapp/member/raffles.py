@@ -24,8 +24,9 @@ from webapp.i18n import current_locale, format_money, format_number
 from webapp.member import bp
 from webapp.member.messages import add_domain_error
 from webapp.models import Raffle, utcnow
-from webapp.services.errors import DomainError, NotFound
+from webapp.services.errors import NotFound
 from webapp.services.play import raffles as service
+from webapp.transaction import commits, refusal, reread
 
 MAX_ID = 2**31 - 1
 EXPIRED = _l("This form has expired. Please try again.")
@@ -118,19 +119,15 @@ def raffle_page(raffle_id: int):
 
 @bp.post("/raffles/<int:raffle_id>/buy", endpoint="raffle_buy")
 @member_required
+@commits
 def raffle_buy(raffle_id: int):
     form, member = BuyForm(), current_member()
     _item(raffle_id)
     if form.validate_on_submit():
-        try:
+        with refusal(form, show=add_domain_error):
             done = service.buy_tickets(db.session, raffle_id=raffle_id, member_id=member.id,
                                        quantity=form.quantity.data, request_key=f"{member.id}:{form.token.data}",
                                        now=utcnow())
-        except DomainError as exc:
-            db.session.rollback()
-            add_domain_error(form, exc)
-        else:
-            db.session.commit()
             return _done(raffle_id, done)
     elif form.token.errors or form.csrf_token.errors:
         form.form_errors.append(EXPIRED)
@@ -139,18 +136,14 @@ def raffle_buy(raffle_id: int):
 
 @bp.post("/raffles/<int:raffle_id>/coupon", endpoint="raffle_coupon")
 @member_required
+@commits
 def raffle_coupon(raffle_id: int):
     coupon_form, member = CouponForm(), current_member()
     _item(raffle_id)
     if coupon_form.validate_on_submit():
-        try:
+        with refusal(coupon_form, show=add_domain_error):
             done = service.apply_coupon(db.session, raffle_id=raffle_id, member_id=member.id,
                                         coupon_id=coupon_form.coupon.data, now=utcnow())
-        except DomainError as exc:
-            db.session.rollback()
-            add_domain_error(coupon_form, exc)
-        else:
-            db.session.commit()
             return _done(raffle_id, done)
     else:
         coupon_form.form_errors.append(EXPIRED)
@@ -166,6 +159,7 @@ def _done(raffle_id: int, done: service.TicketsAdded):
     if done.perk_tickets:
         notices.append(_("Your level gave you %(count)s extra tickets.", count=format_number(done.perk_tickets)))
     if htmx_request.htmx:  # said inside the swapped part; a flash would wait for the next page
+        reread()
         response = make_response(_raffle_page(raffle_id, block="mine", notices=notices)[0])
         response.headers["HX-Trigger"] = "pointsChanged"
         return response

@@ -31,6 +31,7 @@ from webapp.models import Reward, utcnow
 from webapp.qr import qr_svg
 from webapp.services.errors import DomainError, NotFound
 from webapp.services.offers import rewards
+from webapp.transaction import commits, refusal
 from webapp.uploads import send_picture
 
 MAX_REWARD_ID = 2**31 - 1
@@ -128,19 +129,15 @@ def reward_redeem_preview(reward_id: int):
 
 @bp.post("/rewards/<int:reward_id>")
 @member_required
+@commits
 def reward_redeem(reward_id: int):
     form = RedeemForm()
     if reward_id > MAX_REWARD_ID:
         abort(404)
     if form.validate_on_submit():
-        try:
+        with refusal(form, say=_redeem_refusal):
             done = rewards.redeem_reward(db.session, member_id=current_member().id, reward_id=reward_id,
                                          request_key=f"{current_member().id}:{form.token.data}", now=utcnow())
-        except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(_redeem_refusal(exc))
-        else:
-            db.session.commit()
             if done.replayed:
                 flash(_("You already redeemed this; you got one coupon."), "info")
             else:

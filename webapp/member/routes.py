@@ -21,9 +21,9 @@ from webapp.member.forms import JoinForm, LocaleForm, LoginForm, LogoutForm, Set
 from webapp.member.messages import add_domain_error, currency_label, entry_about, kind_label
 from webapp.models import utcnow
 from webapp.services import ledger, referrals, tiers
-from webapp.services.errors import DomainError
 from webapp.services.ledger import activity as activity_service
 from webapp.services.members import accounts
+from webapp.transaction import after_commit, commits, refusal
 
 EXPIRY_WINDOW = timedelta(days=30)
 LOCALE_COOKIE_AGE = 365 * 24 * 3600
@@ -69,6 +69,7 @@ def landing():
 
 @bp.route("/join", methods=["GET", "POST"])
 @limiter.limit(_join_limit, methods=["POST"])
+@commits
 def join():
     if current_member():
         return redirect(url_for(".dashboard"))
@@ -77,7 +78,7 @@ def join():
     form = JoinForm()
     if form.validate_on_submit():
         now = utcnow()
-        try:
+        with refusal(form, show=add_domain_error):
             ids = accounts.normalise_identifiers(form.email.data, form.mobile.data)
             member = accounts.create_member(
                 db.session, ids=ids, password=form.password.data, now=now,
@@ -86,13 +87,8 @@ def join():
             # the same transaction: a member and who brought them, or neither
             referrals.on_join(db.session, member, link, now=now, visitor=visitor,
                               ip_hash=invite_cookies.ip_digest())
-        except DomainError as exc:
-            db.session.rollback()
-            add_domain_error(form, exc)
-        else:
-            db.session.commit()
             invite_cookies.forget_attribution()
-            login_user(member)
+            after_commit(lambda: login_user(member))
             flash(_("Welcome to the club!"), "success")
             return redirect(url_for(".dashboard"))
     return _failed("member/join.html", form=form, inviter=link.name if link else None, offer=offer)
@@ -100,6 +96,7 @@ def join():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@commits
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     invite_cookies.device_visitor()
@@ -110,8 +107,7 @@ def login():
         if member is not None:
             # a friend later joining from this device is the member themself
             referrals.remember_device(db.session, member.id, invite_cookies.device_visitor(), utcnow())
-            db.session.commit()
-            login_user(member, remember=form.remember.data)
+            after_commit(lambda: login_user(member, remember=form.remember.data))
             return redirect(safe_next(form.next.data, url_for(".dashboard")))
         # one answer for unknown accounts, wrong passwords and closed accounts
         form.form_errors.append(_("That e-mail or mobile number and password do not match."))
@@ -119,13 +115,13 @@ def login():
 
 
 @bp.route("/logout", methods=["GET", "POST"])
+@commits
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
         member = current_member()
         if member is not None and form.everywhere.data:
             accounts.sign_out_everywhere(member)
-            db.session.commit()
         logout_user()
         flash(_("You are signed out. See you soon!"), "info")
         return redirect(url_for(".landing"))
@@ -133,6 +129,7 @@ def logout():
 
 
 @bp.post("/locale")
+@commits
 def set_locale():
     form = LocaleForm()
     if not form.validate_on_submit():
@@ -140,7 +137,6 @@ def set_locale():
     member = current_member()
     if member is not None:
         accounts.update_settings(member, locale=form.locale.data)
-        db.session.commit()
     return _remember_locale(redirect(safe_next(form.next.data, url_for(".landing"))), form.locale.data)
 
 
@@ -189,6 +185,7 @@ def activity():
 
 @bp.route("/me/settings", methods=["GET", "POST"])
 @member_required
+@commits
 def settings():
     member = current_member()
     form = SettingsForm(data={
@@ -202,7 +199,6 @@ def settings():
             locale=form.locale.data, consent_email=form.consent_email.data,
             consent_sms=form.consent_sms.data, display_name=form.display_name.data or "",
         )
-        db.session.commit()
         g.pop("vafa_locale", None)
         refresh()  # say "saved" in the language just chosen
         flash(_("Your settings are saved."), "success")

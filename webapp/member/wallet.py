@@ -24,8 +24,8 @@ from webapp.i18n import ascii_digits, format_money, format_points
 from webapp.member import bp
 from webapp.member.messages import add_domain_error
 from webapp.models import utcnow
-from webapp.services.errors import DomainError
 from webapp.services.ledger import wallet
+from webapp.transaction import commits, refusal
 
 _WHOLE = re.compile(r"\d{1,10}")
 # Latin, Persian and Arabic thousands separators and spaces people type or paste
@@ -102,19 +102,15 @@ def wallet_preview():
 
 @bp.post("/me/wallet/convert")
 @member_required
+@commits
 def wallet_convert():
     form = ConvertForm()
     if form.validate_on_submit():
-        try:
+        # a ConversionRefused shows on the page itself, for the amount asked
+        with refusal(form, show=lambda f, exc: None if isinstance(exc, wallet.ConversionRefused)
+                     else add_domain_error(f, exc)):
             done = wallet.convert_points(db.session, member_id=current_member().id, points=form.points.data,
                                          key=form.token.data, now=utcnow(), tz=_timezone())
-        except wallet.ConversionRefused:
-            db.session.rollback()  # the page shows why, for the amount asked
-        except DomainError as exc:
-            db.session.rollback()
-            add_domain_error(form, exc)
-        else:
-            db.session.commit()
             flash(_converted_message(done), "info" if done.replayed else "success")
             return redirect(url_for(".wallet_page"))
     return _wallet_page(form, _points(form), status=422)

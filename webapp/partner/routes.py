@@ -26,6 +26,7 @@ from webapp.partner.forms import (
 from webapp.qr import qr_svg
 from webapp.services.errors import DomainError
 from webapp.services.referrals import marketers, stats
+from webapp.transaction import after_commit, commits, refusal
 
 RECENT_ENTRIES = 10
 
@@ -76,6 +77,7 @@ def _failed(template: str, **context):
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@commits
 def login():
     form = PartnerLoginForm(next=request.args.get("next", ""))
     if current_marketer() is not None:
@@ -83,8 +85,7 @@ def login():
     if form.validate_on_submit():
         marketer = marketers.authenticate(db.session, form.email.data, form.password.data, utcnow())
         if marketer is not None:
-            db.session.commit()
-            login_user(marketer)
+            after_commit(lambda: login_user(marketer))
             return redirect(safe_next(form.next.data, url_for(".dashboard")))
         # one answer for unknown accounts, wrong passwords and suspended marketers
         form.form_errors.append(_("That e-mail and password do not match."))
@@ -92,13 +93,13 @@ def login():
 
 
 @bp.route("/logout", methods=["GET", "POST"])
+@commits
 def logout():
     form = PartnerLogoutForm()
     if form.validate_on_submit():
         account = current_user._get_current_object() if current_user.is_authenticated else None
         if isinstance(account, Marketer) and form.everywhere.data:
             marketers.sign_out_everywhere(account)
-            db.session.commit()
         logout_user()
         flash(_("You are signed out."), "info")
         return redirect(url_for(".login"))
@@ -140,6 +141,7 @@ def _link(code: str, campaign: str | None) -> str:
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@commits
 def set_password(token: str):
     secret = current_app.config["SECRET_KEY"]
     try:
@@ -148,13 +150,9 @@ def set_password(token: str):
         return render_template("partner/link_expired.html"), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with refusal(form, field="password", say=_("The password must be at least 8 characters.")):
             marketers.set_password(marketer, form.password.data, now=utcnow())
-        except DomainError:
-            form.password.errors = [*form.password.errors, _("The password must be at least 8 characters.")]
-        else:
-            db.session.commit()
-            login_user(marketer)
+            after_commit(lambda: login_user(marketer))
             flash(_("Your password is saved. Welcome!"), "success")
             return redirect(url_for(".dashboard"))
     return _failed("partner/set_password.html", form=form, marketer=marketer)
