@@ -50,7 +50,8 @@ def commits(view):
 
 
 def after_commit(callback: Callable[[], object]) -> None:
-    """Run `callback` once the request's transaction is committed (never if it is not)."""
+    """Run `callback` once the request's transaction is committed (never if it
+    is not); only inside a view wrapped in `@commits`."""
     g.after_commit.append(callback)
 
 
@@ -84,10 +85,8 @@ def refusal(form=None, *, only: tuple[type[Exception], ...] = (DomainError,), fi
         refused.error = exc
         text = _own_words(say, exc)
         field = field(exc) if callable(field) else field
-        if form is None and category is None:
-            pass
-        elif form is None:
-            for line in [text] if text is not None else messages(exc):
+        if form is None:
+            for line in ([text] if text is not None else messages(exc)) if category else ():
                 flash(str(line), category)
         elif text is not None:
             _say(form, field, text)

@@ -262,14 +262,14 @@ def referral_list():
 
 @bp.get("/referrals/list.csv")
 @staff_required("view")
+@commits
 def referral_list_csv():
     form = ListForm(request.args)
     status, since = _list_filter(form)
     now = utcnow()
     # friends' addresses leave the club: say who took them
     audit.record(db.session, staff_actor(), "referral.export", "referral", None, now=now,
-                 after={"status": status or "", "days": form.days.data or ""})
-    db.session.commit()
+                 after={"status": status or "", "days": form.days.data or ""})  # @commits: before the rows stream
     query = referral_report.listing(status, since).execution_options(yield_per=1000)
     return _csv(f"referrals-{status or 'all'}-{now:%Y%m%d}.csv", referral_report.LIST_COLUMNS,
                 lambda: (referral_report.list_csv_row(r) for r in db.session.execute(query)))

@@ -178,6 +178,7 @@ def _csv_safe(value: str) -> str:
 
 @bp.get("/segments/<int:segment_id>/members.csv")
 @staff_required("offers")
+@commits
 def segment_export(segment_id: int):
     _segment_or_404(segment_id)
     now, locale = utcnow(), current_locale()
@@ -186,8 +187,7 @@ def segment_export(segment_id: int):
     if levels:
         names[None] = levels[0].name(locale)  # not evaluated yet: the entry level
     total = segments.count(db.session, segment_id, now)
-    segments.record_export(db.session, segment_id, rows=total, actor=staff_actor(), now=now)
-    db.session.commit()
+    segments.record_export(db.session, segment_id, rows=total, actor=staff_actor(), now=now)  # committed before the rows stream
 
     def lines():
         buffer = io.StringIO()
