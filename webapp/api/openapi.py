@@ -42,10 +42,6 @@ def _ref(kind: str, name: str) -> dict:
     return {"$ref": f"#/components/{kind}/{name}"}
 
 
-def _nullable(schema: dict) -> dict:
-    return {**schema, "type": [schema["type"], "null"]}
-
-
 def _text(name: str, **extra) -> dict:
     return {"type": "string", "minLength": 1, "maxLength": v.LENGTHS[name], **extra}
 

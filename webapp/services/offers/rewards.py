@@ -201,19 +201,6 @@ def set_status(session: Session, reward_id: int, status: str, *, actor: audit.Ac
     return reward
 
 
-def set_image(session: Session, reward_id: int, name: str | None, *, actor: audit.Actor, now: datetime) -> str | None:
-    """Point the reward at a stored image (None removes it). Returns the old name
-    so the caller can delete that file after commit."""
-    reward = session.get(Reward, reward_id)
-    if reward is None:
-        raise NotFound("Reward not found.", reward_id=reward_id)
-    old = reward.image
-    reward.image, reward.updated_at = name, now
-    audit.record(session, actor, "reward.image", "reward", reward.id, now=now,
-                 before={"image": old}, after={"image": name})
-    return old
-
-
 def _has_coupons(session: Session, reward_id: int) -> bool:
     return session.scalar(select(Coupon.id).where(Coupon.reward_id == reward_id).limit(1)) is not None
 
