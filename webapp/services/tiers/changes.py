@@ -34,7 +34,7 @@ def _message(session, *, member_id, kind, params, key, now) -> None:
 
 
 def record_change(session, member: Member, old: Level | None, new: Level, *, reason: str,
-                    key: str, actor: str, metric: int, now: datetime) -> None:
+                  key: str, actor: str, metric: int, now: datetime) -> None:
     """A history row and, when the level moved, the member's inbox message."""
     _history(session, member_id=member.id, from_id=old.id if old else None, to_id=new.id,
              reason=reason, metric=metric, actor=actor, key=key, now=now)
@@ -80,7 +80,7 @@ def on_qualifying_event(session: Session, member_id: int, *, now: datetime,
     if held is None and target.rank == 0:
         return None  # first evaluation at the entry level: nothing to tell
     record_change(session, member, held, target, reason="upgrade", actor="system", metric=metric,
-                    key=upgrade_key(member_id, target.id, local_day(now, tz)), now=now)
+                  key=upgrade_key(member_id, target.id, local_day(now, tz)), now=now)
     return target
 
 

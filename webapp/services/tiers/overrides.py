@@ -96,7 +96,7 @@ def set_override(session: Session, *, member_id: int, tier_code: str | None, unt
     member.downgrade_due_at = None
     session.flush()
     record_change(session, member, held, target, reason=reason_code, actor=actor.label[:64],
-                    metric=metric, key=f"tier:{member_id}:{reason_code}:{token}", now=now)
+                  metric=metric, key=f"tier:{member_id}:{reason_code}:{token}", now=now)
     audit.record(session, actor, "member.tier_override", "member", member_id, now=now,
                  reason=reason, before=before,
                  after={"tier": target.code,
