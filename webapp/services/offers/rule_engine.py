@@ -5,7 +5,7 @@ form); both get, for every rule, whether it matched and why not."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -393,14 +393,3 @@ def next_bonus(rule: Rule, streak: int) -> tuple[int, int] | None:
     ahead = sorted((day, pts) for day, pts in rule.streak_bonuses if day > streak)
     return ahead[0] if ahead else None
 
-
-@dataclass(frozen=True)
-class Note:
-    """What the member's activity list says about points a rule gave."""
-
-    name_fa: str
-    name_en: str
-    tier_name_fa: str | None = None
-    tier_name_en: str | None = None
-    multiplier_bp: int = BP
-    extra: dict = field(default_factory=dict, compare=False, hash=False)

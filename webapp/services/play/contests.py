@@ -300,20 +300,6 @@ def save_question(session: Session, contest_id: int, spec: QuestionSpec, *, acto
     return question
 
 
-def delete_question(session: Session, contest_id: int, question_id: int, *, actor: audit.Actor,
-                    now: datetime) -> None:
-    contest = _editable_quiz(session, contest_id)
-    question = session.get(ContestQuestion, question_id)
-    if question is None or question.contest_id != contest_id:
-        raise NotFound("Question not found.", question_id=question_id)
-    before = _question_snapshot(question)
-    session.delete(question)
-    session.flush()
-    if contest.status == "published":
-        _fix_tie_unit(session, contest)
-    audit.record(session, actor, "contest.question_delete", "contest", contest_id, now=now, before=before)
-
-
 def _question_snapshot(question: ContestQuestion) -> dict:
     return {"id": question.id, "text_en": question.text_en, "options": question.options,
             "correct_option": question.correct_option, "time_limit_ms": question.time_limit_ms,
