@@ -19,7 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from webapp import auth, i18n, security  # noqa: F401  (auth registers the user loader)
+    from webapp import auth, club, i18n, security  # noqa: F401  (auth registers the user loader)
     from webapp.extensions import babel, csrf, db, htmx, limiter, login_manager
     from webapp.redis_conn import connect, limiter_storage_uri, resolve_redis_url
 
@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.blueprint_login_views = {"admin": "admin.login"}
     login_manager.session_protection = "basic"
     limiter.init_app(app)
+    club.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
 

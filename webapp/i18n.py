@@ -14,8 +14,10 @@ import jdatetime
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
 from babel.numbers import format_currency, format_decimal, get_currency_precision
-from flask import current_app, g, request
+from flask import g, request
 from flask_login import current_user
+
+from webapp.club import current_club
 
 LOCALES = ("fa", "en")
 RTL_LOCALES = frozenset({"fa"})
@@ -54,7 +56,7 @@ def select_locale() -> str:
         cookie = request.cookies.get(LOCALE_COOKIE)
         if cookie in LOCALES:
             return cookie
-    return current_app.config["VAFA_LOCALE"]
+    return current_club().locale
 
 
 def current_locale() -> str:
@@ -83,7 +85,7 @@ def format_points(value: int, locale: str | None = None) -> str:
 def format_money(amount: int, currency: str | None = None, locale: str | None = None) -> str:
     """`amount` is in the smallest unit of `currency` (rial for IRR)."""
     locale = locale or current_locale()
-    currency = currency or current_app.config["VAFA_CURRENCY"]
+    currency = currency or current_club().currency
     digits = get_currency_precision(currency)
     value = Decimal(amount).scaleb(-digits)
     if currency == "IRR" and locale == "fa":
@@ -97,7 +99,7 @@ def format_money(amount: int, currency: str | None = None, locale: str | None = 
 
 def _local(value: datetime | date, tz: str | None) -> datetime | date:
     if isinstance(value, datetime):
-        zone = ZoneInfo(tz or current_app.config["VAFA_TIMEZONE"])
+        zone = ZoneInfo(tz or current_club().timezone)
         return value.astimezone(zone)
     return value
 

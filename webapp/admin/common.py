@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from webapp.admin.forms import domain_message
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import Reward, Segment
@@ -43,7 +44,7 @@ def form_error(form, exc, field: str | None = None) -> None:
 
 
 def club_tz() -> str:
-    return current_app.config["VAFA_TIMEZONE"]
+    return current_club().timezone
 
 
 def eligibility_choices(form):

@@ -19,6 +19,7 @@ from webapp.admin.common import staff_actor, wants_fragment
 from webapp.admin.forms import ConfirmForm
 from webapp.admin.segment_forms import SegmentForm, checked_conditions, describe, form_data
 from webapp.auth import staff_required
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.i18n import current_locale
 from webapp.models import Segment, utcnow
@@ -182,8 +183,8 @@ def segment_export(segment_id: int):
     segments.record_export(db.session, segment_id, rows=total, actor=staff_actor(), now=now)
     db.session.commit()
 
-    filename = f"segment-{segment_id}-{now:%Y%m%d}.csv"
+    filename, tz = f"segment-{segment_id}-{now:%Y%m%d}.csv", current_club().timezone
     # the mobile (+98…) is normalised, not typed: only the name and e-mail are free text
     return exports.download(filename, segments.EXPORT_COLUMNS,
-                            lambda: segments.export_rows(db.session, segment_id, now, tier_names=names),
+                            lambda: segments.export_rows(db.session, segment_id, now, tier_names=names, tz=tz),
                             fmt=exports.chosen_format(request.args), free_text={1, 2})

@@ -14,7 +14,6 @@ import json
 import re
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -35,6 +34,7 @@ from webapp.admin.forms import (
     benefit_lines,
 )
 from webapp.auth import staff_required
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.i18n import current_locale, format_number
 from webapp.models import Member, Tier, TierProgram, utcnow
@@ -414,7 +414,7 @@ def member_tier_context(member: Member, *, locale: str, override_form=None) -> d
 
 def end_of_local_day(day) -> datetime:
     """An override "until" a day lasts through that day in the club's time zone."""
-    zone = ZoneInfo(current_app.config["VAFA_TIMEZONE"])
+    zone = current_club().zone
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
 
 

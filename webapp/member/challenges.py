@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
@@ -17,6 +17,7 @@ from htmx_flask import request as htmx_request
 from wtforms import HiddenField
 
 from webapp.auth import current_member, member_required, safe_next
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.i18n import current_locale, format_money, format_number
 from webapp.member import bp
@@ -135,7 +136,7 @@ def deal_words(item: service.MemberChallenge) -> list[str]:
 
 
 def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["VAFA_TIMEZONE"])
+    return current_club().zone
 
 
 def days_left(challenge, now: datetime) -> int:

@@ -6,6 +6,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from webapp.auth import current_member, member_required
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.member import bp
 from webapp.models import utcnow
@@ -19,7 +20,7 @@ class CheckInForm(FlaskForm):
 
 def dashboard_state(member, now):
     """What the checkin card on /me shows (None: no card)."""
-    state = checkin.card_state(db.session, member, now=now, tz=current_app.config["VAFA_TIMEZONE"])
+    state = checkin.card_state(db.session, member, now=now, tz=current_club().timezone)
     if state is None:
         return None
     return {"state": state, "form": CheckInForm(), "result": None}
@@ -34,7 +35,7 @@ def check_in():
     if form.validate_on_submit():
         try:
             result = checkin.check_in(db.session, member.id, now=now,
-                                      tz=current_app.config["VAFA_TIMEZONE"])
+                                      tz=current_club().timezone)
         except DomainError:
             db.session.rollback()
         else:

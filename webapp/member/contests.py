@@ -13,6 +13,7 @@ from jinja2_fragments.flask import render_block
 from redis.exceptions import RedisError
 
 from webapp.auth import current_member, member_required
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.i18n import ascii_digits, current_locale
 from webapp.member import bp
@@ -72,7 +73,7 @@ def contests_page():
     now = utcnow()
     member = current_member()
     listing = contest_play.member_contests(db.session, member.id, now)
-    streak = contest_play.play_streak(db.session, member.id, now, current_app.config["VAFA_TIMEZONE"])
+    streak = contest_play.play_streak(db.session, member.id, now, current_club().timezone)
     return render_template("member/contests.html", listing=listing, streak=streak, now=now)
 
 

@@ -12,7 +12,7 @@ import math
 import secrets
 from dataclasses import dataclass
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Length
 
 from games.instant_win import ODDS_SCALE
 from webapp.auth import current_member, member_required
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.i18n import current_locale, format_money, format_number
 from webapp.member import bp
@@ -45,7 +46,7 @@ class PlayForm(FlaskForm):
 
 
 def _tz() -> str:
-    return current_app.config["VAFA_TIMEZONE"]
+    return current_club().timezone
 
 
 def game_name(game) -> str:

@@ -14,6 +14,7 @@ from htmx_flask import request as htmx_request
 from jinja2_fragments.flask import render_block
 
 from webapp.auth import current_member, member_required, safe_next
+from webapp.club import current_club
 from webapp.extensions import db, limiter
 from webapp.i18n import LOCALE_COOKIE, current_locale
 from webapp.member import bp
@@ -55,7 +56,7 @@ def _remember_locale(response, locale: str):
 def _club_context() -> dict:
     # app-wide: the shared base and error pages show the club's name too
     return {
-        "club_name": current_app.config.get("VAFA_CLUB_NAME") or _("Vafa club"),
+        "club_name": current_club().name or _("Vafa club"),
         "kind_label": kind_label,
         "currency_label": currency_label,
         "entry_about": entry_about,
@@ -151,7 +152,7 @@ def dashboard():
     expiring = ledger.expiring_points(db.session, member.id, now, now + EXPIRY_WINDOW)
     recent = activity_service.member_activity(db.session, member.id, limit=5).entries
     program = tiers.load_program(db.session)
-    tz = current_app.config["VAFA_TIMEZONE"]
+    tz = current_club().timezone
     progress = tiers.member_progress(db.session, member, now, tz, program) if program else None
     return render_template(
         "member/dashboard.html", member=member, recent=recent, program=program, progress=progress,

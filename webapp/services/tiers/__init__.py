@@ -30,7 +30,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from sqlalchemy import (
     BigInteger,
     String,
@@ -48,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from webapp.club import current_club
 from webapp.db import insert_ignoring_duplicates
 from webapp.models import (
     InboxMessage,
@@ -66,7 +66,6 @@ from webapp.services.tiers import rules
 from webapp.services.tiers.rules import BP, Level, Program
 
 EARNING_KINDS = ("earn", "reversal", "adjust")
-DEFAULT_TZ = "Asia/Tehran"
 MAX_OVERRIDE_DAYS = 3650
 LEAVING_HORIZON_DAYS = 60
 
@@ -297,11 +296,8 @@ def _move_off_removed_levels(session, removed_ids, top_id, *, version, now) -> N
 
 
 def club_timezone(tz: str | None = None) -> str:
-    if tz:
-        return tz
-    if has_app_context():
-        return current_app.config.get("VAFA_TIMEZONE") or DEFAULT_TZ
-    return DEFAULT_TZ
+    """`tz` when the caller passed one, else the time zone of the club being served."""
+    return tz or current_club().timezone
 
 
 def local_day(now: datetime, tz: str | None = None) -> str:
