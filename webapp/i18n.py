@@ -6,6 +6,7 @@ Latin digits and only knows the Gregorian calendar)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -125,6 +126,15 @@ def format_datetime(value: datetime | None, locale: str | None = None, tz: str |
     return f"{format_date(local, locale)}، {time}" if locale == "fa" else f"{format_date(local, locale)}, {time}"
 
 
+def localized(obj, field: str, locale: str | None = None):
+    """`obj.<field>_fa` for a Persian reader, else `obj.<field>_en`: texts staff write
+    in both languages (names, descriptions, questions). No fallback to the other
+    language, as before; works on rows, dataclasses, mapped classes (columns) and
+    dicts (a missing key is None, as Jinja's lookup was falsy)."""
+    name = f"{field}_fa" if (locale or current_locale()) == "fa" else f"{field}_en"
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name)
+
+
 def iso_date(value: datetime | date | None) -> str:
     """Machine-readable date for <time datetime=...>."""
     if value is None:
@@ -140,7 +150,9 @@ def init_app(app) -> None:
         date=format_date,
         datetime=format_datetime,
         isodate=iso_date,
+        localized=localized,
     )
+    app.jinja_env.globals["localized"] = localized
 
     @app.context_processor
     def _locale_context():

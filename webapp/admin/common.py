@@ -10,7 +10,7 @@ from sqlalchemy import select
 from webapp.admin.forms import domain_message
 from webapp.club import current_club
 from webapp.extensions import db
-from webapp.i18n import current_locale
+from webapp.i18n import current_locale, localized
 from webapp.models import Reward, Segment
 from webapp.services import tiers
 from webapp.services.members.audit import Actor
@@ -57,7 +57,7 @@ def eligibility_choices(form):
               if lv.id is not None and lv.rank > 0]
     segments = db.session.execute(select(Segment.id, Segment.name).where(Segment.archived_at.is_(None))
                                   .order_by(Segment.name)).all()
-    rewards = db.session.execute(select(Reward.id, Reward.name_fa if locale == "fa" else Reward.name_en)
+    rewards = db.session.execute(select(Reward.id, localized(Reward, "name", locale))
                                  .where(Reward.status != "archived").order_by(Reward.id)).all()
     form.set_choices(levels, segments, rewards)
     return form

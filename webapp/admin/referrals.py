@@ -45,7 +45,7 @@ from webapp.admin.referral_forms import (
 )
 from webapp.auth import staff_required
 from webapp.extensions import db
-from webapp.i18n import current_locale
+from webapp.i18n import localized
 from webapp.models import Referral, Reward, utcnow
 from webapp.services import referrals
 from webapp.services.errors import NotFound
@@ -72,7 +72,7 @@ def _reward_name(reward_id: int | None) -> str | None:
     reward = db.session.get(Reward, reward_id)
     if reward is None:
         return None
-    return reward.name_fa if current_locale() == "fa" else reward.name_en
+    return localized(reward, "name")
 
 
 def _example(form) -> dict | None:

@@ -19,7 +19,7 @@ from wtforms import HiddenField
 from webapp.auth import current_member, member_required, safe_next
 from webapp.club import current_club
 from webapp.extensions import db
-from webapp.i18n import current_locale, format_money, format_number
+from webapp.i18n import current_locale, format_money, format_number, localized
 from webapp.member import bp
 from webapp.member.messages import DOMAIN_ERRORS, GENERIC_ERROR
 from webapp.member.tiers import multiplier
@@ -91,10 +91,6 @@ def join_challenge(challenge_id: int):
 # -- words and numbers for the templates -------------------------------------------------
 
 
-def challenge_name(challenge) -> str:
-    return challenge.name_fa if current_locale() == "fa" else challenge.name_en
-
-
 def challenge_description(challenge) -> str | None:
     if current_locale() == "fa":
         return challenge.description_fa or None
@@ -129,7 +125,7 @@ def deal_words(item: service.MemberChallenge) -> list[str]:
     if challenge.reward_points:
         words.append(ngettext("%(n)s point when you reach the goal", "%(n)s points when you reach the goal",
                               challenge.reward_points, n=format_number(challenge.reward_points)))
-    reward = item.reward_name_fa if current_locale() == "fa" else item.reward_name_en
+    reward = localized(item, "reward_name")
     if reward:
         words.append(_("%(reward)s when you reach the goal", reward=reward))
     return words
@@ -152,6 +148,6 @@ def last_day(challenge) -> datetime:
 
 @bp.app_context_processor
 def _challenge_words() -> dict:
-    return {"challenge_name": challenge_name, "challenge_description": challenge_description,
+    return {"challenge_description": challenge_description,
             "goal_amount": goal_amount, "goal_text": goal_text, "deal_words": deal_words,
             "challenge_days_left": days_left, "challenge_last_day": last_day}

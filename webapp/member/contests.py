@@ -48,17 +48,13 @@ def _contest(contest_id: int):
         abort(404)
 
 
-def contest_text(contest, name: str) -> str | None:
-    return getattr(contest, f"{name}_fa" if current_locale() == "fa" else f"{name}_en")
-
-
 def option_text(option: dict) -> str:
     return option.get(current_locale()) or option.get("en") or ""
 
 
 @bp.app_context_processor
 def _contest_words() -> dict:
-    return {"contest_text": contest_text, "option_text": option_text}
+    return {"option_text": option_text}
 
 
 @bp.get("/contests/image/<name>")

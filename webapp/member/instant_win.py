@@ -24,7 +24,7 @@ from games.instant_win import ODDS_SCALE
 from webapp.auth import current_member, member_required
 from webapp.club import current_club
 from webapp.extensions import db
-from webapp.i18n import current_locale, format_money, format_number
+from webapp.i18n import format_money, format_number
 from webapp.member import bp
 from webapp.member.inbox import KIND_TEMPLATES
 from webapp.member.messages import add_domain_error
@@ -47,18 +47,6 @@ class PlayForm(FlaskForm):
 
 def _tz() -> str:
     return current_club().timezone
-
-
-def game_name(game) -> str:
-    return game.name_fa if current_locale() == "fa" else game.name_en
-
-
-def game_description(game) -> str | None:
-    return game.description_fa if current_locale() == "fa" else game.description_en
-
-
-def prize_name(prize) -> str:
-    return prize.name_fa if current_locale() == "fa" else prize.name_en
 
 
 def prize_value(prize) -> str | None:
@@ -116,8 +104,7 @@ def wheel_stop(roll: int) -> str:
 
 @bp.app_context_processor
 def _instant_win_words() -> dict:
-    return {"game_name": game_name, "game_description": game_description, "prize_name": prize_name,
-            "prize_value": prize_value, "odds_words": odds_words, "wheel_slices": wheel_slices,
+    return {"prize_value": prize_value, "odds_words": odds_words, "wheel_slices": wheel_slices,
             "wheel_stop": wheel_stop}
 
 

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from webapp.auth import current_member, member_required
 from webapp.extensions import db
-from webapp.i18n import current_locale, format_money, format_number
+from webapp.i18n import format_money, format_number
 from webapp.member import bp
 from webapp.member.messages import add_domain_error
 from webapp.models import Raffle, utcnow
@@ -43,18 +43,6 @@ class CouponForm(FlaskForm):
     coupon = IntegerField(validators=[InputRequired(EXPIRED), NumberRange(1, 2**63 - 1)])
 
 
-def raffle_name(raffle) -> str:
-    return raffle.name_fa if current_locale() == "fa" else raffle.name_en
-
-
-def raffle_description(raffle) -> str | None:
-    return raffle.description_fa if current_locale() == "fa" else raffle.description_en
-
-
-def raffle_prize_name(prize) -> str:
-    return prize.name_fa if current_locale() == "fa" else prize.name_en
-
-
 def raffle_prize_value(prize) -> str | None:
     if prize.kind == "points":
         return _("%(points)s points", points=format_number(prize.amount))
@@ -70,8 +58,7 @@ def percent_of_bp(bp: int) -> str:
 
 @bp.app_context_processor
 def _raffle_words() -> dict:
-    return {"raffle_name": raffle_name, "raffle_description": raffle_description, "raffle_prize_name": raffle_prize_name,
-            "raffle_prize_value": raffle_prize_value, "percent_of_bp": percent_of_bp}
+    return {"raffle_prize_value": raffle_prize_value, "percent_of_bp": percent_of_bp}
 
 
 @bp.get("/raffles", endpoint="raffles")

@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired
 
 from webapp.auth import current_member, member_required
 from webapp.extensions import db
-from webapp.i18n import current_locale, format_money, format_number
+from webapp.i18n import format_money, format_number
 from webapp.member import bp
 from webapp.member.messages import add_domain_error
 from webapp.models import Reward, utcnow
@@ -40,14 +40,6 @@ CARD_ITEMS = 2
 
 class RedeemForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(_l("This form has expired. Please try again."))])
-
-
-def reward_name(reward) -> str:
-    return reward.name_fa if current_locale() == "fa" else reward.name_en
-
-
-def reward_description(reward) -> str | None:
-    return reward.description_fa if current_locale() == "fa" else reward.description_en
 
 
 def reward_value(kind: str, value: int, product_sku: str | None = None) -> str:
@@ -79,7 +71,7 @@ STATUS_LABELS = {
 
 @bp.app_context_processor
 def _reward_words() -> dict:
-    return {"reward_name": reward_name, "reward_description": reward_description, "reward_value": reward_value,
+    return {"reward_value": reward_value,
             "coupon_status_label": lambda s: STATUS_LABELS.get(s, s), "kind_note": KIND_NOTES.get}
 
 
