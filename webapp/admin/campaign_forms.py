@@ -13,8 +13,9 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from webapp.admin.forms import Between, LocalIntegerField, parse_day, strip
 from webapp.club import current_club
+from webapp.forms.days import parse_day
+from webapp.forms.fields import Between, LocalIntegerField, strip
 from webapp.i18n import ascii_digits, current_locale
 from webapp.services.offers import campaigns
 

@@ -18,10 +18,11 @@ from webapp.admin.campaign_forms import (
     form_data,
 )
 from webapp.admin.campaign_forms import PROBLEMS as PROBLEM_WORDS
-from webapp.admin.common import staff_actor, wants_fragment
-from webapp.admin.forms import ConfirmForm
+from webapp.admin.common import staff_actor
 from webapp.auth import staff_required
 from webapp.extensions import db
+from webapp.forms.confirm import ConfirmForm
+from webapp.htmx import wants_fragment
 from webapp.i18n import localized
 from webapp.jobs.campaigns import enqueue_run
 from webapp.models import Campaign, EarnRule, Reward, Segment, utcnow

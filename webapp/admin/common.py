@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import request
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
-from webapp.admin.forms import domain_message
+from webapp.admin.domain_messages import domain_message
 from webapp.club import current_club
 from webapp.extensions import db
 from webapp.i18n import current_locale, localized
@@ -18,20 +17,6 @@ from webapp.services.members.audit import Actor
 
 def staff_actor() -> Actor:
     return Actor.of_staff(current_user._get_current_object(), ip=request.remote_addr)
-
-
-def wants_fragment(target: str | None = None) -> bool:
-    """An htmx request for part of a page (not a history restore, which needs it all)."""
-    htmx = request.htmx
-    if not htmx or htmx.history_restore_request:
-        return False
-    return target is None or htmx.target == target
-
-
-def page_or_fragment(template: str, block: str, *, target: str | None = None, **context) -> str:
-    if wants_fragment(target):
-        return render_block(template, block, **context)
-    return render_template(template, **context)
 
 
 def form_error(form, exc, field: str | None = None) -> None:

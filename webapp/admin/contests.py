@@ -22,10 +22,10 @@ from webapp.admin.contest_forms import (
     form_data,
     question_data,
 )
-from webapp.admin.forms import ConfirmForm
 from webapp.admin.uploads import discard_image, has_upload, store_image
 from webapp.auth import staff_required
 from webapp.extensions import db
+from webapp.forms.confirm import ConfirmForm
 from webapp.i18n import current_locale, localized
 from webapp.models import Contest, ContestEntry, Member, Reward, utcnow
 from webapp.services.play import contests as service

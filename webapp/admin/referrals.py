@@ -21,14 +21,7 @@ from jinja2_fragments.flask import render_block
 
 from webapp import exports
 from webapp.admin import bp, queries
-from webapp.admin.common import (
-    club_tz,
-    eligibility_choices,
-    page_or_fragment,
-    show_problems,
-    staff_actor,
-    wants_fragment,
-)
+from webapp.admin.common import club_tz, eligibility_choices, show_problems, staff_actor
 from webapp.admin.referral_forms import (
     CHANNEL_LABELS,
     FLAG_LABELS,
@@ -45,6 +38,7 @@ from webapp.admin.referral_forms import (
 )
 from webapp.auth import staff_required
 from webapp.extensions import db
+from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.i18n import localized
 from webapp.models import Referral, Reward, utcnow
 from webapp.services import referrals

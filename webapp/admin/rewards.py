@@ -14,7 +14,6 @@ from wtforms import SelectChoice
 
 from webapp.admin import bp
 from webapp.admin.common import staff_actor
-from webapp.admin.forms import ConfirmForm
 from webapp.admin.reward_forms import (
     COUPON_STATUS_LABELS,
     KIND_LABELS,
@@ -27,6 +26,7 @@ from webapp.admin.uploads import discard_image, has_upload, store_image
 from webapp.auth import staff_required
 from webapp.club import current_club
 from webapp.extensions import db
+from webapp.forms.confirm import ConfirmForm
 from webapp.i18n import current_locale
 from webapp.models import Coupon, Member, Reward, Segment, VoucherCode, utcnow
 from webapp.services import tiers

@@ -12,14 +12,13 @@ from wtforms import (
     HiddenField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from webapp.admin.forms import Between, DayField, LocalIntegerField, strip
+from webapp.forms.days import DayField
+from webapp.forms.fields import Between, CheckboxesField, LocalIntegerField, strip
 from webapp.i18n import JALALI_MONTHS_FA, format_date, format_money, format_number
 from webapp.services.offers import segments
 from webapp.services.offers.segments import LIMITS, NO_TIER, WINDOW_DAYS
@@ -34,13 +33,6 @@ def month_names(calendar: str, locale: str) -> list[str]:
         return list(JALALI_MONTHS_FA if locale == "fa" else JALALI_MONTHS_EN)
     names = get_month_names("wide", locale=locale)
     return [names[m] for m in range(1, 13)]
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as a list of checkboxes."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def _number(label, name, *, hint_low=None):

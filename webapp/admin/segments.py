@@ -15,12 +15,13 @@ from flask_babel import gettext as _
 
 from webapp import exports
 from webapp.admin import bp
-from webapp.admin.common import staff_actor, wants_fragment
-from webapp.admin.forms import ConfirmForm
+from webapp.admin.common import staff_actor
 from webapp.admin.segment_forms import SegmentForm, checked_conditions, describe, form_data
 from webapp.auth import staff_required
 from webapp.club import current_club
 from webapp.extensions import db
+from webapp.forms.confirm import ConfirmForm
+from webapp.htmx import wants_fragment
 from webapp.i18n import current_locale
 from webapp.models import Segment, utcnow
 from webapp.services import tiers as tiers_service

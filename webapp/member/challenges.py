@@ -13,12 +13,12 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from htmx_flask import request as htmx_request
 from wtforms import HiddenField
 
 from webapp.auth import current_member, member_required, safe_next
 from webapp.club import current_club
 from webapp.extensions import db
+from webapp.htmx import is_htmx
 from webapp.i18n import current_locale, format_money, format_number, localized
 from webapp.member import bp
 from webapp.member.messages import DOMAIN_ERRORS, GENERIC_ERROR
@@ -76,7 +76,7 @@ def join_challenge(challenge_id: int):
             error = DOMAIN_ERRORS.get(exc.code, (None, GENERIC_ERROR))[1]
         else:
             db.session.commit()
-    if htmx_request.htmx:
+    if is_htmx():
         item = service.member_challenge(db.session, member, challenge_id, now)
         # htmx swaps only 2xx answers: a refusal is said inside the swapped part
         return render_template("_partials/challenge_item.html", item=item, now=now, error=error,

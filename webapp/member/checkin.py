@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 
+from webapp import htmx
 from webapp.auth import current_member, member_required
 from webapp.club import current_club
 from webapp.extensions import db
+from webapp.htmx import is_htmx
 from webapp.member import bp
 from webapp.models import utcnow
 from webapp.services.errors import DomainError
@@ -40,7 +42,7 @@ def check_in():
             db.session.rollback()
         else:
             db.session.commit()
-    if not request.htmx:
+    if not is_htmx():
         return redirect(url_for(".dashboard"))
     card = dashboard_state(member, now)
     if card is None:
@@ -49,5 +51,5 @@ def check_in():
     response = current_app.make_response(render_template("_partials/checkin_card.html",
                                                          checkin_card=card))
     if result is not None and result.points:
-        response.headers["HX-Trigger"] = "pointsChanged"
+        htmx.trigger(response)
     return response

@@ -12,9 +12,11 @@ from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 from redis.exceptions import RedisError
 
+from webapp import htmx
 from webapp.auth import current_member, member_required
 from webapp.club import current_club
 from webapp.extensions import db
+from webapp.htmx import wants_fragment
 from webapp.i18n import ascii_digits, current_locale
 from webapp.member import bp
 from webapp.member import inbox as inbox_pages
@@ -33,10 +35,6 @@ class ContestForm(FlaskForm):
 
 def _redis():
     return current_app.extensions["vafa_redis"]
-
-
-def _htmx() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
 
 
 def _contest(contest_id: int):
@@ -98,7 +96,7 @@ def contest_board(contest_id: int):
     """The leaderboard partial that the contest page polls every 5 s while live."""
     contest = _contest(contest_id)
     board = leaderboards.board(db.session, _redis(), contest, current_member().id)
-    if _htmx():
+    if wants_fragment():
         return render_template("_partials/contest_board.html", contest=contest, board=board)
     return redirect(url_for(".contest", contest_id=contest_id))
 
@@ -123,7 +121,7 @@ def contest_start(contest_id: int):
     db.session.commit()
     response = redirect(url_for(".contest_play", contest_id=contest_id))
     if contest.entry_cost:
-        response.headers["HX-Trigger"] = "pointsChanged"
+        htmx.trigger(response)
     return response
 
 
@@ -144,7 +142,7 @@ def contest_play_page(contest_id: int):
     if served is None:
         return redirect(url_for(".contest", contest_id=contest_id))
     context = {"contest": contest, "served": served, "form": ContestForm(), "now": utcnow()}
-    if _htmx():
+    if wants_fragment():
         return render_block("member/contest_question.html", "play", **context)
     return render_template("member/contest_question.html", **context)
 
@@ -180,7 +178,7 @@ def contest_answer(contest_id: int):
             current_app.logger.exception("contest %s: the board missed member %s", contest.id,
                                          result.finished.member_id)
     context = {"contest": contest, "question": question, "result": result, "form": ContestForm()}
-    if _htmx():
+    if wants_fragment():
         return render_block("member/contest_answered.html", "play", **context)
     return render_template("member/contest_answered.html", **context)
 

@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from webapp.admin.forms import DayField
+from webapp.forms.days import DayField
 from webapp.i18n import LOCALES, current_locale
 from webapp.member.messages import MISSING_IDENTIFIER
 

@@ -12,7 +12,7 @@ import math
 import secrets
 from dataclasses import dataclass
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,6 +24,7 @@ from games.instant_win import ODDS_SCALE
 from webapp.auth import current_member, member_required
 from webapp.club import current_club
 from webapp.extensions import db
+from webapp.htmx import POINTS_CHANGED, event_headers, is_htmx
 from webapp.i18n import format_money, format_number
 from webapp.member import bp
 from webapp.member.inbox import KIND_TEMPLATES
@@ -148,7 +149,7 @@ def play(game_id: int):
     if game_id > MAX_ID:
         abort(404)
     form = PlayForm()
-    htmx = bool(request.headers.get("HX-Request"))
+    htmx = is_htmx()
     if not form.validate_on_submit():
         # htmx does not swap a 4xx answer: it gets the stage with the error instead
         return _game_page(game_id, form, refusal=str((form.token.errors or form.form_errors or [""])[0])
@@ -167,7 +168,7 @@ def play(game_id: int):
     db.session.commit()
     if htmx:
         response, status = _game_page(game_id, PlayForm(formdata=None), result=result, fragment=True)
-        return response, status, {"HX-Trigger": "pointsChanged"}
+        return response, status, event_headers(POINTS_CHANGED)
     return redirect(url_for(".instant_win_result", play_id=result.play.id), 303)
 
 

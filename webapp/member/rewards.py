@@ -11,7 +11,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -22,8 +21,10 @@ from markupsafe import Markup
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
+from webapp import htmx
 from webapp.auth import current_member, member_required
 from webapp.extensions import db
+from webapp.htmx import wants_fragment
 from webapp.i18n import format_money, format_number
 from webapp.member import bp
 from webapp.member.messages import add_domain_error
@@ -107,7 +108,7 @@ def _redeem_page(reward_id: int, form, *, status: int = 200):
     reward = quote.reward if quote else db.session.get(Reward, reward_id)
     context = {"reward": reward, "quote": quote, "refusal": refusal, "form": form,
                "token": secrets.token_urlsafe(18)}
-    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
+    if wants_fragment():
         return render_block("member/reward_redeem.html", "preview", **context), status
     return render_template("member/reward_redeem.html", **context), status
 
@@ -138,7 +139,7 @@ def reward_redeem(reward_id: int):
             else:
                 flash(_("Done! Here is your coupon."), "success")
             response = redirect(url_for(".coupon", coupon_id=done.coupon.id))
-            response.headers["HX-Trigger"] = "pointsChanged"
+            htmx.trigger(response)
             return response
     else:
         form.form_errors.extend(form.token.errors)

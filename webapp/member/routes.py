@@ -10,12 +10,12 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import login_user, logout_user
-from htmx_flask import request as htmx_request
 from jinja2_fragments.flask import render_block
 
 from webapp.auth import current_member, member_required, safe_next
 from webapp.club import current_club
 from webapp.extensions import db, limiter
+from webapp.htmx import is_htmx
 from webapp.i18n import LOCALE_COOKIE, current_locale
 from webapp.member import bp
 from webapp.member.forms import JoinForm, LocaleForm, LoginForm, LogoutForm, SettingsForm
@@ -183,7 +183,7 @@ def activity():
     before = request.args.get("before", type=int)
     before = before if before is not None and 0 < before <= MAX_ID else None
     page = activity_service.member_activity(db.session, current_member().id, before_id=before)
-    if htmx_request.htmx:
+    if is_htmx():
         return render_block("member/activity.html", "entries", page=page, before=before)
     return render_template("member/activity.html", page=page, before=before)
 

@@ -1,0 +1,4 @@
+"""Form pieces every blueprint may use (a blueprint never imports another's):
+`fields` (numbers in any digits, decimals, checkboxes, shared validators),
+`days` (days in either calendar and their club-local bounds), `confirm`
+(a button's CSRF-only form)."""
