@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from webapp.forms.choices import locale_choices
 from webapp.forms.fields import strip
 
 WRONG_LOGIN = _l("Wrong e-mail or password.")
@@ -23,6 +24,5 @@ class LoginForm(FlaskForm):
 
 
 class LocaleForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[SelectChoice("fa", "فارسی"),
-                                                  SelectChoice("en", "English")])
+    locale = SelectField(_l("Language"), choices=locale_choices())
     next = HiddenField()

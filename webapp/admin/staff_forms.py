@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from webapp.forms.choices import locale_choices
 from webapp.forms.fields import strip
 from webapp.models import ROLES
 
@@ -31,9 +32,8 @@ class StaffForm(FlaskForm):
     display_name = StringField(_l("Name"), filters=[strip], validators=[Length(max=80)])
     role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES],
                        default="operator")
-    locale = SelectField(_l("Language"), choices=[
-        SelectChoice("", _l("Club default")), SelectChoice("fa", "فارسی"),
-        SelectChoice("en", "English")])
+    locale = SelectField(_l("Language"), choices=locale_choices(
+        SelectChoice("", _l("Club default"))))
     password = PasswordField(_l("Password (at least 8 characters)"),
                              validators=[DataRequired(_l("Enter a password.")),
                                          Length(min=8, max=128,
