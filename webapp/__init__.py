@@ -50,7 +50,7 @@ def _configure(app: Flask, test_config: dict | None) -> None:
 
 
 def _bind_extensions(app: Flask) -> None:
-    from webapp import auth, i18n, security  # noqa: F401  (auth registers the user loader)
+    from webapp import auth, club, i18n, security  # noqa: F401  (auth registers the user loader)
     from webapp.extensions import babel, csrf, db, htmx, limiter, login_manager
     from webapp.redis_conn import connect
 
@@ -64,6 +64,7 @@ def _bind_extensions(app: Flask) -> None:
     login_manager.blueprint_login_views = {"admin": "admin.login"}
     login_manager.session_protection = "basic"
     limiter.init_app(app)
+    club.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
 

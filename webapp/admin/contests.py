@@ -22,11 +22,11 @@ from webapp.admin.contest_forms import (
     form_data,
     question_data,
 )
-from webapp.admin.forms import ConfirmForm
 from webapp.admin.uploads import discard_image, has_upload, store_image
 from webapp.auth import staff_required
 from webapp.extensions import db
-from webapp.i18n import current_locale
+from webapp.forms.confirm import ConfirmForm
+from webapp.i18n import current_locale, localized
 from webapp.models import Contest, ContestEntry, Member, Reward, utcnow
 from webapp.services.play import contests as service
 from webapp.services.play import leaderboards, registry
@@ -59,8 +59,7 @@ def _contest(contest_id: int) -> Contest:
 
 
 def _rewards(form: ContestForm) -> ContestForm:
-    fa = current_locale() == "fa"
-    rows = db.session.execute(select(Reward.id, Reward.name_fa if fa else Reward.name_en)
+    rows = db.session.execute(select(Reward.id, localized(Reward, "name"))
                               .where(Reward.status != "archived").order_by(Reward.id)).all()
     form.set_rewards(rows)
     return form

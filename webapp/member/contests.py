@@ -12,8 +12,11 @@ from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 from redis.exceptions import RedisError
 
+from webapp import htmx
 from webapp.auth import current_member, member_required
+from webapp.club import current_club
 from webapp.extensions import db
+from webapp.htmx import wants_fragment
 from webapp.i18n import ascii_digits, current_locale
 from webapp.member import bp
 from webapp.member import inbox as inbox_pages
@@ -34,10 +37,6 @@ def _redis():
     return current_app.extensions["vafa_redis"]
 
 
-def _htmx() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
-
-
 def _contest(contest_id: int):
     if contest_id > MAX_ID:
         abort(404)
@@ -47,17 +46,13 @@ def _contest(contest_id: int):
         abort(404)
 
 
-def contest_text(contest, name: str) -> str | None:
-    return getattr(contest, f"{name}_fa" if current_locale() == "fa" else f"{name}_en")
-
-
 def option_text(option: dict) -> str:
     return option.get(current_locale()) or option.get("en") or ""
 
 
 @bp.app_context_processor
 def _contest_words() -> dict:
-    return {"contest_text": contest_text, "option_text": option_text}
+    return {"option_text": option_text}
 
 
 @bp.get("/contests/image/<name>")
@@ -72,7 +67,7 @@ def contests_page():
     now = utcnow()
     member = current_member()
     listing = contest_play.member_contests(db.session, member.id, now)
-    streak = contest_play.play_streak(db.session, member.id, now, current_app.config["VAFA_TIMEZONE"])
+    streak = contest_play.play_streak(db.session, member.id, now, current_club().timezone)
     return render_template("member/contests.html", listing=listing, streak=streak, now=now)
 
 
@@ -101,7 +96,7 @@ def contest_board(contest_id: int):
     """The leaderboard partial that the contest page polls every 5 s while live."""
     contest = _contest(contest_id)
     board = leaderboards.board(db.session, _redis(), contest, current_member().id)
-    if _htmx():
+    if wants_fragment():
         return render_template("_partials/contest_board.html", contest=contest, board=board)
     return redirect(url_for(".contest", contest_id=contest_id))
 
@@ -126,7 +121,7 @@ def contest_start(contest_id: int):
     db.session.commit()
     response = redirect(url_for(".contest_play", contest_id=contest_id))
     if contest.entry_cost:
-        response.headers["HX-Trigger"] = "pointsChanged"
+        htmx.trigger(response)
     return response
 
 
@@ -147,7 +142,7 @@ def contest_play_page(contest_id: int):
     if served is None:
         return redirect(url_for(".contest", contest_id=contest_id))
     context = {"contest": contest, "served": served, "form": ContestForm(), "now": utcnow()}
-    if _htmx():
+    if wants_fragment():
         return render_block("member/contest_question.html", "play", **context)
     return render_template("member/contest_question.html", **context)
 
@@ -183,7 +178,7 @@ def contest_answer(contest_id: int):
             current_app.logger.exception("contest %s: the board missed member %s", contest.id,
                                          result.finished.member_id)
     context = {"contest": contest, "question": question, "result": result, "form": ContestForm()}
-    if _htmx():
+    if wants_fragment():
         return render_block("member/contest_answered.html", "play", **context)
     return render_template("member/contest_answered.html", **context)
 

@@ -12,13 +12,13 @@ from datetime import UTC, date, datetime
 
 from flask import abort, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from htmx_flask import request as htmx_request
 from jinja2_fragments.flask import render_block
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from webapp.auth import current_member, member_required
 from webapp.extensions import db
+from webapp.htmx import is_htmx
 from webapp.member import bp
 from webapp.member.tiers import level_names
 from webapp.models import InboxMessage, utcnow
@@ -58,7 +58,7 @@ def inbox():
     page = InboxPage(rows[:PAGE], rows[PAGE - 1].id if len(rows) > PAGE else None)
     program = tiers.load_program(db.session)
     context = {"page": page, "before": before, "program": program, "names": level_names(program)}
-    if htmx_request.htmx:
+    if is_htmx():
         return render_block("member/inbox.html", "messages", **context)
     return render_template("member/inbox.html", **context)
 
@@ -72,7 +72,7 @@ def inbox_read():
     member, ids = current_member(), [form.message.data] if form.message.data else None
     inbox_service.mark_read(db.session, member_id=member.id, message_ids=ids, now=utcnow())
     db.session.commit()
-    if not (htmx_request.htmx and ids):
+    if not (is_htmx() and ids):
         return redirect(url_for(".inbox"))
     message = db.session.get(InboxMessage, ids[0])
     if message is None or message.member_id != member.id:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import EarnRule, Member, Purchase, RuleAward, Tier
+from webapp.models import RULE_TRIGGERS, EarnRule, Member, Purchase, RuleAward, Tier
 from webapp.services import ledger, tiers
 from webapp.services.errors import Conflict, DomainError, NotFound
 from webapp.services.members import audit
@@ -353,7 +353,7 @@ def award_for_event(
     keyed by the rule family and `event_key` (a replayed event earns nothing more).
     `context` may give `at` (when it happened; default now), `amount`, `items`,
     `channel`, `store`, `streak_day`. Returns the RuleAward rows made."""
-    if trigger not in rule_engine.TRIGGERS:
+    if trigger not in RULE_TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")
     rows = active_rules(session, trigger)
     if not rows:

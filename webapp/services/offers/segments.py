@@ -48,7 +48,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from sqlalchemy import (
     and_,
     exists,
@@ -63,6 +62,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from webapp.club import current_club
 from webapp.models import Member, Purchase, Segment, Tier
 from webapp.services.errors import Conflict, DomainError, NotFound
 from webapp.services.members import audit
@@ -215,8 +215,8 @@ class Context:
 
 
 def _context(now: datetime, member_id: int | None = None) -> Context:
-    locale = current_app.config.get("VAFA_LOCALE", "fa") if has_app_context() else "fa"
-    return Context(now=now, tz=club_timezone(), default_locale=locale, member_id=member_id)
+    club = current_club()
+    return Context(now=now, tz=club.timezone, default_locale=club.locale, member_id=member_id)
 
 
 def _counted():
@@ -452,7 +452,7 @@ EXPORT_COLUMNS = ("id", "name", "email", "mobile", "tier", "points", "joined")
 
 
 def export_rows(session: Session, segment_id: int, now: datetime, *, tier_names: dict[int | None, str],
-                chunk: int = 1000) -> Iterator[tuple]:
+                chunk: int = 1000, tz: str | None = None) -> Iterator[tuple]:
     """The segment's members as rows of EXPORT_COLUMNS, streamed in chunks of
     `chunk` (never all in memory). `tier_names` maps tier ids (and None: not yet
     evaluated) to the name to write."""
@@ -460,7 +460,7 @@ def export_rows(session: Session, segment_id: int, now: datetime, *, tier_names:
         Member.id, Member.display_name, Member.email, Member.mobile, Member.tier_id,
         Member.points_balance, Member.created_at,
     ).order_by(Member.id).execution_options(yield_per=chunk)
-    tz = ZoneInfo(club_timezone())
+    tz = ZoneInfo(club_timezone(tz))
     for mid, name, email, mobile, tier_id, points, joined in session.execute(stmt):
         yield (mid, name or "", email or "", mobile or "", tier_names.get(tier_id, ""), int(points),
                joined.astimezone(tz).date().isoformat())

@@ -5,17 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
-
-DEFAULT_TZ = "Asia/Tehran"
+from webapp.club import current_club
 
 
 def club_timezone(tz: str | None = None) -> str:
-    if tz:
-        return tz
-    if has_app_context():
-        return current_app.config.get("VAFA_TIMEZONE") or DEFAULT_TZ
-    return DEFAULT_TZ
+    """`tz` when the caller passed one, else the time zone of the club being served."""
+    return tz or current_club().timezone
 
 
 def local_day(now: datetime, tz: str | None = None) -> str:
