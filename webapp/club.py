@@ -81,11 +81,15 @@ def _leave(scope: str) -> None:
         _serving.reset(tokens.pop())
 
 
+def _leave_request(sender: Flask, **_extra) -> None:
+    _leave("request")
+
+
 def init_app(app: Flask) -> None:
     # per request too: an app context a test keeps open is reused by requests,
     # and the configuration may have changed since it was pushed
     appcontext_pushed.connect(_enter_app, app)
     request_started.connect(_enter_request, app)
-    request_tearing_down.connect(lambda _sender, **_extra: _leave("request"), app, weak=False)
+    request_tearing_down.connect(_leave_request, app)
     app.teardown_appcontext(lambda _exc: _leave("app"))
     app.context_processor(lambda: {"club": current_club()})

@@ -131,8 +131,13 @@ def localized(obj, field: str, locale: str | None = None):
     in both languages (names, descriptions, questions). No fallback to the other
     language, as before; works on rows, dataclasses, mapped classes (columns) and
     dicts (a missing key is None, as Jinja's lookup was falsy)."""
-    name = f"{field}_fa" if (locale or current_locale()) == "fa" else f"{field}_en"
+    name = localized_key(field, locale)
     return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name)
+
+
+def localized_key(field: str, locale: str | None = None) -> str:
+    """`<field>_fa` or `<field>_en`, by the reader's language."""
+    return f"{field}_fa" if (locale or current_locale()) == "fa" else f"{field}_en"
 
 
 def iso_date(value: datetime | date | None) -> str:

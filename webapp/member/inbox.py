@@ -19,6 +19,7 @@ from wtforms.validators import NumberRange, Optional
 from webapp.auth import current_member, member_required
 from webapp.extensions import db
 from webapp.htmx import is_htmx
+from webapp.i18n import localized_key
 from webapp.member import bp
 from webapp.member.tiers import level_names
 from webapp.models import InboxMessage, utcnow
@@ -128,7 +129,14 @@ def param_text(params, name: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def param_localized(params, field: str) -> str | None:
+    """A text the sender stored in both languages, in the reader's; the English
+    one when the reader's is missing."""
+    return param_text(params, localized_key(field)) or param_text(params, f"{field}_en")
+
+
 @bp.app_context_processor
 def _inbox_words() -> dict:
     return {"inbox_template": inbox_template, "inbox_unread": inbox_unread, "param_int": param_int,
-            "param_when": param_when, "param_text": param_text}
+            "param_when": param_when, "param_text": param_text,
+            "param_localized": param_localized}
