@@ -25,7 +25,7 @@ from webapp.models import (
     Segment,
 )
 from webapp.services import ledger, tiers
-from webapp.services.errors import InsufficientPoints, NotFound
+from webapp.services.errors import IdempotencyConflict, InsufficientPoints, NotFound
 from webapp.services.members import audit
 from webapp.services.offers import rewards
 from webapp.services.play import instant_win
@@ -239,7 +239,7 @@ def test_a_request_key_of_another_member_is_a_conflict_not_their_play(session, m
     first, other = make_member(now=now), make_member(now=now)
     play(session, game, first, "shared", now)
     session.commit()
-    with pytest.raises(instant_win.IdempotencyConflict):
+    with pytest.raises(IdempotencyConflict):
         play(session, game, other, "shared", now)
 
 
