@@ -35,7 +35,7 @@ class Finalised:
 
 def due_contest_ids(session: Session, now: datetime) -> list[int]:
     """Published contests ready to be finalised (per kind: see its adapter)."""
-    clauses = [registry.get_type(kind).due_clause(now) for kind in registry.kinds()]
+    clauses = [registry.get_type(kind).due_clause(now) for kind in registry.kinds("contest")]
     return list(session.scalars(select(Contest.id).where(Contest.status == "published", or_(*clauses))
                                 .order_by(Contest.id)))
 
