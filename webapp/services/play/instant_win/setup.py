@@ -27,6 +27,7 @@ from webapp.services.errors import (
     ProblemsInvalid,
 )
 from webapp.services.members import audit
+from webapp.services.play.prizes import PRIZE_KINDS
 
 MAX_NAME = 120
 MAX_COST = 10_000_000
@@ -37,7 +38,6 @@ MAX_PRIZE_POINTS = 10_000_000
 MAX_PRIZE_CREDIT = 10**12
 MAX_BUDGET = 10**12
 STYLES = ("wheel", "scratch")
-PRIZE_KINDS = ("points", "credit", "reward")
 # what members play against: fixed once anyone has played (quantities may grow)
 PRIZE_LOCKED_FIELDS = ("name_fa", "name_en", "kind", "value", "reward_id", "odds_ppm")
 
