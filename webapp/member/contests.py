@@ -52,7 +52,7 @@ def option_text(option: dict) -> str:
 
 @bp.app_context_processor
 def _contest_words() -> dict:
-    return {"option_text": option_text}
+    return {"option_text": option_text, "game_tabs": registry.tabs}
 
 
 @bp.get("/contests/image/<name>")
@@ -68,7 +68,8 @@ def contests_page():
     member = current_member()
     listing = contest_play.member_contests(db.session, member.id, now)
     streak = contest_play.play_streak(db.session, member.id, now, current_club().timezone)
-    return render_template("member/contests.html", listing=listing, streak=streak, now=now)
+    return render_template("member/contests.html", listing=listing, streak=streak, now=now,
+                           kind_labels=registry.labels("contest"))
 
 
 def _contest_page(contest, *, form=None, status: int = 200, **extra):
@@ -76,9 +77,10 @@ def _contest_page(contest, *, form=None, status: int = 200, **extra):
     member_id = current_member().id
     entry = contest_play.entry_of(db.session, contest.id, member_id)
     board = leaderboards.board(db.session, _redis(), contest, member_id)
-    review = contest_play.answers_of(db.session, contest.id, member_id) \
-        if entry is not None and entry.finished_at is not None and contest.kind == "quiz" else []
-    context = {"contest": contest, "kind": registry.get_type(contest.kind), "entry": entry, "board": board,
+    kind = registry.get_type(contest.kind)
+    review = kind.review(db.session, contest.id, member_id) \
+        if entry is not None and entry.finished_at is not None else []
+    context = {"contest": contest, "kind": kind, "entry": entry, "board": board,
                "now": now, "form": form or ContestForm(), "review": review,
                "is_open": contest.status == "published" and contest.opens_at <= now < contest.closes_at, **extra}
     return render_template("member/contest.html", **context), status
@@ -97,7 +99,8 @@ def contest_board(contest_id: int):
     contest = _contest(contest_id)
     board = leaderboards.board(db.session, _redis(), contest, current_member().id)
     if wants_fragment():
-        return render_template("_partials/contest_board.html", contest=contest, board=board)
+        return render_template("_partials/contest_board.html", contest=contest, board=board,
+                               kind=registry.get_type(contest.kind))
     return redirect(url_for(".contest", contest_id=contest_id))
 
 
@@ -190,8 +193,7 @@ def contest_predict(contest_id: int):
     form = ContestForm()
     if not form.validate_on_submit():
         abort(400)
-    settings = contest.settings or {}
-    count = 1 if settings.get("question") == "options" else int(settings.get("arity", 1))
+    count = registry.get_type(contest.kind).value_count(contest.settings or {})
     values = [_int(request.form.get(f"value_{i}")) for i in range(count)]
     if any(v is None for v in values):
         form.form_errors.append(_("Fill in your prediction with whole numbers."))
