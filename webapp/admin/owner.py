@@ -9,15 +9,11 @@ from flask_babel import gettext as _
 
 from webapp.admin import bp, queries
 from webapp.admin.common import staff_actor
-from webapp.admin.forms import (
-    ApiKeyForm,
-    ConfirmForm,
-    EarnSettingsForm,
-    ExampleForm,
-    StaffForm,
-)
+from webapp.admin.settings_forms import EarnSettingsForm, ExampleForm
+from webapp.admin.staff_forms import ApiKeyForm, StaffForm
 from webapp.auth import staff_required
 from webapp.extensions import db
+from webapp.forms.confirm import ConfirmForm
 from webapp.models import utcnow
 from webapp.services import settings as settings_service
 from webapp.services.errors import NotFound
