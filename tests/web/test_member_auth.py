@@ -204,6 +204,7 @@ def test_logout_everywhere_ends_other_sessions(app, make_member):
     phone, laptop = app.test_client(), app.test_client()
     login(phone, "two@example.com")
     login(laptop, "two@example.com")
+    assert 'name="everywhere"' in phone.get("/logout").get_data(as_text=True)
     post_form(phone, "/logout", {"everywhere": "y"})
     assert laptop.get("/me").status_code == 302
 

@@ -136,7 +136,8 @@ def test_logging_out_everywhere_ends_other_sessions(app, client):
     other = app.test_client()
     sign_in(client, "nima@partners.example.com")
     sign_in(other, "nima@partners.example.com")
-    assert client.get("/partner/logout").status_code == 200
+    page = client.get("/partner/logout")
+    assert page.status_code == 200 and 'name="everywhere"' in page.get_data(as_text=True)
     assert post_form(client, "/partner/logout", {"everywhere": "y"}).headers["Location"] == "/partner/login"
     assert client.get("/partner").status_code == 302
     assert other.get("/partner").status_code == 302  # the token was rotated

@@ -196,32 +196,32 @@ def debit_up_to(
 # -- convenience names in the club's language ---------------------------------
 
 
+def _one_way(session: Session, member_id: int, amount: int, *, currency: str, sign: int, kind: str,
+             what: str, kwargs: dict) -> Posting:
+    if amount <= 0:
+        raise ValueError(f"{what} needs a positive amount")
+    kwargs.setdefault("kind", kind)
+    return post(session, member_id=member_id, currency=currency, amount=sign * amount, **kwargs)
+
+
 def award_points(session: Session, member_id: int, points: int, **kwargs) -> Posting:
-    kwargs.setdefault("kind", "earn")
-    if points <= 0:
-        raise ValueError("award_points needs a positive amount")
-    return post(session, member_id=member_id, currency="points", amount=points, **kwargs)
+    return _one_way(session, member_id, points, currency="points", sign=1, kind="earn",
+                    what="award_points", kwargs=kwargs)
 
 
 def spend_points(session: Session, member_id: int, points: int, **kwargs) -> Posting:
-    kwargs.setdefault("kind", "spend")
-    if points <= 0:
-        raise ValueError("spend_points needs a positive amount")
-    return post(session, member_id=member_id, currency="points", amount=-points, **kwargs)
+    return _one_way(session, member_id, points, currency="points", sign=-1, kind="spend",
+                    what="spend_points", kwargs=kwargs)
 
 
 def grant_credit(session: Session, member_id: int, amount: int, **kwargs) -> Posting:
-    kwargs.setdefault("kind", "grant")
-    if amount <= 0:
-        raise ValueError("grant_credit needs a positive amount")
-    return post(session, member_id=member_id, currency="credit", amount=amount, **kwargs)
+    return _one_way(session, member_id, amount, currency="credit", sign=1, kind="grant",
+                    what="grant_credit", kwargs=kwargs)
 
 
 def spend_credit(session: Session, member_id: int, amount: int, **kwargs) -> Posting:
-    kwargs.setdefault("kind", "spend")
-    if amount <= 0:
-        raise ValueError("spend_credit needs a positive amount")
-    return post(session, member_id=member_id, currency="credit", amount=-amount, **kwargs)
+    return _one_way(session, member_id, amount, currency="credit", sign=-1, kind="spend",
+                    what="spend_credit", kwargs=kwargs)
 
 
 @dataclass(frozen=True)
