@@ -8,12 +8,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import SelectChoice, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from webapp.forms.days import ENTER_DAY, DayField, day_start, day_text, local_day
 from webapp.forms.fields import Between, DecimalBetween, LocalDecimalField, LocalIntegerField, strip
+from webapp.forms.texts import texts_form
 from webapp.services.offers import challenges as service
 
 METRIC_LABELS = {
@@ -32,19 +32,7 @@ def category_list(text: str | None) -> tuple[str, ...]:
     return tuple(p.strip() for p in parts if p.strip())
 
 
-class ChallengeForm(FlaskForm):
-    name_fa = StringField(_l("Name in Persian"), filters=[strip], validators=[
-        DataRequired(_l("Give the Persian name.")), Length(max=service.MAX_NAME)],
-        render_kw={"dir": "rtl", "lang": "fa", "maxlength": service.MAX_NAME})
-    name_en = StringField(_l("Name in English"), filters=[strip], validators=[
-        DataRequired(_l("Give the English name.")), Length(max=service.MAX_NAME)],
-        render_kw={"dir": "ltr", "lang": "en", "maxlength": service.MAX_NAME})
-    description_fa = TextAreaField(_l("Description in Persian"), filters=[strip],
-                                   validators=[Optional(), Length(max=1000)],
-                                   render_kw={"dir": "rtl", "lang": "fa", "rows": 2})
-    description_en = TextAreaField(_l("Description in English"), filters=[strip],
-                                   validators=[Optional(), Length(max=1000)],
-                                   render_kw={"dir": "ltr", "lang": "en", "rows": 2})
+class ChallengeForm(texts_form(service.MAX_NAME)):
     metric = SelectField(_l("Goal"), default="purchase_count",
                          choices=[SelectChoice(k, v) for k, v in METRIC_LABELS.items()])
     goal = LocalIntegerField(_l("Target"), validators=[

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
     Form,
@@ -15,12 +14,12 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
-    TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from webapp.forms.days import ENTER_DAY, DayField, day_start, day_text, local_day
 from webapp.forms.fields import Between, LocalIntegerField, strip
+from webapp.forms.texts import texts_form
 from webapp.services.play import instant_win as service
 from webapp.services.play.instant_win import GameSpec, PrizeSpec
 
@@ -83,19 +82,7 @@ class PrizeForm(Form):
                          odds_ppm=self.ppm, quantity=self.quantity.data)
 
 
-class GameForm(FlaskForm):
-    name_fa = StringField(_l("Name in Persian"), filters=[strip], validators=[
-        DataRequired(_l("Give the Persian name.")), Length(max=service.MAX_NAME)],
-        render_kw={"dir": "rtl", "lang": "fa", "maxlength": service.MAX_NAME})
-    name_en = StringField(_l("Name in English"), filters=[strip], validators=[
-        DataRequired(_l("Give the English name.")), Length(max=service.MAX_NAME)],
-        render_kw={"dir": "ltr", "lang": "en", "maxlength": service.MAX_NAME})
-    description_fa = TextAreaField(_l("Description in Persian"), filters=[strip],
-                                   validators=[Optional(), Length(max=1000)],
-                                   render_kw={"dir": "rtl", "lang": "fa", "rows": 2})
-    description_en = TextAreaField(_l("Description in English"), filters=[strip],
-                                   validators=[Optional(), Length(max=1000)],
-                                   render_kw={"dir": "ltr", "lang": "en", "rows": 2})
+class GameForm(texts_form(service.MAX_NAME)):
     style = SelectField(_l("Style"), default="wheel", choices=[SelectChoice(k, v) for k, v in STYLE_LABELS.items()])
     cost_points = LocalIntegerField(_l("Cost of a play in points (0 = free)"), default=0, validators=[
         InputRequired(_l("Enter the cost (0 for free).")),

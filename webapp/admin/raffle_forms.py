@@ -18,12 +18,12 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from webapp.forms.days import ENTER_DAY, DayField, day_text, local_day
 from webapp.forms.fields import Between, LocalIntegerField, strip
+from webapp.forms.texts import texts_form
 from webapp.i18n import ascii_digits
 from webapp.services.play import raffles as service
 
@@ -104,15 +104,7 @@ _DAY = {"dir": "ltr", "inputmode": "numeric", "autocomplete": "off", "placeholde
 _HOUR = {"dir": "ltr", "inputmode": "numeric", "autocomplete": "off", "placeholder": "18:00"}
 
 
-class RaffleForm(FlaskForm):
-    name_fa = StringField(_l("Name in Persian"), filters=[strip], validators=[
-        DataRequired(_l("Give the Persian name.")), Length(max=service.MAX_NAME)], render_kw={"dir": "rtl", "lang": "fa"})
-    name_en = StringField(_l("Name in English"), filters=[strip], validators=[
-        DataRequired(_l("Give the English name.")), Length(max=service.MAX_NAME)], render_kw={"dir": "ltr", "lang": "en"})
-    description_fa = TextAreaField(_l("Description in Persian"), filters=[strip], validators=[Optional(), Length(max=1000)],
-                                   render_kw={"dir": "rtl", "lang": "fa", "rows": 2})
-    description_en = TextAreaField(_l("Description in English"), filters=[strip], validators=[Optional(), Length(max=1000)],
-                                   render_kw={"dir": "ltr", "lang": "en", "rows": 2})
+class RaffleForm(texts_form(service.MAX_NAME)):
     prizes = FieldList(FormField(PrizeForm), min_entries=service.MAX_PRIZE_LINES, max_entries=service.MAX_PRIZE_LINES)
     ticket_price = LocalIntegerField(_l("Ticket price in points"), default=0, validators=[
         InputRequired(_l("Enter the price (0: tickets only come free).")),
