@@ -11,9 +11,8 @@ import jdatetime
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, post_form
-from tests.web.test_admin_tiers import in_db, sign_in
-from tests.web.test_member_tier import text
+from tests.helpers.web import csrf_token, in_db, post_form, text
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.models import AuditLog, Challenge
 
 TEHRAN = ZoneInfo("Asia/Tehran")

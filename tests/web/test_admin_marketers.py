@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, post_form, sign_in_staff
+from tests.helpers.web import csrf_token, post_form, sign_in_staff
 from webapp.extensions import db
 from webapp.models import AuditLog, LedgerEntry, Marketer, MarketerEntry
 from webapp.services import ledger

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import post_form
-from tests.conftest import sign_in_staff as sign_in
+from tests.helpers.web import post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import ApiKey, AuditLog, Staff
 from webapp.services.members.staff import verify_api_key

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import post_form
-from tests.conftest import sign_in_staff as sign_in
-from tests.services.referral_helpers import code_of, join_through, set_rules
+from tests.helpers.referrals import code_of, join_through, set_rules
+from tests.helpers.web import post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog, LedgerEntry, Referral
 from webapp.services import ledger, referrals

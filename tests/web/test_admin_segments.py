@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import post_form
-from tests.web.test_admin_tiers import counted_queries, in_db, sign_in
+from tests.helpers.web import in_db, post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.models import AuditLog, Segment
 from webapp.services.members import audit
 from webapp.services.offers import segments
@@ -187,9 +187,9 @@ def test_archiving_hides_the_segment_but_keeps_it_answering(client, marketer, ma
 
 
 def test_the_list_takes_the_same_number_of_queries_for_few_or_many_members_and_segments(
-        client, marketer, make_member, app):
+        client, marketer, make_member, app, count_queries):
     def load():
-        with counted_queries(app) as statements:
+        with count_queries() as statements:
             assert client.get("/admin/segments").status_code == 200
         return len(statements)
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from rq.job import JobStatus
 from sqlalchemy import func, select
 
-from tests.conftest import post_form
+from tests.helpers.web import post_form
 from webapp.extensions import db
 from webapp.i18n import format_date, format_money
 from webapp.jobs import get_queue

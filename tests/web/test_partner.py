@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from tests.conftest import post_form
-from tests.services.referral_helpers import join_through, set_rules
+from tests.helpers.referrals import join_through, set_rules
+from tests.helpers.web import post_form
 from webapp.extensions import db
 from webapp.models import Marketer
 from webapp.services import referrals
