@@ -36,13 +36,6 @@ def audits(app) -> list[str]:
                                                .order_by(AuditLog.id))))
 
 
-@pytest.fixture
-def marketer(client, make_staff):
-    staff = make_staff("marketer")
-    assert sign_in(client, staff).status_code == 302
-    return staff
-
-
 @pytest.mark.parametrize("role,allowed", [("owner", True), ("marketer", True), ("operator", False),
                                           ("auditor", False)])
 def test_only_offer_staff_open_the_challenge_pages(client, make_staff, role, allowed):

@@ -45,13 +45,6 @@ def prizes(app, game_id) -> list[tuple]:
                                  for p in instant_win.game_prizes(s, game_id)])
 
 
-@pytest.fixture
-def marketer(client, make_staff):
-    staff = make_staff("marketer")
-    assert sign_in(client, staff).status_code == 302
-    return staff
-
-
 @pytest.mark.parametrize(("role", "allowed"), [("owner", True), ("marketer", True), ("operator", False),
                                                ("auditor", False)])
 def test_only_offer_staff_open_the_instant_win_pages(client, make_staff, role, allowed):

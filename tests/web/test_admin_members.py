@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers.web import csrf_token, post_form
+from tests.helpers.web import csrf_token, in_db, post_form
 from tests.helpers.web import sign_in_staff as sign_in
-from webapp.extensions import db
 from webapp.models import AuditLog, LedgerEntry, Member
 from webapp.services import ledger
 
@@ -19,12 +18,6 @@ from webapp.services import ledger
 def operator_client(client, make_staff):
     sign_in(client, make_staff("operator"))
     return client
-
-
-def in_db(app, fn):
-    # a short app context of its own, so requests never share one (and its `g`)
-    with app.app_context():
-        return fn(db.session)
 
 
 def balance(app, member_id, currency="points"):

@@ -21,13 +21,6 @@ FORM = {"kind": "coupon_percent", "name_fa": "ده درصد", "name_en": "Ten pe
         "starts_on": "", "ends_on": "1405-12-29", "min_tier": "", "segment": ""}
 
 
-@pytest.fixture
-def marketer(client, make_staff):
-    staff = make_staff("marketer")
-    assert sign_in(client, staff).status_code == 302
-    return staff
-
-
 def create(client, **changes):
     data = {**FORM, **changes}
     return post_form(client, "/admin/rewards/new", data, content_type="multipart/form-data")

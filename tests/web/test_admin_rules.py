@@ -19,13 +19,6 @@ NEW = {"name_fa": "دوبل آخر هفته", "name_en": "Weekend double", "trig
        "weekdays": ["4", "5"], "hour_from": "22", "hour_to": "2", "segment_id": ""}
 
 
-@pytest.fixture
-def marketer(client, make_staff):
-    staff = make_staff("marketer")
-    assert sign_in(client, staff).status_code == 302
-    return staff
-
-
 def rules_of(app):
     with app.app_context():
         return [(r.id, r.family_id, r.version, r.status, r.points)

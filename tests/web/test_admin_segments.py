@@ -38,13 +38,6 @@ def editor_data(**fields) -> dict:
     return {"name": "Big spenders", "description": "", **fields}
 
 
-@pytest.fixture
-def marketer(client, make_staff):
-    staff = make_staff("marketer")
-    sign_in(client, staff)
-    return staff
-
-
 @pytest.mark.parametrize(("role", "status"), [("owner", 200), ("marketer", 200), ("operator", 403),
                                               ("auditor", 403)])
 def test_only_staff_who_design_offers_see_segments(client, make_staff, app, role, status):

@@ -115,12 +115,6 @@ def tier_id(app, code):
     return next(lv.id for lv in in_db(app, tiers.load_program).levels if lv.code == code)
 
 
-@pytest.fixture
-def owner_client(client, make_staff):
-    sign_in(client, make_staff("owner"))
-    return client
-
-
 # -- who may do what ----------------------------------------------------------------------
 
 
