@@ -185,20 +185,7 @@ def main() -> int:
     try:
         wait_until_up(app_port, procs[0], work / "app.log")
         wait_until_up(bare_port, procs[1], work / "bare.log")
-        cookie = sign_in(app_port, seed_members.FIRST_EMAIL, seed_members.BENCH_PASSWORD)
-        response, html = request(app_port, "GET", "/me", cookie=cookie)
-        if response.status != 200:
-            raise SystemExit(f"GET /me with the session answered {response.status}, not 200")
-        print(f"/me answers 200 ({len(html.encode()):,} bytes) for bench1; measuring {args.seconds}s each")
-        _, invite = request(app_port, "GET", "/invite", cookie=cookie)
-        code = re.search(r"/r/([A-Z0-9]+)", invite).group(1)  # codes are upper case
-        landing = f"http://127.0.0.1:{app_port}/r/{code}"
-        results = {
-            "/me (vafa)": wrk(f"http://127.0.0.1:{app_port}/me", args.seconds, cookie),
-            "/r/<code> new": wrk(landing, args.seconds, user_agent=PHONE),
-            "/r/<code> again": wrk(landing, args.seconds, f"vafa_dev={secrets.token_urlsafe(32)}", PHONE),
-            "bare Flask page": wrk(f"http://127.0.0.1:{bare_port}/", args.seconds),
-        }
+        results = measure(app_port, bare_port, args.seconds, seed_members)
     finally:
         for proc in procs:
             stop(proc)
@@ -206,6 +193,30 @@ def main() -> int:
             embedded.shutdown()
         shutil.rmtree(work, ignore_errors=True)
 
+    print_results(results, args)
+    return 1 if any(r["non_2xx"] for r in results.values()) else 0
+
+
+def measure(app_port: int, bare_port: int, seconds: int, seed_members) -> dict[str, dict]:
+    """Sign in as bench1, then wrk /me, bench1's invite link (new visitors, then one
+    device again) and the bare page."""
+    cookie = sign_in(app_port, seed_members.FIRST_EMAIL, seed_members.BENCH_PASSWORD)
+    response, html = request(app_port, "GET", "/me", cookie=cookie)
+    if response.status != 200:
+        raise SystemExit(f"GET /me with the session answered {response.status}, not 200")
+    print(f"/me answers 200 ({len(html.encode()):,} bytes) for bench1; measuring {seconds}s each")
+    _, invite = request(app_port, "GET", "/invite", cookie=cookie)
+    code = re.search(r"/r/([A-Z0-9]+)", invite).group(1)  # codes are upper case
+    landing = f"http://127.0.0.1:{app_port}/r/{code}"
+    return {
+        "/me (vafa)": wrk(f"http://127.0.0.1:{app_port}/me", seconds, cookie),
+        "/r/<code> new": wrk(landing, seconds, user_agent=PHONE),
+        "/r/<code> again": wrk(landing, seconds, f"vafa_dev={secrets.token_urlsafe(32)}", PHONE),
+        "bare Flask page": wrk(f"http://127.0.0.1:{bare_port}/", seconds),
+    }
+
+
+def print_results(results: dict[str, dict], args) -> None:
     print(f"\ngunicorn -w 2, wrk -t2 -c20 -d{args.seconds}s, {os.cpu_count()} CPUs, "
           f"{args.members:,} members / {args.entries:,} ledger entries")
     print(f"{'':<18}{'req/s':>10}{'avg':>10}{'p50':>10}{'p99':>10}{'requests':>10}{'non-2xx':>9}")
@@ -214,7 +225,6 @@ def main() -> int:
               f"{r['requests']:>10}{r['non_2xx']:>9}")
     me, bare = results["/me (vafa)"]["rps"], results["bare Flask page"]["rps"]
     print(f"/me serves {me / bare:.0%} of the bare page's rate")
-    return 1 if any(r["non_2xx"] for r in results.values()) else 0
 
 
 if __name__ == "__main__":

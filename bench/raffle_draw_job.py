@@ -67,13 +67,7 @@ def main() -> int:
     parser.add_argument("--fresh", action="store_true", help="drop and re-create the schema first")
     args = parser.parse_args()
     app = throwaway_app(args.fresh)
-    import games.raffle as engine
     from webapp.extensions import db
-    from webapp.jobs.raffles import draw_raffle
-    from webapp.models import Raffle
-    from webapp.services.ledger import find_mismatches
-    from webapp.services.members import audit
-    from webapp.services.play import raffles
 
     now = datetime.now(UTC)
     with app.app_context():
@@ -81,47 +75,72 @@ def main() -> int:
         started = time.perf_counter()
         added = seed_members(session, args.entries, now)
         print(f"seeded {added:,} members in {time.perf_counter() - started:.1f}s")
-        raffle = raffles.create_raffle(session, raffles.RaffleSpec(
-            name_fa="بنچ", name_en=f"Bench {now:%H:%M:%S}", ticket_price=1, max_tickets_per_member=100,
-            closes_at=now + timedelta(seconds=1), draw_at=now + timedelta(seconds=1), alternates=5,
-            prizes=(raffles.PrizeSpec("امتیاز", "Points", 1, "points", 10_000),
-                    raffles.PrizeSpec("اعتبار", "Credit", 2, "credit", 50_000),
-                    raffles.PrizeSpec("دوچرخه", "A bicycle", 2, "physical"))), actor=audit.CLI, now=now)
-        raffles.publish_raffle(session, raffle.id, actor=audit.CLI, now=now)
-        session.commit()
-        rid = raffle.id
+        rid = published_raffle(session, now)
         started = time.perf_counter()
         entries, tickets = seed_entries(session, rid, args.entries, now)
         print(f"seeded {entries:,} entries holding {tickets:,} tickets set-wise in {time.perf_counter() - started:.1f}s")
+        time_the_steps(session, rid, now + timedelta(minutes=1))
+        return 0 if run_again_and_verify(session, rid) else 1
 
-        later = now + timedelta(minutes=1)
-        timings = {}
-        for name, step in (("freeze", raffles.freeze_entries), ("draw", raffles.draw_winners),
-                           ("award", raffles.award_prizes)):
-            started = time.perf_counter()
-            assert step(session, rid, later), f"{name} did nothing"
-            session.commit()
-            timings[name] = time.perf_counter() - started
-        raffle = session.get(Raffle, rid)
-        print(f"freeze: {timings['freeze']:6.2f}s  entry file {len(raffle.entries_file):,} bytes, "
-              f"digest {raffle.entries_digest[:16]}…")
-        print(f"draw:   {timings['draw']:6.2f}s  {raffle.tickets_total:,} tickets, "
-              f"{len(raffles.winners(session, rid))} winners + alternates stored, seed revealed")
-        print(f"award:  {timings['award']:6.2f}s  5 prizes (points, credit, physical), inbox messages")
-        print(f"total:  {sum(timings.values()):6.2f}s")
 
+def published_raffle(session: Session, now: datetime) -> int:
+    """A raffle through the service, closing and drawing a second from now."""
+    from webapp.services.members import audit
+    from webapp.services.play import raffles
+
+    raffle = raffles.create_raffle(session, raffles.RaffleSpec(
+        name_fa="بنچ", name_en=f"Bench {now:%H:%M:%S}", ticket_price=1, max_tickets_per_member=100,
+        closes_at=now + timedelta(seconds=1), draw_at=now + timedelta(seconds=1), alternates=5,
+        prizes=(raffles.PrizeSpec("امتیاز", "Points", 1, "points", 10_000),
+                raffles.PrizeSpec("اعتبار", "Credit", 2, "credit", 50_000),
+                raffles.PrizeSpec("دوچرخه", "A bicycle", 2, "physical"))), actor=audit.CLI, now=now)
+    raffles.publish_raffle(session, raffle.id, actor=audit.CLI, now=now)
+    session.commit()
+    return raffle.id
+
+
+def time_the_steps(session: Session, rid: int, later: datetime) -> None:
+    """freeze, draw and award as the worker runs them, each committed."""
+    from webapp.models import Raffle
+    from webapp.services.play import raffles
+
+    timings = {}
+    for name, step in (("freeze", raffles.freeze_entries), ("draw", raffles.draw_winners),
+                       ("award", raffles.award_prizes)):
         started = time.perf_counter()
-        again = draw_raffle(rid)
-        print(f"the whole job again: {time.perf_counter() - started:6.2f}s  "
-              f"(froze {again['froze']}, drew {again['drew']}, awarded {again['awarded']})")
-        session.rollback()
-        started = time.perf_counter()
-        check = engine.verify(raffle.entries_file, raffle.seed.hex(), "", rid, 5, 5, commitment_hex=raffle.commitment)
-        same = list(check.winners) + list(check.alternates) == [w.entry_code for w in raffles.winners(session, rid)]
-        print(f"verifier re-run from the stored file: {time.perf_counter() - started:6.2f}s  same winners: {same}")
-        bad = len(find_mismatches(session))
-        print(f"doctor: {bad} mismatch(es)")
-        return 0 if same and not bad and not any(again[k] for k in ("froze", "drew", "awarded")) else 1
+        assert step(session, rid, later), f"{name} did nothing"
+        session.commit()
+        timings[name] = time.perf_counter() - started
+    raffle = session.get(Raffle, rid)
+    print(f"freeze: {timings['freeze']:6.2f}s  entry file {len(raffle.entries_file):,} bytes, "
+          f"digest {raffle.entries_digest[:16]}…")
+    print(f"draw:   {timings['draw']:6.2f}s  {raffle.tickets_total:,} tickets, "
+          f"{len(raffles.winners(session, rid))} winners + alternates stored, seed revealed")
+    print(f"award:  {timings['award']:6.2f}s  5 prizes (points, credit, physical), inbox messages")
+    print(f"total:  {sum(timings.values()):6.2f}s")
+
+
+def run_again_and_verify(session: Session, rid: int) -> bool:
+    """The whole job again does nothing; the verifier agrees; the ledger doctor is happy."""
+    import games.raffle as engine
+    from webapp.jobs.raffles import draw_raffle
+    from webapp.models import Raffle
+    from webapp.services.ledger import find_mismatches
+    from webapp.services.play import raffles
+
+    raffle = session.get(Raffle, rid)
+    started = time.perf_counter()
+    again = draw_raffle(rid)
+    print(f"the whole job again: {time.perf_counter() - started:6.2f}s  "
+          f"(froze {again['froze']}, drew {again['drew']}, awarded {again['awarded']})")
+    session.rollback()
+    started = time.perf_counter()
+    check = engine.verify(raffle.entries_file, raffle.seed.hex(), "", rid, 5, 5, commitment_hex=raffle.commitment)
+    same = list(check.winners) + list(check.alternates) == [w.entry_code for w in raffles.winners(session, rid)]
+    print(f"verifier re-run from the stored file: {time.perf_counter() - started:6.2f}s  same winners: {same}")
+    bad = len(find_mismatches(session))
+    print(f"doctor: {bad} mismatch(es)")
+    return same and not bad and not any(again[k] for k in ("froze", "drew", "awarded"))
 
 
 if __name__ == "__main__":

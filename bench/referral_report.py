@@ -37,15 +37,23 @@ def seeded(session: Session) -> bool:
 
 
 def seed(session: Session, now: datetime) -> None:
-    p = {"now": now}
-    step = time.perf_counter()
-
-    def done(what):
-        nonlocal step
+    steps = (
+        (f"{REFERRERS + FRIENDS:,} members", _members),
+        (f"{OPENS:,} opens", _marketers_and_opens),
+        (f"{FRIENDS:,} referrals", _referrals),
+        (f"referral payments + {NOISE:,} other ledger entries", _ledger_entries),
+        (f"{SHARES:,} share clicks", _share_clicks),
+        ("vacuum analyze", _vacuum_analyze),
+    )
+    for what, insert in steps:
+        step = time.perf_counter()
+        insert(session, {"now": now})
         session.commit()
         print(f"  {what}: {time.perf_counter() - step:.1f}s")
-        step = time.perf_counter()
 
+
+def _members(session: Session, p: dict) -> None:
+    """Referrers, then friends (members too: a member is referred once)."""
     session.execute(text("""
         INSERT INTO member (id, email, display_name, locale, referral_code, status, session_token,
                             points_balance, credit_balance, tier_metric, consent_email, consent_sms, created_at)
@@ -53,7 +61,9 @@ def seed(session: Session, now: datetime) -> None:
                md5(g::text || random()::text), 0, 0, 0, false, false, :now - interval '200 days'
         FROM generate_series(1, :n) g"""), {**p, "n": REFERRERS + FRIENDS})
     session.execute(text("SELECT setval(pg_get_serial_sequence('member', 'id'), (SELECT max(id) FROM member))"))
-    done(f"{REFERRERS + FRIENDS:,} members")
+
+
+def _marketers_and_opens(session: Session, p: dict) -> None:
     session.execute(text("""
         INSERT INTO marketer (id, name, code, session_token, status, commission_amount, commission_bp, balance,
                               email, created_by, created_at)
@@ -71,7 +81,10 @@ def seed(session: Session, now: datetime) -> None:
                md5('v' || g), :now - random() * interval '120 days'
         FROM (SELECT g, 1 + floor(power(random(), 3) * :referrers)::int AS r
               FROM generate_series(1, :opens) g) s"""), {**p, "referrers": REFERRERS, "opens": OPENS})
-    done(f"{OPENS:,} opens")
+
+
+def _referrals(session: Session, p: dict) -> None:
+    """About a third qualified, some held, reversed, rejected or expired."""
     session.execute(text("""
         INSERT INTO referral (friend_id, referrer_id, marketer_id, campaign, status, flags, visitor, ip_hash, terms,
                               qualify_by, qualified_at, qualified_month, referrer_rewarded, reviewed_by, reviewed_at,
@@ -92,7 +105,10 @@ def seed(session: Session, now: datetime) -> None:
               FROM (SELECT g + :referrers AS f, random() AS x, :now - random() * interval '120 days' AS c
                     FROM generate_series(1, :friends) g) a) s"""),
         {**p, "referrers": REFERRERS, "friends": FRIENDS})
-    done(f"{FRIENDS:,} referrals")
+
+
+def _ledger_entries(session: Session, p: dict) -> None:
+    """The referral payments, and other entries as noise."""
     session.execute(text("""
         INSERT INTO ledger_entry (member_id, currency, amount, kind, source_type, source_id, idempotency_key,
                                   description, created_by, created_at)
@@ -108,18 +124,21 @@ def seed(session: Session, now: datetime) -> None:
         SELECT 1 + g % :members, 'points', 1 + g % 300, 'earn', 'purchase', g::text, 'bench-noise:' || g, 'bench',
                'system', :now - random() * interval '120 days'
         FROM generate_series(1, :noise) g"""), {**p, "members": REFERRERS + FRIENDS, "noise": NOISE})
-    done(f"referral payments + {NOISE:,} other ledger entries")
+
+
+def _share_clicks(session: Session, p: dict) -> None:
     session.execute(text("""
         INSERT INTO referral_share (member_id, channel, created_at)
         SELECT 1 + g % :referrers, (ARRAY['native','copy','whatsapp','telegram','sms','email','qr'])[1 + g % 7],
                :now - random() * interval '120 days'
         FROM generate_series(1, :shares) g"""), {**p, "referrers": REFERRERS, "shares": SHARES})
-    done(f"{SHARES:,} share clicks")
+
+
+def _vacuum_analyze(session: Session, p: dict) -> None:
     # what autovacuum would have done by the time anyone reads a report
     with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in ("member", "referral_open", "referral", "ledger_entry", "referral_share", "marketer"):
             conn.execute(text(f"VACUUM ANALYZE {table}"))  # noqa: S608  (our own table names)
-    done("vacuum analyze")
 
 
 def timed(label: str, fn, repeat: int = 3):

@@ -97,7 +97,6 @@ def seed(url: str, members: int, entries: int, seed_value: int = 7, quiet: bool 
     from webapp import models  # noqa: F401  (tables on the metadata)
     from webapp.db import Base, make_engine
     from webapp.migrate import upgrade
-    from webapp.services.members.passwords import hash_password
 
     say = (lambda *a: None) if quiet else print
     upgrade(url)
@@ -110,51 +109,64 @@ def seed(url: str, members: int, entries: int, seed_value: int = 7, quiet: bool 
                 say(f"already seeded ({count:,} bench members); drop the database to start again")
                 return False
             started = time.perf_counter()
-            rng = random.Random(seed_value)
-            now = datetime.now(UTC)
-            password_hash = hash_password(BENCH_PASSWORD)  # one hash for all: argon2 is slow on purpose
-            next_member = (conn.scalar(select(func.max(member_t.c.id))) or 0) + 1
-            next_entry = (conn.scalar(text("SELECT max(id) FROM ledger_entry")) or 0) + 1
-            next_lot = (conn.scalar(text("SELECT max(id) FROM point_lot")) or 0) + 1
-
-            member_rows, entry_rows, lot_rows = [], [], []
-            per_member, extra = divmod(entries, members)
-            for n in range(members):
-                member_id = next_member + n
-                count = per_member + (1 if n < extra else 0)
-                e, lots, points, credit = plan_member(rng, member_id, count, now, next_entry, next_lot)
-                next_entry += len(e)
-                next_lot += len(lots)
-                entry_rows += e
-                lot_rows += [tuple(lot) for lot in lots]
-                member_rows.append({
-                    "id": member_id, "email": f"bench{n + 1}@example.com", "password_hash": password_hash,
-                    "display_name": f"Bench {n + 1}", "locale": "fa" if n % 3 else "en",
-                    "referral_code": f"BN{member_id:X}", "status": "active",
-                    "session_token": secrets.token_urlsafe(32), "points_balance": points,
-                    "credit_balance": credit, "created_at": now - timedelta(days=366),
-                    "consent_email": False, "consent_sms": False,
-                })
+            member_rows, entry_rows, lot_rows = plan_club(conn, random.Random(seed_value), members, entries)
             say(f"planned {len(member_rows):,} members, {len(entry_rows):,} entries, "
                 f"{len(lot_rows):,} lots in {time.perf_counter() - started:.1f}s")
-            for start in range(0, len(member_rows), CHUNK):
-                conn.execute(insert(member_t), member_rows[start:start + CHUNK])
-            copy_rows(conn, "ledger_entry", ["id", "member_id", "currency", "amount", "kind",
-                                             "idempotency_key", "created_at"],
-                      entry_rows)
-            copy_rows(conn, "point_lot", ["id", "member_id", "entry_id", "amount", "remaining",
-                                          "expires_at", "earned_at"], lot_rows)
-            if conn.dialect.name == "postgresql":
-                # explicit ids were written: move the sequences past them
-                for table in ("member", "ledger_entry", "point_lot"):
-                    conn.execute(text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                        f"(SELECT max(id) FROM {table}))"))
-                conn.execute(text("ANALYZE member; ANALYZE ledger_entry; ANALYZE point_lot"))
+            write_club(conn, member_rows, entry_rows, lot_rows)
             say(f"written in {time.perf_counter() - started:.1f}s")
         return True
     finally:
         engine.dispose()
+
+
+def plan_club(conn, rng: random.Random, members: int, entries: int):
+    """(member rows, entry rows, lot rows), ids after those the database has."""
+    from webapp.services.members.passwords import hash_password
+
+    now = datetime.now(UTC)
+    password_hash = hash_password(BENCH_PASSWORD)  # one hash for all: argon2 is slow on purpose
+    next_member = (conn.scalar(text("SELECT max(id) FROM member")) or 0) + 1
+    next_entry = (conn.scalar(text("SELECT max(id) FROM ledger_entry")) or 0) + 1
+    next_lot = (conn.scalar(text("SELECT max(id) FROM point_lot")) or 0) + 1
+    member_rows, entry_rows, lot_rows = [], [], []
+    per_member, extra = divmod(entries, members)
+    for n in range(members):
+        member_id = next_member + n
+        count = per_member + (1 if n < extra else 0)
+        e, lots, points, credit = plan_member(rng, member_id, count, now, next_entry, next_lot)
+        next_entry += len(e)
+        next_lot += len(lots)
+        entry_rows += e
+        lot_rows += [tuple(lot) for lot in lots]
+        member_rows.append({
+            "id": member_id, "email": f"bench{n + 1}@example.com", "password_hash": password_hash,
+            "display_name": f"Bench {n + 1}", "locale": "fa" if n % 3 else "en",
+            "referral_code": f"BN{member_id:X}", "status": "active",
+            "session_token": secrets.token_urlsafe(32), "points_balance": points,
+            "credit_balance": credit, "created_at": now - timedelta(days=366),
+            "consent_email": False, "consent_sms": False,
+        })
+    return member_rows, entry_rows, lot_rows
+
+
+def write_club(conn, member_rows: list[dict], entry_rows: list[tuple], lot_rows: list[tuple]) -> None:
+    from webapp.db import Base
+
+    member_t = Base.metadata.tables["member"]
+    for start in range(0, len(member_rows), CHUNK):
+        conn.execute(insert(member_t), member_rows[start:start + CHUNK])
+    copy_rows(conn, "ledger_entry", ["id", "member_id", "currency", "amount", "kind",
+                                     "idempotency_key", "created_at"],
+              entry_rows)
+    copy_rows(conn, "point_lot", ["id", "member_id", "entry_id", "amount", "remaining",
+                                  "expires_at", "earned_at"], lot_rows)
+    if conn.dialect.name == "postgresql":
+        # explicit ids were written: move the sequences past them
+        for table in ("member", "ledger_entry", "point_lot"):
+            conn.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"(SELECT max(id) FROM {table}))"))
+        conn.execute(text("ANALYZE member; ANALYZE ledger_entry; ANALYZE point_lot"))
 
 
 def check(url: str) -> int:

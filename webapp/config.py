@@ -51,14 +51,8 @@ def from_environment() -> dict:
         "REMEMBER_COOKIE_SECURE": _bool("VAFA_SECURE_COOKIES", True),
         "RATELIMIT_ENABLED": _bool("VAFA_RATELIMIT", True),
         "API_RATE_LIMIT": os.environ.get("VAFA_API_RATE_LIMIT", "600 per minute"),
-        "MAIL_SENDER": os.environ.get("VAFA_MAIL_SENDER", "console"),
-        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
-        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "587") or 587),
-        "SMTP_USER": os.environ.get("SMTP_USER", ""),
-        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         # how many reverse proxies sit in front (their X-Forwarded-For is trusted)
         "VAFA_PROXY_COUNT": int(os.environ.get("VAFA_PROXY_COUNT", "0") or 0),
-        "SMS_SENDER": os.environ.get("VAFA_SMS_SENDER", "console"),
     }
 
 

@@ -6,6 +6,7 @@ Latin digits and only knows the Gregorian calendar)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -14,8 +15,10 @@ import jdatetime
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
 from babel.numbers import format_currency, format_decimal, get_currency_precision
-from flask import current_app, g, request
+from flask import g, request
 from flask_login import current_user
+
+from webapp.club import current_club
 
 LOCALES = ("fa", "en")
 RTL_LOCALES = frozenset({"fa"})
@@ -54,7 +57,7 @@ def select_locale() -> str:
         cookie = request.cookies.get(LOCALE_COOKIE)
         if cookie in LOCALES:
             return cookie
-    return current_app.config["VAFA_LOCALE"]
+    return current_club().locale
 
 
 def current_locale() -> str:
@@ -83,7 +86,7 @@ def format_points(value: int, locale: str | None = None) -> str:
 def format_money(amount: int, currency: str | None = None, locale: str | None = None) -> str:
     """`amount` is in the smallest unit of `currency` (rial for IRR)."""
     locale = locale or current_locale()
-    currency = currency or current_app.config["VAFA_CURRENCY"]
+    currency = currency or current_club().currency
     digits = get_currency_precision(currency)
     value = Decimal(amount).scaleb(-digits)
     if currency == "IRR" and locale == "fa":
@@ -97,7 +100,7 @@ def format_money(amount: int, currency: str | None = None, locale: str | None = 
 
 def _local(value: datetime | date, tz: str | None) -> datetime | date:
     if isinstance(value, datetime):
-        zone = ZoneInfo(tz or current_app.config["VAFA_TIMEZONE"])
+        zone = ZoneInfo(tz or current_club().timezone)
         return value.astimezone(zone)
     return value
 
@@ -123,6 +126,20 @@ def format_datetime(value: datetime | None, locale: str | None = None, tz: str |
     return f"{format_date(local, locale)}، {time}" if locale == "fa" else f"{format_date(local, locale)}, {time}"
 
 
+def localized(obj, field: str, locale: str | None = None):
+    """`obj.<field>_fa` for a Persian reader, else `obj.<field>_en`: texts staff write
+    in both languages (names, descriptions, questions). No fallback to the other
+    language, as before; works on rows, dataclasses, mapped classes (columns) and
+    dicts (a missing key is None, as Jinja's lookup was falsy)."""
+    name = localized_key(field, locale)
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name)
+
+
+def localized_key(field: str, locale: str | None = None) -> str:
+    """`<field>_fa` or `<field>_en`, by the reader's language."""
+    return f"{field}_fa" if (locale or current_locale()) == "fa" else f"{field}_en"
+
+
 def iso_date(value: datetime | date | None) -> str:
     """Machine-readable date for <time datetime=...>."""
     if value is None:
@@ -138,7 +155,9 @@ def init_app(app) -> None:
         date=format_date,
         datetime=format_datetime,
         isodate=iso_date,
+        localized=localized,
     )
+    app.jinja_env.globals["localized"] = localized
 
     @app.context_processor
     def _locale_context():

@@ -12,7 +12,7 @@ from tests.factories import correct_of, make_prediction, make_quiz
 from webapp.models import ContestEntry, LedgerEntry
 from webapp.services import ledger
 from webapp.services.errors import InsufficientPoints
-from webapp.services.play import contest_play, contest_results
+from webapp.services.play import contest_play, contest_results, quiz
 from webapp.services.play import contests as service
 
 
@@ -176,7 +176,7 @@ def test_finishing_a_quiz_fires_the_contest_played_earn_rules_once(session, make
     play_all(session, contest, member.id, now)
     assert ledger.balance_of(session, member.id, "points") == 40
     # a replayed last answer does not finish (or earn) twice
-    question = contest_play.answers_of(session, contest.id, member.id)[0][0]
+    question = quiz.answers_of(session, contest.id, member.id)[0][0]
     replay = contest_play.answer_question(session, contest_id=contest.id, member_id=member.id,
                                           question_id=question.id, option=question.correct_option,
                                           now=now + timedelta(seconds=3))

@@ -25,7 +25,7 @@ from webapp.models import (
     Segment,
 )
 from webapp.services import ledger, tiers
-from webapp.services.errors import InsufficientPoints, NotFound
+from webapp.services.errors import IdempotencyConflict, InsufficientPoints, NotFound
 from webapp.services.members import audit
 from webapp.services.offers import rewards
 from webapp.services.play import instant_win
@@ -239,7 +239,7 @@ def test_a_request_key_of_another_member_is_a_conflict_not_their_play(session, m
     first, other = make_member(now=now), make_member(now=now)
     play(session, game, first, "shared", now)
     session.commit()
-    with pytest.raises(instant_win.IdempotencyConflict):
+    with pytest.raises(IdempotencyConflict):
         play(session, game, other, "shared", now)
 
 
@@ -311,6 +311,9 @@ def test_credit_and_catalog_rewards_are_given_through_the_ledger_and_grant_rewar
     assert credit.won and ledger.balance_of(session, member.id, "credit") == 25_000
     coupon = session.get(Coupon, ticket.play.coupon_id)
     assert ticket.won and (coupon.kind, coupon.value, coupon.points_spent) == ("raffle_tickets", 3, 0)
+    # the keys of the first release: a retried play after an upgrade finds its first payment
+    assert coupon.request_key == f"grant:instant_win:{ticket.play.id}"
+    assert ledger.entry_by_key(session, f"instant_win:{credit.play.id}:prize").amount == 25_000
     assert gone.play.outcome == "sold_out" and gone.play.coupon_id is None
     assert prizes_of(session, game)[1].remaining == 99  # the refused grant gave the prize back
     assert session.get(Reward, reward.id).stock == 0

@@ -4,6 +4,7 @@ with refunds, and the three draw steps."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,7 @@ from webapp.models import (
     RaffleWinner,
 )
 from webapp.services import ledger, tiers
-from webapp.services.errors import InsufficientPoints, MemberNotActive
+from webapp.services.errors import InsufficientPoints, MemberNotActive, NotFound
 from webapp.services.members import audit
 from webapp.services.offers import rewards
 from webapp.services.play import raffles
@@ -42,9 +43,9 @@ def test_a_published_raffle_keeps_its_prizes_price_cap_and_times(session, now):
     for change in ({"ticket_price": 5}, {"max_tickets_per_member": 99}, {"closes_at": now + timedelta(minutes=30)},
                    {"prizes": (prize(amount=999),)}):
         with pytest.raises(raffles.RaffleLocked):
-            raffles.update_raffle(session, raffle_id, raffles.replace(spec, **change), actor=audit.CLI, now=now)
+            raffles.update_raffle(session, raffle_id, replace(spec, **change), actor=audit.CLI, now=now)
         session.rollback()
-    raffles.update_raffle(session, raffle_id, raffles.replace(spec, name_en="Winter raffle"), actor=audit.CLI, now=now)
+    raffles.update_raffle(session, raffle_id, replace(spec, name_en="Winter raffle"), actor=audit.CLI, now=now)
     assert session.get(Raffle, raffle_id).name_en == "Winter raffle"
 
 
@@ -166,7 +167,7 @@ def test_someone_elses_coupon_is_not_found(session, make_member, now):
     raffle_id = make_raffle(session, now, ticket_price=0)
     owner, other = make_member(now=now), make_member(now=now)
     coupon_id = _ticket_coupon(session, owner.id, now)
-    with pytest.raises(raffles.NotFound):
+    with pytest.raises(NotFound):
         raffles.apply_coupon(session, raffle_id=raffle_id, member_id=other.id, coupon_id=coupon_id, now=now)
 
 

@@ -7,7 +7,8 @@ bp = Blueprint("admin", __name__)
 
 @bp.context_processor
 def _admin_context():
-    from webapp.admin.forms import LEDGER_KINDS, MEMBER_STATUSES, ROLE_LABELS
+    from webapp.admin.member_forms import LEDGER_KINDS, MEMBER_STATUSES
+    from webapp.admin.staff_forms import ROLE_LABELS
 
     return {"role_labels": ROLE_LABELS, "ledger_kinds": LEDGER_KINDS,
             "member_statuses": MEMBER_STATUSES}

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from webapp.admin import bp, queries
-from webapp.admin.common import page_or_fragment
-from webapp.admin.forms import AuditFilterForm
+from webapp.admin.staff_forms import AuditFilterForm
 from webapp.auth import staff_required
 from webapp.extensions import db
+from webapp.htmx import page_or_fragment
 
 
 @bp.get("/audit")

@@ -8,13 +8,14 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import jdatetime
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from webapp.admin.forms import Between, LocalIntegerField, parse_day, strip
+from webapp.club import current_club
+from webapp.forms.days import parse_day
+from webapp.forms.fields import Between, LocalIntegerField, strip
 from webapp.i18n import ascii_digits, current_locale
 from webapp.services.offers import campaigns
 
@@ -64,7 +65,7 @@ PROBLEMS = {
 
 
 def club_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["VAFA_TIMEZONE"])
+    return current_club().zone
 
 
 class LocalDateTimeField(StringField):

@@ -18,11 +18,12 @@ from webapp.admin.campaign_forms import (
     form_data,
 )
 from webapp.admin.campaign_forms import PROBLEMS as PROBLEM_WORDS
-from webapp.admin.common import staff_actor, wants_fragment
-from webapp.admin.forms import ConfirmForm
+from webapp.admin.common import staff_actor
 from webapp.auth import staff_required
 from webapp.extensions import db
-from webapp.i18n import current_locale
+from webapp.forms.confirm import ConfirmForm
+from webapp.htmx import wants_fragment
+from webapp.i18n import localized
 from webapp.jobs.campaigns import enqueue_run
 from webapp.models import Campaign, EarnRule, Reward, Segment, utcnow
 from webapp.services.errors import NotFound
@@ -32,10 +33,6 @@ PROGRESS_TARGET = "campaign-progress"
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
 
-def _localised(row) -> str:
-    return row.name_fa if current_locale() == "fa" else row.name_en
-
-
 def _choices(form: CampaignForm, campaign_id: int | None = None) -> None:
     """Fill the audience, reward and rule lists (three queries)."""
     segments = db.session.scalars(select(Segment).where(Segment.archived_at.is_(None)).order_by(Segment.name))
@@ -43,12 +40,12 @@ def _choices(form: CampaignForm, campaign_id: int | None = None) -> None:
         (str(s.id), s.name) for s in segments]
     rewards = db.session.scalars(select(Reward).where(Reward.status != "archived").order_by(Reward.id))
     form.reward.choices = [("", _("Choose…"))] + [
-        (str(r.id), _("%(name)s (catalog price %(points)s)", name=_localised(r), points=r.cost_points))
+        (str(r.id), _("%(name)s (catalog price %(points)s)", name=localized(r, "name"), points=r.cost_points))
         for r in rewards]
     mine = EarnRule.campaign_id.is_(None) if campaign_id is None else \
         EarnRule.campaign_id.is_(None) | (EarnRule.campaign_id == campaign_id)
     rules = db.session.scalars(select(EarnRule).where(EarnRule.status == "draft", mine).order_by(EarnRule.id))
-    form.earn_rule.choices = [("", _("Choose…"))] + [(str(r.id), _localised(r)) for r in rules]
+    form.earn_rule.choices = [("", _("Choose…"))] + [(str(r.id), localized(r, "name")) for r in rules]
 
 
 def _campaign_or_404(campaign_id: int) -> Campaign:

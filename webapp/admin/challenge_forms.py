@@ -4,25 +4,16 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-import jdatetime
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from webapp.admin.forms import (
-    ENTER_DAY,
-    Between,
-    DayField,
-    DecimalBetween,
-    LocalDecimalField,
-    LocalIntegerField,
-    strip,
-)
+from webapp.forms.days import ENTER_DAY, DayField, day_start, day_text, local_day
+from webapp.forms.fields import Between, DecimalBetween, LocalDecimalField, LocalIntegerField, strip
 from webapp.services.offers import challenges as service
 
 METRIC_LABELS = {
@@ -33,22 +24,6 @@ METRIC_LABELS = {
 STATUS_LABELS = {"draft": _l("Draft"), "active": _l("Active"), "ended": _l("Ended")}
 
 BP = Decimal(service.BP)
-
-
-def day_text(day: date, locale: str = "fa") -> str:
-    if locale == "fa":
-        j = jdatetime.date.fromgregorian(date=day)
-        return f"{j.year:04d}-{j.month:02d}-{j.day:02d}"
-    return day.isoformat()
-
-
-def day_start(day: date, tz: str) -> datetime:
-    """Local midnight of `day`, in UTC."""
-    return datetime.combine(day, time(0), ZoneInfo(tz)).astimezone(UTC)
-
-
-def local_day(when: datetime, tz: str) -> date:
-    return when.astimezone(ZoneInfo(tz)).date()
 
 
 def category_list(text: str | None) -> tuple[str, ...]:

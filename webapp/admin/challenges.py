@@ -14,9 +14,9 @@ from werkzeug.datastructures import MultiDict
 from webapp.admin import bp
 from webapp.admin.challenge_forms import METRIC_LABELS, STATUS_LABELS, ChallengeForm, form_data
 from webapp.admin.common import club_tz, eligibility_choices, show_problems, staff_actor
-from webapp.admin.forms import ConfirmForm
 from webapp.auth import staff_required
 from webapp.extensions import db
+from webapp.forms.confirm import ConfirmForm
 from webapp.i18n import current_locale
 from webapp.models import Challenge, utcnow
 from webapp.services.offers import challenges as service

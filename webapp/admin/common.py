@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import request
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
-from webapp.admin.forms import domain_message
+from webapp.admin.domain_messages import domain_message
+from webapp.club import current_club
 from webapp.extensions import db
-from webapp.i18n import current_locale
+from webapp.i18n import current_locale, localized
 from webapp.models import Reward, Segment
 from webapp.services import tiers
 from webapp.services.members.audit import Actor
@@ -17,20 +17,6 @@ from webapp.services.members.audit import Actor
 
 def staff_actor() -> Actor:
     return Actor.of_staff(current_user._get_current_object(), ip=request.remote_addr)
-
-
-def wants_fragment(target: str | None = None) -> bool:
-    """An htmx request for part of a page (not a history restore, which needs it all)."""
-    htmx = request.htmx
-    if not htmx or htmx.history_restore_request:
-        return False
-    return target is None or htmx.target == target
-
-
-def page_or_fragment(template: str, block: str, *, target: str | None = None, **context) -> str:
-    if wants_fragment(target):
-        return render_block(template, block, **context)
-    return render_template(template, **context)
 
 
 def form_error(form, exc, field: str | None = None) -> None:
@@ -43,7 +29,7 @@ def form_error(form, exc, field: str | None = None) -> None:
 
 
 def club_tz() -> str:
-    return current_app.config["VAFA_TIMEZONE"]
+    return current_club().timezone
 
 
 def eligibility_choices(form):
@@ -56,7 +42,7 @@ def eligibility_choices(form):
               if lv.id is not None and lv.rank > 0]
     segments = db.session.execute(select(Segment.id, Segment.name).where(Segment.archived_at.is_(None))
                                   .order_by(Segment.name)).all()
-    rewards = db.session.execute(select(Reward.id, Reward.name_fa if locale == "fa" else Reward.name_en)
+    rewards = db.session.execute(select(Reward.id, localized(Reward, "name", locale))
                                  .where(Reward.status != "archived").order_by(Reward.id)).all()
     form.set_choices(levels, segments, rewards)
     return form

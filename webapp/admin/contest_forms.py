@@ -1,16 +1,19 @@
 """Staff forms for contests: the contest (texts, schedule in club-local days
 and times, Jalali or Gregorian; entry cost, participation points, prizes by
-rank range, and the kind's own fields), a quiz question, a prediction's result."""
+rank range, and the kind's own fields: `ContestForm.for_kind` adds the
+"settings" form its registry entry names), a quiz question, a prediction's result."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from werkzeug.utils import import_string
 from wtforms import (
     BooleanField,
     FieldList,
@@ -23,13 +26,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from webapp.admin.challenge_forms import day_text
-from webapp.admin.forms import ENTER_DAY, Between, DayField, LocalIntegerField, strip
+from webapp.forms.days import ENTER_DAY, DayField, day_text
+from webapp.forms.fields import Between, LocalIntegerField, strip
 from webapp.i18n import ascii_digits
 from webapp.services.play import contests as service
+from webapp.services.play import registry
 
 PRIZE_ROWS = 4
-KIND_LABELS = {"quiz": _l("Quiz"), "prediction": _l("Prediction")}
 STATUS_LABELS = {"draft": _l("Draft"), "published": _l("Published"), "finalised": _l("Finalised")}
 PRIZE_KIND_LABELS = {"": _l("No prize"), "points": _l("Points"), "credit": _l("Store credit"),
                      "reward": _l("A catalog reward")}
@@ -94,26 +97,6 @@ class ContestForm(FlaskForm):
     participation_points = LocalIntegerField(_l("Points for everyone who plays"), default=0, validators=[
         InputRequired(_l("Enter the points (0 for none).")), Between(0, service.MAX_POINTS)], render_kw=NUMBER)
     prizes = FieldList(FormField(PrizeForm), min_entries=PRIZE_ROWS, max_entries=PRIZE_ROWS)
-    # prediction only
-    question_fa = StringField(_l("Question in Persian"), filters=[strip], validators=[Length(max=300)],
-                              render_kw=FA)
-    question_en = StringField(_l("Question in English"), filters=[strip], validators=[Length(max=300)],
-                              render_kw=EN)
-    question_type = SelectField(_l("Answer"), default="options", choices=[SelectChoice("options", _l("One of some options")),
-                                                       SelectChoice("number", _l("Numbers (e.g. a match score)"))])
-    options_fa = TextAreaField(_l("Options in Persian, one per line"), filters=[strip], render_kw={**FA, "rows": 3})
-    options_en = TextAreaField(_l("Options in English, one per line"), filters=[strip], render_kw={**EN, "rows": 3})
-    arity = LocalIntegerField(_l("How many numbers"), default=1, validators=[Optional(), Between(1, 4)],
-                              render_kw=NUMBER)
-    minimum = LocalIntegerField(_l("Smallest number"), default=0, validators=[Optional(), Between(0, 10**6)],
-                                render_kw=NUMBER)
-    maximum = LocalIntegerField(_l("Largest number"), validators=[Optional(), Between(0, 10**6)], render_kw=NUMBER)
-    mode = SelectField(_l("Scoring"), default="exact", choices=[SelectChoice("exact", _l("Exact only")),
-                                               SelectChoice("closest", _l("Exact, and fewer points for the closest"))])
-    exact_points = LocalIntegerField(_l("Score for an exact prediction"), default=100,
-                                     validators=[Optional(), Between(1, 10**6)], render_kw=NUMBER)
-    closest_points = LocalIntegerField(_l("Score for the closest"), default=0,
-                                       validators=[Optional(), Between(0, 10**6)], render_kw=NUMBER)
 
     def set_rewards(self, rewards) -> None:
         for prize in self.prizes:
@@ -154,7 +137,46 @@ class ContestForm(FlaskForm):
             opens_at=datetime.combine(self.opens_on.data, self.opens_time.data, zone).astimezone(UTC),
             closes_at=datetime.combine(self.closes_on.data, self.closes_time.data, zone).astimezone(UTC),
             entry_cost=self.entry_cost.data, participation_points=self.participation_points.data,
-            prizes=prizes, settings=self.settings() if kind == "prediction" else {})
+            prizes=prizes, settings=self.settings())
+
+    def settings(self) -> dict:
+        """The kind's own settings (see `for_kind`); none for a kind without."""
+        return {}
+
+    @classmethod
+    def settings_data(cls, settings: dict) -> dict:
+        return {}
+
+    @classmethod
+    def for_kind(cls, kind: str) -> type[ContestForm]:
+        """The contest form with the fields of the kind's "settings" form (its
+        registry entry names it), if it has one."""
+        return _contest_form(kind)
+
+
+class PredictionSettings(Form):
+    """The prediction's own fields (its registry entry's "settings" form),
+    mixed into the contest form by `ContestForm.for_kind`."""
+
+    question_fa = StringField(_l("Question in Persian"), filters=[strip], validators=[Length(max=300)],
+                              render_kw=FA)
+    question_en = StringField(_l("Question in English"), filters=[strip], validators=[Length(max=300)],
+                              render_kw=EN)
+    question_type = SelectField(_l("Answer"), default="options", choices=[SelectChoice("options", _l("One of some options")),
+                                                       SelectChoice("number", _l("Numbers (e.g. a match score)"))])
+    options_fa = TextAreaField(_l("Options in Persian, one per line"), filters=[strip], render_kw={**FA, "rows": 3})
+    options_en = TextAreaField(_l("Options in English, one per line"), filters=[strip], render_kw={**EN, "rows": 3})
+    arity = LocalIntegerField(_l("How many numbers"), default=1, validators=[Optional(), Between(1, 4)],
+                              render_kw=NUMBER)
+    minimum = LocalIntegerField(_l("Smallest number"), default=0, validators=[Optional(), Between(0, 10**6)],
+                                render_kw=NUMBER)
+    maximum = LocalIntegerField(_l("Largest number"), validators=[Optional(), Between(0, 10**6)], render_kw=NUMBER)
+    mode = SelectField(_l("Scoring"), default="exact", choices=[SelectChoice("exact", _l("Exact only")),
+                                               SelectChoice("closest", _l("Exact, and fewer points for the closest"))])
+    exact_points = LocalIntegerField(_l("Score for an exact prediction"), default=100,
+                                     validators=[Optional(), Between(1, 10**6)], render_kw=NUMBER)
+    closest_points = LocalIntegerField(_l("Score for the closest"), default=0,
+                                       validators=[Optional(), Between(0, 10**6)], render_kw=NUMBER)
 
     def settings(self) -> dict:
         base = {"question": self.question_type.data, "question_fa": self.question_fa.data or "",
@@ -168,11 +190,31 @@ class ContestForm(FlaskForm):
         return {**base, "arity": self.arity.data or 1, "minimum": self.minimum.data or 0,
                 "maximum": self.maximum.data}
 
+    @classmethod
+    def settings_data(cls, s: dict) -> dict:
+        return {
+            "question_fa": s.get("question_fa", ""), "question_en": s.get("question_en", ""),
+            "question_type": s.get("question", "options"),
+            "options_fa": "\n".join(o["fa"] for o in s.get("options", [])),
+            "options_en": "\n".join(o["en"] for o in s.get("options", [])),
+            "arity": s.get("arity", 1), "minimum": s.get("minimum", 0), "maximum": s.get("maximum"),
+            "mode": s.get("mode", "exact"), "exact_points": s.get("exact_points", 100),
+            "closest_points": s.get("closest_points", 0),
+        }
+
+
+@cache
+def _contest_form(kind: str) -> type[ContestForm]:
+    name = registry.get_type(kind).forms.get("settings")
+    if name is None:
+        return ContestForm
+    # the kind's form first, so its settings() and settings_data() are the ones used
+    return type(f"{kind.title()}ContestForm", (import_string(name), ContestForm), {})
+
 
 def form_data(contest, tz: str, locale: str) -> dict:
     zone = ZoneInfo(tz)
     opens, closes = contest.opens_at.astimezone(zone), contest.closes_at.astimezone(zone)
-    s = contest.settings or {}
     prizes = [{"rank_from": p["from"], "rank_to": p["to"], "kind": p["kind"], "amount": p.get("amount") or None,
                "reward": str(p.get("reward_id") or "")} for p in contest.prizes]
     return {
@@ -182,13 +224,7 @@ def form_data(contest, tz: str, locale: str) -> dict:
         "closes_on": day_text(closes.date(), locale), "closes_time": closes.time(),
         "entry_cost": contest.entry_cost, "participation_points": contest.participation_points,
         "prizes": prizes + [{}] * (PRIZE_ROWS - len(prizes)),
-        "question_fa": s.get("question_fa", ""), "question_en": s.get("question_en", ""),
-        "question_type": s.get("question", "options"),
-        "options_fa": "\n".join(o["fa"] for o in s.get("options", [])),
-        "options_en": "\n".join(o["en"] for o in s.get("options", [])),
-        "arity": s.get("arity", 1), "minimum": s.get("minimum", 0), "maximum": s.get("maximum"),
-        "mode": s.get("mode", "exact"), "exact_points": s.get("exact_points", 100),
-        "closest_points": s.get("closest_points", 0),
+        **ContestForm.for_kind(contest.kind).settings_data(contest.settings or {}),
     }
 
 

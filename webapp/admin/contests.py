@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from webapp.admin import bp
 from webapp.admin.common import club_tz, staff_actor
 from webapp.admin.contest_forms import (
-    KIND_LABELS,
     PRIZE_KIND_LABELS,
     STATUS_LABELS,
     ContestForm,
@@ -22,11 +21,11 @@ from webapp.admin.contest_forms import (
     form_data,
     question_data,
 )
-from webapp.admin.forms import ConfirmForm
 from webapp.admin.uploads import discard_image, has_upload, store_image
 from webapp.auth import staff_required
 from webapp.extensions import db
-from webapp.i18n import current_locale
+from webapp.forms.confirm import ConfirmForm
+from webapp.i18n import current_locale, localized
 from webapp.models import Contest, ContestEntry, Member, Reward, utcnow
 from webapp.services.play import contests as service
 from webapp.services.play import leaderboards, registry
@@ -59,8 +58,7 @@ def _contest(contest_id: int) -> Contest:
 
 
 def _rewards(form: ContestForm) -> ContestForm:
-    fa = current_locale() == "fa"
-    rows = db.session.execute(select(Reward.id, Reward.name_fa if fa else Reward.name_en)
+    rows = db.session.execute(select(Reward.id, localized(Reward, "name"))
                               .where(Reward.status != "archived").order_by(Reward.id)).all()
     form.set_rewards(rows)
     return form
@@ -82,16 +80,16 @@ def contests():
     rows = list(db.session.scalars(select(Contest).order_by(Contest.id.desc()).limit(200)))
     counts = dict(db.session.execute(select(ContestEntry.contest_id, func.count()).where(
         ContestEntry.contest_id.in_([c.id for c in rows])).group_by(ContestEntry.contest_id)).all()) if rows else {}
-    return render_template("admin/contests.html", rows=rows, counts=counts, kinds=registry.kinds(),
-                           kind_labels=KIND_LABELS, status_labels=STATUS_LABELS)
+    return render_template("admin/contests.html", rows=rows, counts=counts, kinds=registry.kinds("contest"),
+                           kind_labels=registry.labels("contest"), status_labels=STATUS_LABELS)
 
 
 @bp.route("/contests/new/<kind>", methods=["GET", "POST"], endpoint="new_contest")
 @staff_required("offers")
 def new_contest(kind: str):
-    if kind not in registry.kinds():
+    if kind not in registry.kinds("contest"):
         abort(404)
-    form = _rewards(ContestForm())
+    form = _rewards(ContestForm.for_kind(kind)())
     if form.validate_on_submit():
         try:
             contest = service.create_contest(db.session, form.spec(kind, club_tz()), actor=staff_actor(), now=utcnow())
@@ -104,17 +102,18 @@ def new_contest(kind: str):
             return redirect(url_for(".contest", contest_id=contest.id))
     status = 422 if request.method == "POST" else 200
     return render_template("admin/contest_form.html", form=form, contest=None, kind=registry.get_type(kind),
-                           kind_name=kind, kind_labels=KIND_LABELS), status
+                           kind_name=kind, kind_labels=registry.labels("contest")), status
 
 
 @bp.route("/contests/<int:contest_id>", methods=["GET", "POST"], endpoint="contest")
 @staff_required("offers")
 def contest(contest_id: int):
     contest = _contest(contest_id)
+    form_class = ContestForm.for_kind(contest.kind)
     if request.method == "POST":
-        form = _rewards(ContestForm())
+        form = _rewards(form_class())
     else:
-        form = _rewards(ContestForm(formdata=None, data=form_data(contest, club_tz(), current_locale())))
+        form = _rewards(form_class(formdata=None, data=form_data(contest, club_tz(), current_locale())))
     if request.method == "POST" and form.validate_on_submit():
         try:
             service.update_contest(db.session, contest_id, form.spec(contest.kind, club_tz()), actor=staff_actor(),
@@ -141,12 +140,12 @@ def _contest_page(contest: Contest, form, *, status: int = 200, result_form=None
     board = leaderboards.board(db.session, current_app.extensions["vafa_redis"], contest, None, n=50)
     played = db.session.scalar(select(func.count()).select_from(ContestEntry)
                                .where(ContestEntry.contest_id == contest.id)) or 0
-    settings = contest.settings or {}
-    arity = 1 if settings.get("question") == "options" else int(settings.get("arity", 1))
+    kind = registry.get_type(contest.kind)
+    arity = kind.value_count(contest.settings or {})
     result_form = result_form or ResultForm(formdata=None, data={"values": contest.result or [None] * arity})
     return render_template(
-        "admin/contest_form.html", form=form, contest=contest, kind=registry.get_type(contest.kind),
-        kind_name=contest.kind, kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, confirm=ConfirmForm(),
+        "admin/contest_form.html", form=form, contest=contest, kind=kind,
+        kind_name=contest.kind, kind_labels=registry.labels("contest"), status_labels=STATUS_LABELS, confirm=ConfirmForm(),
         questions=questions_of(db.session, contest.id), played=played, board=board, result_form=result_form,
         prize_kind_labels=PRIZE_KIND_LABELS, now=utcnow(),
         member_names=_names([r.member_id for r in board.top])), status
@@ -199,8 +198,8 @@ def contest_result(contest_id: int):
             flash(_("The result is saved. The ranking and prizes follow within a minute."), "success")
             return redirect(url_for(".contest", contest_id=contest_id))
     form_data_ = form_data(contest, club_tz(), current_locale())
-    return _contest_page(contest, _rewards(ContestForm(formdata=None, data=form_data_)), status=422,
-                         result_form=form)
+    return _contest_page(contest, _rewards(ContestForm.for_kind(contest.kind)(formdata=None, data=form_data_)),
+                         status=422, result_form=form)
 
 
 @bp.route("/contests/<int:contest_id>/questions/new", methods=["GET", "POST"], endpoint="new_contest_question")
@@ -209,7 +208,7 @@ def contest_result(contest_id: int):
 @staff_required("offers")
 def contest_question(contest_id: int, question_id: int | None = None):
     contest = _contest(contest_id)
-    if contest.kind != "quiz":
+    if "questions" not in registry.get_type(contest.kind).staff_actions:
         abort(404)
     question = None
     if question_id is not None:

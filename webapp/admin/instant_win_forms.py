@@ -19,8 +19,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from webapp.admin.challenge_forms import day_start, day_text, local_day
-from webapp.admin.forms import ENTER_DAY, Between, DayField, LocalIntegerField, strip
+from webapp.forms.days import ENTER_DAY, DayField, day_start, day_text, local_day
+from webapp.forms.fields import Between, LocalIntegerField, strip
 from webapp.services.play import instant_win as service
 from webapp.services.play.instant_win import GameSpec, PrizeSpec
 

@@ -14,7 +14,6 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.admin import bp
 from webapp.admin.common import club_tz, eligibility_choices, staff_actor
-from webapp.admin.forms import ConfirmForm
 from webapp.admin.instant_win_forms import (
     KIND_LABELS,
     MAX_ROWS,
@@ -26,6 +25,7 @@ from webapp.admin.instant_win_forms import (
 )
 from webapp.auth import staff_required
 from webapp.extensions import db
+from webapp.forms.confirm import ConfirmForm
 from webapp.i18n import current_locale
 from webapp.models import InstantWinGame, utcnow
 from webapp.services.play import instant_win as service

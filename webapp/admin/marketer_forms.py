@@ -12,13 +12,13 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from webapp.admin.forms import (
+from webapp.admin.domain_messages import domain_message
+from webapp.forms.fields import (
     Between,
     DecimalBetween,
     LocalDecimalField,
     LocalIntegerField,
     decimal_text,
-    domain_message,
     new_form_token,
     strip,
 )

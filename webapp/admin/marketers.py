@@ -11,8 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.admin import bp, queries
-from webapp.admin.common import page_or_fragment, staff_actor, wants_fragment
-from webapp.admin.forms import ConfirmForm, SearchForm, new_form_token
+from webapp.admin.common import staff_actor
 from webapp.admin.marketer_forms import (
     ENTRY_KINDS,
     STATUS_LABELS,
@@ -24,8 +23,12 @@ from webapp.admin.marketer_forms import (
     percent_text,
     refusal,
 )
+from webapp.admin.member_forms import SearchForm
 from webapp.auth import staff_required
 from webapp.extensions import db
+from webapp.forms.confirm import ConfirmForm
+from webapp.forms.fields import new_form_token
+from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.i18n import format_money
 from webapp.models import Marketer, Member, utcnow
 from webapp.services.errors import DomainError, IdempotencyConflict

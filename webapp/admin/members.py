@@ -7,11 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.admin import bp, queries
-from webapp.admin.common import form_error, page_or_fragment, staff_actor, wants_fragment
-from webapp.admin.forms import AdjustPointsForm, GrantCreditForm, SearchForm, new_form_token
-from webapp.admin.tiers import member_tier_context
+from webapp.admin.common import form_error, staff_actor
+from webapp.admin.member_forms import AdjustPointsForm, GrantCreditForm, SearchForm
+from webapp.admin.member_tier import member_tier_context
 from webapp.auth import staff_required
 from webapp.extensions import db
+from webapp.forms.fields import new_form_token
+from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.i18n import current_locale, format_money, format_points
 from webapp.models import Member, utcnow
 from webapp.services.errors import DomainError, IdempotencyConflict

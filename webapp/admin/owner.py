@@ -9,16 +9,12 @@ from flask_babel import gettext as _
 
 from webapp.admin import bp, queries
 from webapp.admin.common import form_error, staff_actor
-from webapp.admin.forms import (
-    ApiKeyForm,
-    ConfirmForm,
-    EarnSettingsForm,
-    ExampleForm,
-    StaffForm,
-    domain_message,
-)
+from webapp.admin.domain_messages import domain_message
+from webapp.admin.settings_forms import EarnSettingsForm, ExampleForm
+from webapp.admin.staff_forms import ApiKeyForm, StaffForm
 from webapp.auth import staff_required
 from webapp.extensions import db
+from webapp.forms.confirm import ConfirmForm
 from webapp.models import utcnow
 from webapp.services import settings as settings_service
 from webapp.services.errors import DomainError, NotFound

@@ -22,8 +22,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from webapp.admin.challenge_forms import day_text, local_day
-from webapp.admin.forms import ENTER_DAY, Between, DayField, LocalIntegerField, strip
+from webapp.forms.days import ENTER_DAY, DayField, day_text, local_day
+from webapp.forms.fields import Between, LocalIntegerField, strip
 from webapp.i18n import ascii_digits
 from webapp.services.play import raffles as service
 

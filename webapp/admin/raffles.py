@@ -14,7 +14,6 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.admin import bp
 from webapp.admin.common import club_tz, eligibility_choices, staff_actor
-from webapp.admin.forms import ConfirmForm
 from webapp.admin.raffle_forms import (
     PRIZE_KIND_LABELS,
     STATUS_LABELS,
@@ -25,6 +24,7 @@ from webapp.admin.raffle_forms import (
 )
 from webapp.auth import staff_required
 from webapp.extensions import db
+from webapp.forms.confirm import ConfirmForm
 from webapp.i18n import current_locale
 from webapp.jobs.raffles import enqueue_draw
 from webapp.models import Raffle, utcnow

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from webapp.admin.forms import Between, LocalIntegerField, strip
+from webapp.forms.fields import Between, LocalIntegerField, strip
 from webapp.models.referrals import REFERRAL_STATUSES
 from webapp.services.referrals import report as referral_report
 from webapp.services.referrals.rules import ReferralSettings

@@ -6,32 +6,22 @@ changing anything needs "offers". Marketers have their own pages."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 
 from flask import (
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 
+from webapp import exports
 from webapp.admin import bp, queries
-from webapp.admin.common import (
-    club_tz,
-    eligibility_choices,
-    page_or_fragment,
-    show_problems,
-    staff_actor,
-    wants_fragment,
-)
+from webapp.admin.common import club_tz, eligibility_choices, show_problems, staff_actor
 from webapp.admin.referral_forms import (
     CHANNEL_LABELS,
     FLAG_LABELS,
@@ -48,7 +38,8 @@ from webapp.admin.referral_forms import (
 )
 from webapp.auth import staff_required
 from webapp.extensions import db
-from webapp.i18n import current_locale
+from webapp.htmx import page_or_fragment, wants_fragment
+from webapp.i18n import localized
 from webapp.models import Referral, Reward, utcnow
 from webapp.services import referrals
 from webapp.services.errors import NotFound
@@ -75,7 +66,7 @@ def _reward_name(reward_id: int | None) -> str | None:
     reward = db.session.get(Reward, reward_id)
     if reward is None:
         return None
-    return reward.name_fa if current_locale() == "fa" else reward.name_en
+    return localized(reward, "name")
 
 
 def _example(form) -> dict | None:
@@ -201,35 +192,6 @@ def referral_reject(referral_id: int):
 # -- the report and the list -------------------------------------------------------
 
 
-def _csv(filename: str, header, rows_of):
-    """Stream a CSV file; `rows_of()` is called inside the stream, so its query
-    (a server-side cursor) runs in the transaction the rows are read in."""
-
-    def lines():
-        rows = rows_of()
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")  # so spreadsheet programs read Persian names as UTF-8
-        writer.writerow(header)
-        for n, row in enumerate(rows, 1):
-            writer.writerow([_csv_safe(v) for v in row])
-            if n % 500 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return Response(stream_with_context(lines()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
-
-
-def _csv_safe(value):
-    """Cells a spreadsheet would run as a formula are quoted as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @bp.get("/referrals/report")
 @staff_required("view")
 def referral_report_page():
@@ -244,8 +206,8 @@ def referral_report_page():
 def referral_report_csv():
     period, now = ReportForm(request.args).chosen(), utcnow()
     rep = referral_report.report(db.session, period, now, club_tz())
-    return _csv(f"referral-report-{period}-{now:%Y%m%d}.csv", referral_report.REPORT_COLUMNS,
-                lambda: referral_report.report_csv_rows(rep))
+    return exports.download(f"referral-report-{period}-{now:%Y%m%d}.csv", referral_report.REPORT_COLUMNS,
+                            lambda: referral_report.report_csv_rows(rep), fmt=exports.chosen_format(request.args))
 
 
 def _list_filter(form: ListForm):
@@ -276,6 +238,7 @@ def referral_list_csv():
                  after={"status": status or "", "days": form.days.data or ""})
     db.session.commit()
     query = referral_report.listing(status, since).execution_options(yield_per=1000)
-    return _csv(f"referrals-{status or 'all'}-{now:%Y%m%d}.csv", referral_report.LIST_COLUMNS,
-                lambda: (referral_report.list_csv_row(r) for r in db.session.execute(query)))
+    return exports.download(f"referrals-{status or 'all'}-{now:%Y%m%d}.csv", referral_report.LIST_COLUMNS,
+                            lambda: (referral_report.list_csv_row(r) for r in db.session.execute(query)),
+                            fmt=exports.chosen_format(request.args))
 

@@ -12,14 +12,8 @@ from flask_wtf.file import FileField
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from webapp.admin.forms import (
-    Between,
-    DayField,
-    DecimalBetween,
-    LocalDecimalField,
-    LocalIntegerField,
-    strip,
-)
+from webapp.forms.days import DayField
+from webapp.forms.fields import Between, DecimalBetween, LocalDecimalField, LocalIntegerField, strip
 from webapp.services.offers import rewards
 
 KIND_LABELS = {

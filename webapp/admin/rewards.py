@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from webapp.admin import bp
 from webapp.admin.common import staff_actor
-from webapp.admin.forms import ConfirmForm
 from webapp.admin.reward_forms import (
     COUPON_STATUS_LABELS,
     KIND_LABELS,
@@ -26,7 +24,9 @@ from webapp.admin.reward_forms import (
 )
 from webapp.admin.uploads import discard_image, has_upload, store_image
 from webapp.auth import staff_required
+from webapp.club import current_club
 from webapp.extensions import db
+from webapp.forms.confirm import ConfirmForm
 from webapp.i18n import current_locale
 from webapp.models import Coupon, Member, Reward, Segment, VoucherCode, utcnow
 from webapp.services import tiers
@@ -118,7 +118,7 @@ def reward_edit(reward_id: int):
 
 
 def _form_data(reward: Reward) -> dict:
-    zone = ZoneInfo(current_app.config["VAFA_TIMEZONE"])
+    zone = current_club().zone
     # ends_at is the start of the day after the last one
     ends = (reward.ends_at.astimezone(zone) - timedelta(days=1)).date() if reward.ends_at else None
     return {
@@ -142,7 +142,7 @@ def _save(form: RewardForm, reward: Reward | None):
             return _editor(form, reward, status=422)
         image = new_file
     data = form.reward_data(status=reward.status if reward else "draft", image=image,
-                            tz=current_app.config["VAFA_TIMEZONE"])
+                            tz=current_club().timezone)
     try:
         saved = rewards.save_reward(db.session, data, actor=staff_actor(), now=utcnow(),
                                     reward_id=reward.id if reward else None)

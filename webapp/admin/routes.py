@@ -7,9 +7,10 @@ from flask_login import current_user, login_user, logout_user
 
 from webapp.admin import bp, queries
 from webapp.admin.common import staff_actor
-from webapp.admin.forms import WRONG_LOGIN, ConfirmForm, LocaleForm, LoginForm
+from webapp.admin.session_forms import WRONG_LOGIN, LocaleForm, LoginForm
 from webapp.auth import safe_next, staff_required
 from webapp.extensions import db, limiter
+from webapp.forms.confirm import ConfirmForm
 from webapp.i18n import LOCALE_COOKIE
 from webapp.models import utcnow
 from webapp.services.members import staff as staff_service

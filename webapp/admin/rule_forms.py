@@ -18,16 +18,15 @@ from wtforms import (
     FormField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from webapp.admin.forms import (
+from webapp.forms.days import DayField
+from webapp.forms.fields import (
     Between,
-    DayField,
+    CheckboxesField,
     DecimalBetween,
     LocalDecimalField,
     LocalIntegerField,
@@ -90,11 +89,6 @@ _BONUS = re.compile(r"^\s*(\d{1,4})\s*[:=]\s*(\d{1,8})\s*$")
 
 def _words(text: str | None) -> list[str]:
     return [w.strip() for w in re.split(r"[,\n،]", text or "") if w.strip()]
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def parse_bonuses(text: str | None) -> tuple[tuple[int, int], ...]:

@@ -10,8 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.admin import bp
-from webapp.admin.common import club_tz, form_error, page_or_fragment, staff_actor
-from webapp.admin.forms import ConfirmForm
+from webapp.admin.common import club_tz, form_error, staff_actor
 from webapp.admin.rule_forms import (
     CAP_LABELS,
     EFFECT_LABELS,
@@ -30,6 +29,8 @@ from webapp.admin.rule_forms import (
 )
 from webapp.auth import staff_required
 from webapp.extensions import db
+from webapp.forms.confirm import ConfirmForm
+from webapp.htmx import page_or_fragment
 from webapp.i18n import current_locale
 from webapp.models import EarnRule, Segment, utcnow
 from webapp.services import tiers

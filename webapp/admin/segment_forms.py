@@ -12,14 +12,14 @@ from wtforms import (
     HiddenField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from webapp.admin.forms import Between, DayField, LocalIntegerField, strip
+from webapp.forms.choices import LOCALE_NAMES, locale_choices
+from webapp.forms.days import DayField
+from webapp.forms.fields import Between, CheckboxesField, LocalIntegerField, strip
 from webapp.i18n import JALALI_MONTHS_FA, format_date, format_money, format_number
 from webapp.services.offers import segments
 from webapp.services.offers.segments import LIMITS, NO_TIER, WINDOW_DAYS
@@ -34,13 +34,6 @@ def month_names(calendar: str, locale: str) -> list[str]:
         return list(JALALI_MONTHS_FA if locale == "fa" else JALALI_MONTHS_EN)
     names = get_month_names("wide", locale=locale)
     return [names[m] for m in range(1, 13)]
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as a list of checkboxes."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def _number(label, name, *, hint_low=None):
@@ -94,8 +87,8 @@ class SegmentForm(FlaskForm):
     birthday_jalali = CheckboxesField(_l("Birthday in (Jalali months)"), choices=[])
     birthday_gregorian = CheckboxesField(_l("Birthday in (Gregorian months)"), choices=[])
     referrals_min = _number(_l("Friends referred at least"), "referrals")
-    locale = SelectField(_l("Language"), default=ANY, choices=[
-        SelectChoice(ANY, _l("Any")), SelectChoice("fa", "فارسی"), SelectChoice("en", "English")])
+    locale = SelectField(_l("Language"), default=ANY, choices=locale_choices(
+        SelectChoice(ANY, _l("Any"))))
     consent_email = _yes_no(_l("Agreed to e-mail"))
     consent_sms = _yes_no(_l("Agreed to SMS"))
     # which segment the editor is for ("" when new): the count endpoint re-renders it
@@ -282,7 +275,7 @@ def describe(conditions: list[dict], levels_by_id: dict, locale: str) -> list[st
         elif name == "referrals":
             lines.append(_("Referred at least %(n)s friends", n=n))
         elif name == "locale":
-            lines.append(_("Language: %(language)s", language="فارسی" if value == "fa" else "English"))
+            lines.append(_("Language: %(language)s", language=LOCALE_NAMES.get(value, LOCALE_NAMES["en"])))
         elif name == "consent_email":
             lines.append(_("Agreed to e-mail") if value else _("Did not agree to e-mail"))
         elif name == "consent_sms":

@@ -3,27 +3,25 @@ condition builder with a live count and preview, CSV export and archiving."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
 
+from webapp import exports
 from webapp.admin import bp
-from webapp.admin.common import staff_actor, wants_fragment
-from webapp.admin.forms import ConfirmForm
+from webapp.admin.common import staff_actor
 from webapp.admin.segment_forms import SegmentForm, checked_conditions, describe, form_data
 from webapp.auth import staff_required
+from webapp.club import current_club
 from webapp.extensions import db
+from webapp.forms.confirm import ConfirmForm
+from webapp.htmx import wants_fragment
 from webapp.i18n import current_locale
 from webapp.models import Segment, utcnow
 from webapp.services import tiers as tiers_service
@@ -173,14 +171,6 @@ def segment_archive(segment_id: int):
     return redirect(url_for(".segments"))
 
 
-def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas: quote the free
-    text members type (names, e-mail), not the normalised mobile (+98…)."""
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @bp.get("/segments/<int:segment_id>/members.csv")
 @staff_required("offers")
 def segment_export(segment_id: int):
@@ -194,21 +184,8 @@ def segment_export(segment_id: int):
     segments.record_export(db.session, segment_id, rows=total, actor=staff_actor(), now=now)
     db.session.commit()
 
-    def lines():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")  # so spreadsheet programs read the Persian names as UTF-8
-        writer.writerow(segments.EXPORT_COLUMNS)
-        for n, row in enumerate(segments.export_rows(db.session, segment_id, now, tier_names=names), 1):
-            mid, name, email, *rest = row
-            writer.writerow([mid, _csv_safe(name), _csv_safe(email), *rest])
-            if n % 500 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    filename = f"segment-{segment_id}-{now:%Y%m%d}.csv"
-    return Response(stream_with_context(lines()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "no-store"})
+    filename, tz = f"segment-{segment_id}-{now:%Y%m%d}.csv", current_club().timezone
+    # the mobile (+98…) is normalised, not typed: only the name and e-mail are free text
+    return exports.download(filename, segments.EXPORT_COLUMNS,
+                            lambda: segments.export_rows(db.session, segment_id, now, tier_names=names, tz=tz),
+                            fmt=exports.chosen_format(request.args), free_text={1, 2})

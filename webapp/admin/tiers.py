@@ -1,4 +1,5 @@
-"""The tier program editor and members' tier overrides.
+"""The tier program editor and members' tier overrides (the card on the member
+page is `admin.member_tier`).
 
 Editing is two steps: "Preview changes" checks the program (through
 `tier_rules.check_program`) and counts who would move up and down; "Save"
@@ -12,30 +13,27 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import func, select
-from wtforms import SelectChoice
 
 from webapp.admin import bp
-from webapp.admin.common import form_error, staff_actor, wants_fragment
-from webapp.admin.forms import (
+from webapp.admin.common import form_error, staff_actor
+from webapp.admin.member_tier import OVERRIDE_PREFIX, end_of_local_day, override_choices
+from webapp.admin.members import _member_or_404, _member_page
+from webapp.admin.tier_forms import (
     MAX_LEVELS,
-    METRIC_LABELS,
-    OVERRIDE_END,
     TierOverrideForm,
     TierProgramForm,
     benefit_lines,
 )
 from webapp.auth import staff_required
 from webapp.extensions import db
+from webapp.htmx import wants_fragment
 from webapp.i18n import current_locale, format_number
 from webapp.models import Member, Tier, TierProgram, utcnow
 from webapp.services import tiers as tiers_service
@@ -368,61 +366,12 @@ def _fresh_preview(form, program, *, status: int):
     return _editor(form, preview=preview, program=program, status=status)
 
 
-# -- a member's tier on their detail page -------------------------------------------------
-
-OVERRIDE_PREFIX = "override"  # its fields must not share ids with the adjust forms
-HISTORY_REASONS = {
-    "upgrade": _l("Upgrade"),
-    "downgrade": _l("Downgrade"),
-    "at_risk": _l("At risk"),
-    "override": _l("Staff override"),
-    "override_end": _l("Override ended"),
-    "program_change": _l("Program change"),
-}
-
-
-def override_choices(program: tier_rules.Program, locale: str) -> list[SelectChoice]:
-    return [SelectChoice(OVERRIDE_END, _("No override (end it)"))] + [
-        SelectChoice(lv.code, lv.name(locale)) for lv in program.levels]
-
-
-def member_tier_context(member: Member, *, locale: str, override_form=None) -> dict:
-    """What the tier card on the member page shows (a fixed number of queries)."""
-    program = tiers_service.load_program(db.session)
-    if program is None:
-        return {"tier": None}
-    now = utcnow()
-    by_id = {lv.id: lv for lv in program.levels if lv.id is not None}
-    card = {
-        "program": program,
-        "level": tiers_service.member_level(db.session, member, program),
-        "progress": tiers_service.member_progress(db.session, member, now),
-        "override": by_id.get(member.tier_override_id)
-        if member.tier_override_id and (member.tier_override_until is None
-                                        or member.tier_override_until > now) else None,
-        "history": tiers_service.member_history(db.session, member.id, limit=20),
-        "levels_by_id": by_id,
-        "reasons": HISTORY_REASONS,
-        "metric_label": METRIC_LABELS.get(program.metric, program.metric),
-    }
-    if program.allow_overrides and current_user.can("adjust"):
-        form = override_form or TierOverrideForm(formdata=None, prefix=OVERRIDE_PREFIX)
-        form.tier.choices = override_choices(program, locale)
-        card["override_form"] = form
-    return {"tier": card}
-
-
-def end_of_local_day(day) -> datetime:
-    """An override "until" a day lasts through that day in the club's time zone."""
-    zone = ZoneInfo(current_app.config["VAFA_TIMEZONE"])
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+# -- a member's tier override (the card is admin.member_tier's) ---------------------------
 
 
 @bp.post("/members/<int:member_id>/tier-override")
 @staff_required("adjust")
 def member_tier_override(member_id: int):
-    from webapp.admin.members import _member_or_404, _member_page
-
     _member_or_404(member_id)
     program = tiers_service.load_program(db.session)
     if program is None:

@@ -11,7 +11,7 @@ from jinja2_fragments.flask import render_block
 
 from webapp.admin import bp
 from webapp.admin.common import show_problems, staff_actor
-from webapp.admin.forms import WalletExampleForm, WalletSettingsForm
+from webapp.admin.settings_forms import WalletExampleForm, WalletSettingsForm
 from webapp.auth import staff_required
 from webapp.extensions import db
 from webapp.models import utcnow

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from flask import current_app
 from sqlalchemy import select
 
 from webapp.api import bp, validation
@@ -23,6 +22,7 @@ from webapp.api.responses import (
     renamed,
     transaction_json,
 )
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.models import CreditSpend, Member, Purchase, utcnow
 from webapp.services import referrals
@@ -37,7 +37,7 @@ def _actor() -> str:
 
 @bp.get("/openapi.json")
 def openapi():
-    return json_response(document(current_app.config["VAFA_CURRENCY"]))
+    return json_response(document(current_club().currency))
 
 
 @bp.post("/members")
@@ -70,7 +70,7 @@ def show_member(member_id: int):
 @bp.post("/transactions")
 @idempotent
 def record_transaction(body):
-    data = validation.purchase(body, currency=current_app.config["VAFA_CURRENCY"], now=utcnow())
+    data = validation.purchase(body, currency=current_club().currency, now=utcnow())
     with renamed(NotFound, "member_not_found"), _naming_the_original(data.external_ref):
         purchase, _points = purchases.record_purchase(
             db.session, member_id=data.member_id, amount=data.amount, currency=data.currency,

@@ -44,13 +44,34 @@ def load_demo_data(session: Session, *, now: datetime, force: bool = False) -> l
     )
     if has_people and not force:
         return None
+    logins = _demo_staff(session, now=now)
+    _demo_club_settings(session, now=now)
+    load_demo_offers(session, now=now)  # before the purchases: the rules apply to them
+    load_demo_contests(session, now=now)
+    load_demo_instant_win(session, now=now)
+    settings = load_earn_settings(session)
+    for n, (email, mobile, name, locale) in enumerate(MEMBERS):
+        if session.scalar(select(Member.id).where(Member.email == email)) is None:
+            _demo_member(session, n, email, mobile, name, locale, settings=settings, now=now)
+        logins.append(f"member {email} / {DEMO_PASSWORD}")
+    tiers.evaluate_all(session, now=now)
+    load_demo_raffles(session, now=now)
+    logins += load_demo_marketers(session, now=now, password=DEMO_PASSWORD)
+    session.flush()
+    return logins
+
+
+def _demo_staff(session: Session, *, now: datetime) -> list[str]:
     logins = []
     for email, role, name in STAFF:
         if session.scalar(select(Staff.id).where(Staff.email == email)) is None:
             create_staff(session, email=email, password=DEMO_PASSWORD, role=role,
                          display_name=name, actor=audit.CLI, now=now)
         logins.append(f"staff  {role:<8} {email} / {DEMO_PASSWORD}  → /admin")
-    settings = load_earn_settings(session)
+    return logins
+
+
+def _demo_club_settings(session: Session, *, now: datetime) -> None:
     if tiers.load_program(session) is None:
         # before the purchases, so each member climbs as they buy (history included)
         tiers.save_program(session, tiers.default_program(), actor=audit.CLI,
@@ -62,46 +83,38 @@ def load_demo_data(session: Session, *, now: datetime, force: bool = False) -> l
                                     min_points=100, daily_cap_points=5_000),
             actor=audit.CLI, now=now,
         )
-    load_demo_offers(session, now=now)  # before the purchases: the rules apply to them
-    load_demo_contests(session, now=now)
-    load_demo_instant_win(session, now=now)
-    for n, (email, mobile, name, locale) in enumerate(MEMBERS):
-        if session.scalar(select(Member.id).where(Member.email == email)) is not None:
-            logins.append(f"member {email} / {DEMO_PASSWORD}")
-            continue
-        member = create_member(session, ids=Identifiers(email, _e164(mobile)), password=DEMO_PASSWORD,
-                               display_name=name, locale=locale, now=now - timedelta(days=90))
-        if n == 1:  # Sara invited Reza: his first purchase pays them both
-            invite_demo_friend(session, member, referrer_email=MEMBERS[0][0], now=now - timedelta(days=90))
-        visits = 6 + 3 * n
-        for week in range(visits):
-            when = now - timedelta(days=85 - week * (80 // visits))  # all in the past
-            amount = (250_000 + 130_000 * ((week * 7 + n) % 5)) * 10
-            record_purchase(
-                session, member_id=member.id, amount=amount, currency="IRR", occurred_at=when,
-                now=when, external_ref=f"demo-{member.id}-{week}", channel="store",
-                items=[ItemLine("SKU-COFFEE", "coffee", 2, amount // 4),
-                       ItemLine("SKU-CAKE", "bakery", 1, amount // 2)],
-                settings=settings,
-            )
-        ledger.award_points(session, member.id, 500, kind="adjust", key=f"demo:{member.id}:welcome",
-                            now=now - timedelta(days=89), description="Welcome gift",
-                            created_by="system", expires_at=now + timedelta(days=20))
-        if n == 2:  # a status match: platinum for two months, then her own metric decides
-            tiers.set_override(session, member_id=member.id, tier_code="platinum",
-                               until=now + timedelta(days=60), reason="Status match from a partner club",
-                               actor=audit.CLI, now=now - timedelta(days=1))
-        if n == 1:
-            refund_purchase(session, purchase_id=_last_purchase_id(session, member.id), now=now,
-                            amount=None, reason="Returned item")
-            ledger.grant_credit(session, member.id, 50_000, key=f"demo:{member.id}:credit",
-                                now=now, description="Apology credit", created_by="system")
-        logins.append(f"member {email} / {DEMO_PASSWORD}")
-    tiers.evaluate_all(session, now=now)
-    load_demo_raffles(session, now=now)
-    logins += load_demo_marketers(session, now=now, password=DEMO_PASSWORD)
-    session.flush()
-    return logins
+
+
+def _demo_member(session: Session, n: int, email: str, mobile: str, name: str, locale: str, *,
+                 settings, now: datetime) -> None:
+    """The n-th demo member: joined 90 days ago, a purchase every week or so since."""
+    member = create_member(session, ids=Identifiers(email, _e164(mobile)), password=DEMO_PASSWORD,
+                           display_name=name, locale=locale, now=now - timedelta(days=90))
+    if n == 1:  # Sara invited Reza: his first purchase pays them both
+        invite_demo_friend(session, member, referrer_email=MEMBERS[0][0], now=now - timedelta(days=90))
+    visits = 6 + 3 * n
+    for week in range(visits):
+        when = now - timedelta(days=85 - week * (80 // visits))  # all in the past
+        amount = (250_000 + 130_000 * ((week * 7 + n) % 5)) * 10
+        record_purchase(
+            session, member_id=member.id, amount=amount, currency="IRR", occurred_at=when,
+            now=when, external_ref=f"demo-{member.id}-{week}", channel="store",
+            items=[ItemLine("SKU-COFFEE", "coffee", 2, amount // 4),
+                   ItemLine("SKU-CAKE", "bakery", 1, amount // 2)],
+            settings=settings,
+        )
+    ledger.award_points(session, member.id, 500, kind="adjust", key=f"demo:{member.id}:welcome",
+                        now=now - timedelta(days=89), description="Welcome gift",
+                        created_by="system", expires_at=now + timedelta(days=20))
+    if n == 2:  # a status match: platinum for two months, then her own metric decides
+        tiers.set_override(session, member_id=member.id, tier_code="platinum",
+                           until=now + timedelta(days=60), reason="Status match from a partner club",
+                           actor=audit.CLI, now=now - timedelta(days=1))
+    if n == 1:
+        refund_purchase(session, purchase_id=_last_purchase_id(session, member.id), now=now,
+                        amount=None, reason="Returned item")
+        ledger.grant_credit(session, member.id, 50_000, key=f"demo:{member.id}:credit",
+                            now=now, description="Apology credit", created_by="system")
 
 
 def _e164(mobile: str) -> str:

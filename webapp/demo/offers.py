@@ -12,6 +12,7 @@ from webapp.models import EarnRule, Reward, Tier
 from webapp.services.members import audit
 from webapp.services.offers import campaigns, challenges, earn_rules, rewards, segments
 from webapp.services.offers.rule_engine import Conditions, Rule
+from webapp.services.offers.voucher_codes import add_voucher_codes
 
 FRIDAY = 4  # date.weekday(): the Iranian weekend
 
@@ -22,7 +23,14 @@ def load_demo_offers(session: Session, *, now: datetime) -> None:
         select(func.count()).select_from(Reward)
     ):
         return
-    actor, since = audit.CLI, now - timedelta(days=120)
+    since = now - timedelta(days=120)
+    _demo_rules(session, since=since)
+    _demo_catalog(session, since=since)
+    _demo_challenge(session, now=now)
+    _demo_comeback_campaign(session, since=since, now=now)
+
+
+def _demo_rules(session: Session, *, since: datetime) -> None:
     for rule in (
         Rule(None, None, "purchase", "جمعه‌ها امتیاز دوبرابر", "Friday double points",
              Conditions(weekdays=frozenset({FRIDAY})), effect="per_amount", points=1,
@@ -40,9 +48,11 @@ def load_demo_offers(session: Session, *, now: datetime) -> None:
         Rule(None, None, "profile_completed", "تکمیل نمایه", "Profile completed", points=200,
              use_tier_multiplier=False),
     ):
-        row = earn_rules.create_rule(session, rule, actor=actor, now=since)
-        earn_rules.activate_rule(session, row.id, actor=actor, now=since)
+        row = earn_rules.create_rule(session, rule, actor=audit.CLI, now=since)
+        earn_rules.activate_rule(session, row.id, actor=audit.CLI, now=since)
 
+
+def _demo_catalog(session: Session, *, since: datetime) -> None:
     gold = session.scalar(select(Tier.id).where(Tier.code == "gold"))
     catalog = [
         rewards.RewardData("free_product", "یک قهوهٔ رایگان", "A free coffee", 300,
@@ -61,10 +71,13 @@ def load_demo_offers(session: Session, *, now: datetime) -> None:
                            "کد را در سایت سینما وارد کن.", "Enter the code on the cinema's site.",
                            per_member_limit=1, status="active"),
     ]
-    saved = [rewards.save_reward(session, data, actor=actor, now=since) for data in catalog]
-    rewards.add_voucher_codes(session, saved[-1].id, [f"CINEMA-DEMO-{n:03d}" for n in range(1, 26)],
-                              actor=actor, now=since)
+    saved = [rewards.save_reward(session, data, actor=audit.CLI, now=since) for data in catalog]
+    add_voucher_codes(session, saved[-1].id, [f"CINEMA-DEMO-{n:03d}" for n in range(1, 26)],
+                      actor=audit.CLI, now=since)
 
+
+def _demo_challenge(session: Session, *, now: datetime) -> None:
+    actor = audit.CLI
     challenge = challenges.create_challenge(session, challenges.ChallengeSpec(
         name_fa="پنج بار در این ماه", name_en="Five visits this month", metric="purchase_count",
         goal=5, starts_at=now - timedelta(days=3), ends_at=now + timedelta(days=27),
@@ -73,6 +86,10 @@ def load_demo_offers(session: Session, *, now: datetime) -> None:
         perk_multiplier_bp=15_000, reward_points=500), actor=actor, now=now)
     challenges.activate_challenge(session, challenge.id, actor=actor, now=now)
 
+
+def _demo_comeback_campaign(session: Session, *, since: datetime, now: datetime) -> None:
+    """A bonus for members who stopped coming, drafted for tomorrow."""
+    actor = audit.CLI
     lapsed = segments.create_segment(
         session, name="Lapsed 30+ days", actor=actor, now=since,
         description="Bought before, nothing in the last 30 days",

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import extract, or_, select
 from sqlalchemy.orm import Session
 
+from webapp.club import club_of
 from webapp.extensions import db
 from webapp.jobs.context import job_app
 from webapp.models import Member, utcnow
@@ -21,7 +22,7 @@ def award_birthdays() -> int:
     """Daily: award today's birthdays. Returns how many members earned points."""
     with job_app() as app:
         session = db.session
-        awarded = award_birthdays_on(session, now=utcnow(), tz=app.config["VAFA_TIMEZONE"])
+        awarded = award_birthdays_on(session, now=utcnow(), tz=club_of(app.config).timezone)
         session.commit()
         return awarded
 

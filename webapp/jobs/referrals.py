@@ -5,6 +5,7 @@ find the month settled). Both are safe to run twice: see services."""
 
 from __future__ import annotations
 
+from webapp.club import club_of
 from webapp.extensions import db
 from webapp.jobs.context import job_app
 from webapp.models import utcnow
@@ -29,7 +30,7 @@ def award_referral_board_prizes() -> dict:
     """Daily: the previous club month's board prize, if the rules name one."""
     with job_app() as app:
         session = db.session
-        tz, now = app.config["VAFA_TIMEZONE"], utcnow()
+        tz, now = club_of(app.config).timezone, utcnow()
         month = referral_board.previous_month(now, tz)
         try:
             paid = referral_board.award_board_prizes(session, month, now=now, tz=tz)

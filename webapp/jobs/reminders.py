@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from webapp.club import club_of
 from webapp.extensions import db
 from webapp.jobs.context import job_app
 from webapp.models import Member, PointLot, utcnow
@@ -24,7 +25,7 @@ def remind_expiring_points() -> int:
     """Daily: post the expiry reminders that are due. Returns how many were new."""
     with job_app() as app:
         session = db.session
-        posted = post_expiry_reminders(session, now=utcnow(), tz=app.config["VAFA_TIMEZONE"])
+        posted = post_expiry_reminders(session, now=utcnow(), tz=club_of(app.config).timezone)
         session.commit()
         return posted
 

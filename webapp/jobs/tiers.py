@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from webapp.club import club_of
 from webapp.extensions import db
 from webapp.jobs.context import job_app
 from webapp.models import Member, Purchase, utcnow
@@ -23,7 +24,7 @@ def evaluate_tiers() -> dict:
     """Nightly: re-evaluate every member's tier (set-based) and commit once."""
     with job_app() as app:
         session = db.session
-        result = tiers.evaluate_all(session, now=utcnow(), tz=app.config["VAFA_TIMEZONE"])
+        result = tiers.evaluate_all(session, now=utcnow(), tz=club_of(app.config).timezone)
         session.commit()
         return asdict(result)
 
@@ -34,7 +35,7 @@ def award_fee_rebates(day_iso: str | None = None) -> dict:
     the member, so a second run awards nothing."""
     with job_app() as app:
         session = db.session
-        tz = app.config["VAFA_TIMEZONE"]
+        tz = club_of(app.config).timezone
         now = utcnow()
         day = date.fromisoformat(day_iso) if day_iso else (
             now.astimezone(ZoneInfo(tz)).date() - timedelta(days=1))

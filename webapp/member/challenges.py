@@ -9,16 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from htmx_flask import request as htmx_request
 from wtforms import HiddenField
 
 from webapp.auth import current_member, member_required, safe_next
+from webapp.club import current_club
 from webapp.extensions import db
-from webapp.i18n import current_locale, format_money, format_number
+from webapp.htmx import is_htmx
+from webapp.i18n import current_locale, format_money, format_number, localized
 from webapp.member import bp
 from webapp.member.messages import DOMAIN_ERRORS, GENERIC_ERROR
 from webapp.member.tiers import multiplier
@@ -75,7 +76,7 @@ def join_challenge(challenge_id: int):
             error = DOMAIN_ERRORS.get(exc.code, (None, GENERIC_ERROR))[1]
         else:
             db.session.commit()
-    if htmx_request.htmx:
+    if is_htmx():
         item = service.member_challenge(db.session, member, challenge_id, now)
         # htmx swaps only 2xx answers: a refusal is said inside the swapped part
         return render_template("_partials/challenge_item.html", item=item, now=now, error=error,
@@ -88,10 +89,6 @@ def join_challenge(challenge_id: int):
 
 
 # -- words and numbers for the templates -------------------------------------------------
-
-
-def challenge_name(challenge) -> str:
-    return challenge.name_fa if current_locale() == "fa" else challenge.name_en
 
 
 def challenge_description(challenge) -> str | None:
@@ -128,14 +125,14 @@ def deal_words(item: service.MemberChallenge) -> list[str]:
     if challenge.reward_points:
         words.append(ngettext("%(n)s point when you reach the goal", "%(n)s points when you reach the goal",
                               challenge.reward_points, n=format_number(challenge.reward_points)))
-    reward = item.reward_name_fa if current_locale() == "fa" else item.reward_name_en
+    reward = localized(item, "reward_name")
     if reward:
         words.append(_("%(reward)s when you reach the goal", reward=reward))
     return words
 
 
 def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["VAFA_TIMEZONE"])
+    return current_club().zone
 
 
 def days_left(challenge, now: datetime) -> int:
@@ -151,6 +148,6 @@ def last_day(challenge) -> datetime:
 
 @bp.app_context_processor
 def _challenge_words() -> dict:
-    return {"challenge_name": challenge_name, "challenge_description": challenge_description,
+    return {"challenge_description": challenge_description,
             "goal_amount": goal_amount, "goal_text": goal_text, "deal_words": deal_words,
             "challenge_days_left": days_left, "challenge_last_day": last_day}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 
+from webapp import htmx
 from webapp.auth import current_member, member_required
+from webapp.club import current_club
 from webapp.extensions import db
+from webapp.htmx import is_htmx
 from webapp.member import bp
 from webapp.models import utcnow
 from webapp.services.errors import DomainError
@@ -19,7 +22,7 @@ class CheckInForm(FlaskForm):
 
 def dashboard_state(member, now):
     """What the checkin card on /me shows (None: no card)."""
-    state = checkin.card_state(db.session, member, now=now, tz=current_app.config["VAFA_TIMEZONE"])
+    state = checkin.card_state(db.session, member, now=now, tz=current_club().timezone)
     if state is None:
         return None
     return {"state": state, "form": CheckInForm(), "result": None}
@@ -34,12 +37,12 @@ def check_in():
     if form.validate_on_submit():
         try:
             result = checkin.check_in(db.session, member.id, now=now,
-                                      tz=current_app.config["VAFA_TIMEZONE"])
+                                      tz=current_club().timezone)
         except DomainError:
             db.session.rollback()
         else:
             db.session.commit()
-    if not request.htmx:
+    if not is_htmx():
         return redirect(url_for(".dashboard"))
     card = dashboard_state(member, now)
     if card is None:
@@ -48,5 +51,5 @@ def check_in():
     response = current_app.make_response(render_template("_partials/checkin_card.html",
                                                          checkin_card=card))
     if result is not None and result.points:
-        response.headers["HX-Trigger"] = "pointsChanged"
+        htmx.trigger(response)
     return response

@@ -12,8 +12,11 @@ from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 from redis.exceptions import RedisError
 
+from webapp import htmx
 from webapp.auth import current_member, member_required
+from webapp.club import current_club
 from webapp.extensions import db
+from webapp.htmx import wants_fragment
 from webapp.i18n import ascii_digits, current_locale
 from webapp.member import bp
 from webapp.member import inbox as inbox_pages
@@ -34,10 +37,6 @@ def _redis():
     return current_app.extensions["vafa_redis"]
 
 
-def _htmx() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
-
-
 def _contest(contest_id: int):
     if contest_id > MAX_ID:
         abort(404)
@@ -47,17 +46,13 @@ def _contest(contest_id: int):
         abort(404)
 
 
-def contest_text(contest, name: str) -> str | None:
-    return getattr(contest, f"{name}_fa" if current_locale() == "fa" else f"{name}_en")
-
-
 def option_text(option: dict) -> str:
     return option.get(current_locale()) or option.get("en") or ""
 
 
 @bp.app_context_processor
 def _contest_words() -> dict:
-    return {"contest_text": contest_text, "option_text": option_text}
+    return {"option_text": option_text, "game_tabs": registry.tabs}
 
 
 @bp.get("/contests/image/<name>")
@@ -72,8 +67,9 @@ def contests_page():
     now = utcnow()
     member = current_member()
     listing = contest_play.member_contests(db.session, member.id, now)
-    streak = contest_play.play_streak(db.session, member.id, now, current_app.config["VAFA_TIMEZONE"])
-    return render_template("member/contests.html", listing=listing, streak=streak, now=now)
+    streak = contest_play.play_streak(db.session, member.id, now, current_club().timezone)
+    return render_template("member/contests.html", listing=listing, streak=streak, now=now,
+                           kind_labels=registry.labels("contest"))
 
 
 def _contest_page(contest, *, form=None, status: int = 200, **extra):
@@ -81,9 +77,10 @@ def _contest_page(contest, *, form=None, status: int = 200, **extra):
     member_id = current_member().id
     entry = contest_play.entry_of(db.session, contest.id, member_id)
     board = leaderboards.board(db.session, _redis(), contest, member_id)
-    review = contest_play.answers_of(db.session, contest.id, member_id) \
-        if entry is not None and entry.finished_at is not None and contest.kind == "quiz" else []
-    context = {"contest": contest, "kind": registry.get_type(contest.kind), "entry": entry, "board": board,
+    kind = registry.get_type(contest.kind)
+    review = kind.review(db.session, contest.id, member_id) \
+        if entry is not None and entry.finished_at is not None else []
+    context = {"contest": contest, "kind": kind, "entry": entry, "board": board,
                "now": now, "form": form or ContestForm(), "review": review,
                "is_open": contest.status == "published" and contest.opens_at <= now < contest.closes_at, **extra}
     return render_template("member/contest.html", **context), status
@@ -101,8 +98,9 @@ def contest_board(contest_id: int):
     """The leaderboard partial that the contest page polls every 5 s while live."""
     contest = _contest(contest_id)
     board = leaderboards.board(db.session, _redis(), contest, current_member().id)
-    if _htmx():
-        return render_template("_partials/contest_board.html", contest=contest, board=board)
+    if wants_fragment():
+        return render_template("_partials/contest_board.html", contest=contest, board=board,
+                               kind=registry.get_type(contest.kind))
     return redirect(url_for(".contest", contest_id=contest_id))
 
 
@@ -126,7 +124,7 @@ def contest_start(contest_id: int):
     db.session.commit()
     response = redirect(url_for(".contest_play", contest_id=contest_id))
     if contest.entry_cost:
-        response.headers["HX-Trigger"] = "pointsChanged"
+        htmx.trigger(response)
     return response
 
 
@@ -147,7 +145,7 @@ def contest_play_page(contest_id: int):
     if served is None:
         return redirect(url_for(".contest", contest_id=contest_id))
     context = {"contest": contest, "served": served, "form": ContestForm(), "now": utcnow()}
-    if _htmx():
+    if wants_fragment():
         return render_block("member/contest_question.html", "play", **context)
     return render_template("member/contest_question.html", **context)
 
@@ -183,7 +181,7 @@ def contest_answer(contest_id: int):
             current_app.logger.exception("contest %s: the board missed member %s", contest.id,
                                          result.finished.member_id)
     context = {"contest": contest, "question": question, "result": result, "form": ContestForm()}
-    if _htmx():
+    if wants_fragment():
         return render_block("member/contest_answered.html", "play", **context)
     return render_template("member/contest_answered.html", **context)
 
@@ -195,8 +193,7 @@ def contest_predict(contest_id: int):
     form = ContestForm()
     if not form.validate_on_submit():
         abort(400)
-    settings = contest.settings or {}
-    count = 1 if settings.get("question") == "options" else int(settings.get("arity", 1))
+    count = registry.get_type(contest.kind).value_count(contest.settings or {})
     values = [_int(request.form.get(f"value_{i}")) for i in range(count)]
     if any(v is None for v in values):
         form.form_errors.append(_("Fill in your prediction with whole numbers."))

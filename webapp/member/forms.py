@@ -12,18 +12,17 @@ from wtforms import (
     HiddenField,
     PasswordField,
     RadioField,
-    SelectChoice,
     StringField,
     TelField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from webapp.admin.forms import DayField
-from webapp.i18n import LOCALES, current_locale
+from webapp.forms.choices import locale_choices
+from webapp.forms.days import DayField
+from webapp.i18n import current_locale
 from webapp.member.messages import MISSING_IDENTIFIER
 
-LOCALE_NAMES = {"fa": "فارسی", "en": "English"}  # each language in its own script
-LOCALE_CHOICES = [SelectChoice(code, LOCALE_NAMES[code]) for code in LOCALES]
+LOCALE_CHOICES = locale_choices()
 
 
 class JoinForm(FlaskForm):

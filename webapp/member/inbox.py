@@ -12,13 +12,14 @@ from datetime import UTC, date, datetime
 
 from flask import abort, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from htmx_flask import request as htmx_request
 from jinja2_fragments.flask import render_block
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from webapp.auth import current_member, member_required
 from webapp.extensions import db
+from webapp.htmx import is_htmx
+from webapp.i18n import localized_key
 from webapp.member import bp
 from webapp.member.tiers import level_names
 from webapp.models import InboxMessage, utcnow
@@ -58,7 +59,7 @@ def inbox():
     page = InboxPage(rows[:PAGE], rows[PAGE - 1].id if len(rows) > PAGE else None)
     program = tiers.load_program(db.session)
     context = {"page": page, "before": before, "program": program, "names": level_names(program)}
-    if htmx_request.htmx:
+    if is_htmx():
         return render_block("member/inbox.html", "messages", **context)
     return render_template("member/inbox.html", **context)
 
@@ -72,7 +73,7 @@ def inbox_read():
     member, ids = current_member(), [form.message.data] if form.message.data else None
     inbox_service.mark_read(db.session, member_id=member.id, message_ids=ids, now=utcnow())
     db.session.commit()
-    if not (htmx_request.htmx and ids):
+    if not (is_htmx() and ids):
         return redirect(url_for(".inbox"))
     message = db.session.get(InboxMessage, ids[0])
     if message is None or message.member_id != member.id:
@@ -128,7 +129,14 @@ def param_text(params, name: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def param_localized(params, field: str) -> str | None:
+    """A text the sender stored in both languages, in the reader's; the English
+    one when the reader's is missing."""
+    return param_text(params, localized_key(field)) or param_text(params, f"{field}_en")
+
+
 @bp.app_context_processor
 def _inbox_words() -> dict:
     return {"inbox_template": inbox_template, "inbox_unread": inbox_unread, "param_int": param_int,
-            "param_when": param_when, "param_text": param_text}
+            "param_when": param_when, "param_text": param_text,
+            "param_localized": param_localized}

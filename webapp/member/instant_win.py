@@ -12,7 +12,7 @@ import math
 import secrets
 from dataclasses import dataclass
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,8 +22,10 @@ from wtforms.validators import DataRequired, Length
 
 from games.instant_win import ODDS_SCALE
 from webapp.auth import current_member, member_required
+from webapp.club import current_club
 from webapp.extensions import db
-from webapp.i18n import current_locale, format_money, format_number
+from webapp.htmx import POINTS_CHANGED, event_headers, is_htmx
+from webapp.i18n import format_money, format_number
 from webapp.member import bp
 from webapp.member.inbox import KIND_TEMPLATES
 from webapp.member.messages import add_domain_error
@@ -45,19 +47,7 @@ class PlayForm(FlaskForm):
 
 
 def _tz() -> str:
-    return current_app.config["VAFA_TIMEZONE"]
-
-
-def game_name(game) -> str:
-    return game.name_fa if current_locale() == "fa" else game.name_en
-
-
-def game_description(game) -> str | None:
-    return game.description_fa if current_locale() == "fa" else game.description_en
-
-
-def prize_name(prize) -> str:
-    return prize.name_fa if current_locale() == "fa" else prize.name_en
+    return current_club().timezone
 
 
 def prize_value(prize) -> str | None:
@@ -115,8 +105,7 @@ def wheel_stop(roll: int) -> str:
 
 @bp.app_context_processor
 def _instant_win_words() -> dict:
-    return {"game_name": game_name, "game_description": game_description, "prize_name": prize_name,
-            "prize_value": prize_value, "odds_words": odds_words, "wheel_slices": wheel_slices,
+    return {"prize_value": prize_value, "odds_words": odds_words, "wheel_slices": wheel_slices,
             "wheel_stop": wheel_stop}
 
 
@@ -160,7 +149,7 @@ def play(game_id: int):
     if game_id > MAX_ID:
         abort(404)
     form = PlayForm()
-    htmx = bool(request.headers.get("HX-Request"))
+    htmx = is_htmx()
     if not form.validate_on_submit():
         # htmx does not swap a 4xx answer: it gets the stage with the error instead
         return _game_page(game_id, form, refusal=str((form.token.errors or form.form_errors or [""])[0])
@@ -179,7 +168,7 @@ def play(game_id: int):
     db.session.commit()
     if htmx:
         response, status = _game_page(game_id, PlayForm(formdata=None), result=result, fragment=True)
-        return response, status, {"HX-Trigger": "pointsChanged"}
+        return response, status, event_headers(POINTS_CHANGED)
     return redirect(url_for(".instant_win_result", play_id=result.play.id), 303)
 
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.i18n import current_locale, format_money, format_number, format_points
+from webapp.i18n import format_money, format_number, format_points, localized
 from webapp.models import Reward
 from webapp.services.referrals.rules import ReferralSettings
 
@@ -30,7 +30,7 @@ def reward_names(session: Session, rules: ReferralSettings) -> dict[int, str]:
            if getattr(rules, f"{side}_kind") == "reward"} - {None}
     if not ids:
         return {}
-    column = Reward.name_fa if current_locale() == "fa" else Reward.name_en
+    column = localized(Reward, "name")
     return dict(session.execute(select(Reward.id, column).where(Reward.id.in_(ids))).tuples())
 
 

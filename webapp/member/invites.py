@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from webapp.auth import current_member, member_required
+from webapp.club import current_club
 from webapp.extensions import db, limiter
 from webapp.member import bp
 from webapp.member import inbox as inbox_pages
@@ -114,9 +115,9 @@ def invite():
     member, now = current_member(), utcnow()
     rules = load_settings(db.session)
     link = url_for(".invite_landing", code=member.referral_code, _external=True)
-    board, rank = _board(member.id, referrals.club_month(now, current_app.config["VAFA_TIMEZONE"]))
+    board, rank = _board(member.id, referrals.club_month(now, current_club().timezone))
     terms: InviteTerms = invite_terms(db.session, rules)
-    share_text = _("Join %(club)s with my invitation.", club=current_app.config.get("VAFA_CLUB_NAME") or _("Vafa club"))
+    share_text = _("Join %(club)s with my invitation.", club=current_club().name or _("Vafa club"))
     if terms.friend_offer:
         share_text = f"{share_text} {terms.friend_offer}"
     return render_template(

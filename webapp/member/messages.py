@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from webapp.i18n import current_locale, format_number
+from webapp.i18n import format_number, localized
 from webapp.services.errors import DomainError
 from webapp.services.tiers.rules import BP
 
@@ -108,10 +108,9 @@ def rule_note_text(note) -> str:
     """"Weekend double points × Gold 1.5" in the member's language."""
     if note is None:  # an entry listed without its notes loaded
         return str(_l("Earn rule"))
-    fa = current_locale() == "fa"
-    text = note.name_fa if fa else note.name_en
+    text = localized(note, "name")
     if note.tier_name_en and note.tier_multiplier_bp != BP:
-        tier = note.tier_name_fa if fa else note.tier_name_en
+        tier = localized(note, "tier_name")
         text += f" × {tier} {format_number(Decimal(note.tier_multiplier_bp) / BP)}"
     if note.perk_multiplier_bp != BP:
         text += f" × {format_number(Decimal(note.perk_multiplier_bp) / BP)}"

@@ -9,18 +9,19 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from htmx_flask import request as htmx_request
 from jinja2_fragments.flask import render_block
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
+from webapp import htmx
 from webapp.auth import current_member, member_required
 from webapp.extensions import db
-from webapp.i18n import current_locale, format_money, format_number
+from webapp.htmx import is_htmx, wants_fragment
+from webapp.i18n import format_money, format_number
 from webapp.member import bp
 from webapp.member.messages import add_domain_error
 from webapp.models import Raffle, utcnow
@@ -43,18 +44,6 @@ class CouponForm(FlaskForm):
     coupon = IntegerField(validators=[InputRequired(EXPIRED), NumberRange(1, 2**63 - 1)])
 
 
-def raffle_name(raffle) -> str:
-    return raffle.name_fa if current_locale() == "fa" else raffle.name_en
-
-
-def raffle_description(raffle) -> str | None:
-    return raffle.description_fa if current_locale() == "fa" else raffle.description_en
-
-
-def raffle_prize_name(prize) -> str:
-    return prize.name_fa if current_locale() == "fa" else prize.name_en
-
-
 def raffle_prize_value(prize) -> str | None:
     if prize.kind == "points":
         return _("%(points)s points", points=format_number(prize.amount))
@@ -70,8 +59,7 @@ def percent_of_bp(bp: int) -> str:
 
 @bp.app_context_processor
 def _raffle_words() -> dict:
-    return {"raffle_name": raffle_name, "raffle_description": raffle_description, "raffle_prize_name": raffle_prize_name,
-            "raffle_prize_value": raffle_prize_value, "percent_of_bp": percent_of_bp}
+    return {"raffle_prize_value": raffle_prize_value, "percent_of_bp": percent_of_bp}
 
 
 @bp.get("/raffles", endpoint="raffles")
@@ -105,7 +93,7 @@ def _raffle_page(raffle_id: int, form: BuyForm | None = None, coupon_form: Coupo
         "notices": notices or [],
         "draw_winners": service.winners(db.session, raffle_id) if item.raffle.status == "drawn" else [],
     }
-    if block and htmx_request.htmx and not request.headers.get("HX-History-Restore-Request"):
+    if block and wants_fragment():
         return render_block("member/raffle.html", block, **context), status
     return render_template("member/raffle.html", **context), status
 
@@ -134,7 +122,7 @@ def raffle_buy(raffle_id: int):
             return _done(raffle_id, done)
     elif form.token.errors or form.csrf_token.errors:
         form.form_errors.append(EXPIRED)
-    return _raffle_page(raffle_id, form, status=200 if htmx_request.htmx else 422, block="mine")
+    return _raffle_page(raffle_id, form, status=200 if is_htmx() else 422, block="mine")
 
 
 @bp.post("/raffles/<int:raffle_id>/coupon", endpoint="raffle_coupon")
@@ -154,7 +142,7 @@ def raffle_coupon(raffle_id: int):
             return _done(raffle_id, done)
     else:
         coupon_form.form_errors.append(EXPIRED)
-    return _raffle_page(raffle_id, coupon_form=coupon_form, status=200 if htmx_request.htmx else 422,
+    return _raffle_page(raffle_id, coupon_form=coupon_form, status=200 if is_htmx() else 422,
                         block="mine")
 
 
@@ -165,9 +153,9 @@ def _done(raffle_id: int, done: service.TicketsAdded):
         notices = [_("%(count)s tickets added. Good luck!", count=format_number(done.added))]
     if done.perk_tickets:
         notices.append(_("Your level gave you %(count)s extra tickets.", count=format_number(done.perk_tickets)))
-    if htmx_request.htmx:  # said inside the swapped part; a flash would wait for the next page
+    if is_htmx():  # said inside the swapped part; a flash would wait for the next page
         response = make_response(_raffle_page(raffle_id, block="mine", notices=notices)[0])
-        response.headers["HX-Trigger"] = "pointsChanged"
+        htmx.trigger(response)
         return response
     for notice in notices:
         flash(notice, "success")

@@ -11,7 +11,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -22,9 +21,11 @@ from markupsafe import Markup
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
+from webapp import htmx
 from webapp.auth import current_member, member_required
 from webapp.extensions import db
-from webapp.i18n import current_locale, format_money, format_number
+from webapp.htmx import wants_fragment
+from webapp.i18n import format_money, format_number
 from webapp.member import bp
 from webapp.member.messages import add_domain_error
 from webapp.models import Reward, utcnow
@@ -40,14 +41,6 @@ CARD_ITEMS = 2
 
 class RedeemForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(_l("This form has expired. Please try again."))])
-
-
-def reward_name(reward) -> str:
-    return reward.name_fa if current_locale() == "fa" else reward.name_en
-
-
-def reward_description(reward) -> str | None:
-    return reward.description_fa if current_locale() == "fa" else reward.description_en
 
 
 def reward_value(kind: str, value: int, product_sku: str | None = None) -> str:
@@ -79,7 +72,7 @@ STATUS_LABELS = {
 
 @bp.app_context_processor
 def _reward_words() -> dict:
-    return {"reward_name": reward_name, "reward_description": reward_description, "reward_value": reward_value,
+    return {"reward_value": reward_value,
             "coupon_status_label": lambda s: STATUS_LABELS.get(s, s), "kind_note": KIND_NOTES.get}
 
 
@@ -115,7 +108,7 @@ def _redeem_page(reward_id: int, form, *, status: int = 200):
     reward = quote.reward if quote else db.session.get(Reward, reward_id)
     context = {"reward": reward, "quote": quote, "refusal": refusal, "form": form,
                "token": secrets.token_urlsafe(18)}
-    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
+    if wants_fragment():
         return render_block("member/reward_redeem.html", "preview", **context), status
     return render_template("member/reward_redeem.html", **context), status
 
@@ -146,7 +139,7 @@ def reward_redeem(reward_id: int):
             else:
                 flash(_("Done! Here is your coupon."), "success")
             response = redirect(url_for(".coupon", coupon_id=done.coupon.id))
-            response.headers["HX-Trigger"] = "pointsChanged"
+            htmx.trigger(response)
             return response
     else:
         form.form_errors.extend(form.token.errors)

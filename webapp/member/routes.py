@@ -10,11 +10,12 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import login_user, logout_user
-from htmx_flask import request as htmx_request
 from jinja2_fragments.flask import render_block
 
 from webapp.auth import current_member, member_required, safe_next
+from webapp.club import current_club
 from webapp.extensions import db, limiter
+from webapp.htmx import is_htmx
 from webapp.i18n import LOCALE_COOKIE, current_locale
 from webapp.member import bp
 from webapp.member.forms import JoinForm, LocaleForm, LoginForm, LogoutForm, SettingsForm
@@ -55,7 +56,7 @@ def _remember_locale(response, locale: str):
 def _club_context() -> dict:
     # app-wide: the shared base and error pages show the club's name too
     return {
-        "club_name": current_app.config.get("VAFA_CLUB_NAME") or _("Vafa club"),
+        "club_name": current_club().name or _("Vafa club"),
         "kind_label": kind_label,
         "currency_label": currency_label,
         "entry_about": entry_about,
@@ -151,7 +152,7 @@ def dashboard():
     expiring = ledger.expiring_points(db.session, member.id, now, now + EXPIRY_WINDOW)
     recent = activity_service.member_activity(db.session, member.id, limit=5).entries
     program = tiers.load_program(db.session)
-    tz = current_app.config["VAFA_TIMEZONE"]
+    tz = current_club().timezone
     progress = tiers.member_progress(db.session, member, now, tz, program) if program else None
     return render_template(
         "member/dashboard.html", member=member, recent=recent, program=program, progress=progress,
@@ -182,7 +183,7 @@ def activity():
     before = request.args.get("before", type=int)
     before = before if before is not None and 0 < before <= MAX_ID else None
     page = activity_service.member_activity(db.session, current_member().id, before_id=before)
-    if htmx_request.htmx:
+    if is_htmx():
         return render_block("member/activity.html", "entries", page=page, before=before)
     return render_template("member/activity.html", page=page, before=before)
 

@@ -9,17 +9,18 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from htmx_flask import request as htmx_request
 from jinja2_fragments.flask import render_block
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from webapp.auth import current_member, member_required
+from webapp.club import current_club
 from webapp.extensions import db
+from webapp.htmx import is_htmx
 from webapp.i18n import ascii_digits, format_money, format_points
 from webapp.member import bp
 from webapp.member.messages import add_domain_error
@@ -67,7 +68,7 @@ class ConvertForm(PreviewForm):
 
 
 def _timezone() -> str:
-    return current_app.config["VAFA_TIMEZONE"]
+    return current_club().timezone
 
 
 def _wallet_page(form, points: int | None = None, *, status: int = 200, live: bool = False):
@@ -96,7 +97,7 @@ def wallet_preview():
     else:
         form = PreviewForm()
     ok = form.validate()
-    live = bool(htmx_request.htmx) and request.method == "GET"
+    live = is_htmx() and request.method == "GET"
     return _wallet_page(form, _points(form), live=live, status=200 if ok else 422)
 
 

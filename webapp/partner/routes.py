@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from jinja2_fragments.flask import render_block
 
-from webapp.admin.common import wants_fragment
 from webapp.auth import safe_next
 from webapp.extensions import db, limiter
+from webapp.htmx import wants_fragment
 from webapp.i18n import current_locale, format_number
 from webapp.models import Marketer, utcnow
 from webapp.partner import bp

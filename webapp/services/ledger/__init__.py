@@ -6,9 +6,6 @@ till), `wallet` (converting points into credit), `adjustments` (staff
 corrections with a reason), `purchases` (posting a sale and refunds: earning,
 tiers, challenges, referrals) and `activity` (a member's history, readable).
 
-
-The points and credit ledger.
-
 Every balance change is one immutable `LedgerEntry` with a unique idempotency key.
 The cached balance on `member` moves in the same transaction through a guarded
 UPDATE (`... WHERE balance >= :x`), which is race-free under Read Committed and
@@ -74,16 +71,9 @@ def post(
         return _replay(session, existing, member_id, currency, amount)
 
     entry = LedgerEntry(
-        member_id=member_id,
-        currency=currency,
-        amount=amount,
-        kind=kind,
-        source_type=source[0] if source else None,
-        source_id=str(source[1]) if source else None,
-        idempotency_key=key,
-        description=description,
-        created_by=created_by,
-        created_at=now,
+        member_id=member_id, currency=currency, amount=amount, kind=kind,
+        source_type=source[0] if source else None, source_id=str(source[1]) if source else None,
+        idempotency_key=key, description=description, created_by=created_by, created_at=now,
     )
     try:
         with session.begin_nested():
@@ -91,19 +81,7 @@ def post(
             session.flush()  # claims the key; a concurrent twin waits here, then fails
             balance = _move_balance(session, member_id, currency, amount)
             if currency == "points":
-                if amount > 0:
-                    session.add(
-                        PointLot(
-                            member_id=member_id,
-                            entry_id=entry.id,
-                            amount=amount,
-                            remaining=amount,
-                            earned_at=now,
-                            expires_at=expires_at,
-                        )
-                    )
-                else:
-                    _consume_lots(session, member_id, -amount, from_lot_id)
+                _move_lots(session, entry, expires_at=expires_at, from_lot_id=from_lot_id)
                 session.flush()
     except IntegrityError:
         existing = entry_by_key(session, key)
@@ -113,6 +91,16 @@ def post(
             raise
         return _replay(session, existing, member_id, currency, amount)
     return Posting(entry=entry, balance=balance, replayed=False)
+
+
+def _move_lots(session: Session, entry: LedgerEntry, *, expires_at: datetime | None,
+               from_lot_id: int | None) -> None:
+    """Points credited open a lot; points debited consume lots."""
+    if entry.amount > 0:
+        session.add(PointLot(member_id=entry.member_id, entry_id=entry.id, amount=entry.amount,
+                             remaining=entry.amount, earned_at=entry.created_at, expires_at=expires_at))
+    else:
+        _consume_lots(session, entry.member_id, -entry.amount, from_lot_id)
 
 
 def entry_by_key(session: Session, key: str) -> LedgerEntry | None:

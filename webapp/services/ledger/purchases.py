@@ -65,16 +65,7 @@ def record_purchase(
     purchase lifts them to a higher tier. Returns it and the new balance."""
     if isinstance(fee, bool) or not isinstance(fee, int) or fee < 0:
         raise InvalidFee()
-    # the member's row lock first: earn-rule caps read after it, and taking it
-    # before the purchase INSERT's foreign-key share lock avoids lock upgrades
-    # that deadlock two purchases of one member
-    member = ledger.lock_member(session, member_id)
-    if not member.is_active:
-        raise MemberNotActive()
-    if external_ref and session.scalar(
-        select(Purchase.id).where(Purchase.external_ref == external_ref)
-    ):
-        raise DuplicateTransaction(external_ref=external_ref)
+    member = _lock_buyer(session, member_id, external_ref)
     settings = settings or load_earn_settings(session)
     program = tiers.load_program(session)
     level = tiers.member_level(session, member, program) if program else None
@@ -87,16 +78,7 @@ def record_purchase(
         occurred_at=occurred_at, channel=channel, store=store, api_key_id=api_key_id,
         points_earned=multiplied, fee=fee, created_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(purchase)
-            session.flush()
-    except IntegrityError as exc:  # the same external_ref posted concurrently
-        raise DuplicateTransaction(external_ref=external_ref) from exc
-    session.add_all(
-        PurchaseItem(purchase_id=purchase.id, sku=i.sku, category=i.category, qty=i.qty, price=i.price)
-        for i in items
-    )
+    _insert_purchase(session, purchase, items)
     balance = member.points_balance
     if purchase.points_earned:
         expires = now + timedelta(days=settings.points_expiry_days) if settings.points_expiry_days else None
@@ -119,6 +101,33 @@ def record_purchase(
     if referrals.on_purchase(session, purchase, now=now):
         balance = ledger.balance_of(session, member_id, "points")  # a welcome gift may have come with it
     return purchase, balance
+
+
+def _lock_buyer(session: Session, member_id: int, external_ref: str | None):
+    """The member's row lock first: earn-rule caps read after it, and taking it
+    before the purchase INSERT's foreign-key share lock avoids lock upgrades
+    that deadlock two purchases of one member."""
+    member = ledger.lock_member(session, member_id)
+    if not member.is_active:
+        raise MemberNotActive()
+    if external_ref and session.scalar(
+        select(Purchase.id).where(Purchase.external_ref == external_ref)
+    ):
+        raise DuplicateTransaction(external_ref=external_ref)
+    return member
+
+
+def _insert_purchase(session: Session, purchase: Purchase, items) -> None:
+    try:
+        with session.begin_nested():
+            session.add(purchase)
+            session.flush()
+    except IntegrityError as exc:  # the same external_ref posted concurrently
+        raise DuplicateTransaction(external_ref=purchase.external_ref) from exc
+    session.add_all(
+        PurchaseItem(purchase_id=purchase.id, sku=i.sku, category=i.category, qty=i.qty, price=i.price)
+        for i in items
+    )
 
 
 def _multiplier_note(level) -> str:

@@ -201,10 +201,3 @@ def sign_out_everywhere(member: Member) -> None:
     """Rotating the token invalidates every session that carries the old one."""
     member.session_token = new_session_token()
 
-
-def change_password(member: Member, current: str, new: str) -> None:
-    if not passwords.verify_password(member.password_hash, current):
-        raise DomainError("The current password is wrong.")
-    check_password_strength(new)
-    member.password_hash = passwords.hash_password(new)
-    sign_out_everywhere(member)

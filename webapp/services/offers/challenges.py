@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
@@ -28,11 +28,11 @@ from webapp.models import (
     Segment,
     Tier,
 )
-from webapp.services import ledger, tiers
+from webapp.services import tiers
 from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound, ProblemsInvalid
 from webapp.services.members import audit, inbox
-from webapp.services.offers import rewards, segments
-from webapp.services.settings import load_earn_settings
+from webapp.services.offers import segments
+from webapp.services.play import prizes
 
 log = logging.getLogger(__name__)
 
@@ -455,17 +455,14 @@ def _complete(session: Session, entry: ChallengeEntry, challenge: Challenge, now
         return False
     entry.completed_at = now
     key = f"challenge:{challenge.id}:member:{entry.member_id}"
+    about = {"member_id": entry.member_id, "now": now, "source": ("challenge", challenge.id),
+             "description": f"Challenge completed: {challenge.name_en}"}
     if challenge.reward_points:
-        days = load_earn_settings(session).points_expiry_days
-        ledger.award_points(
-            session, entry.member_id, challenge.reward_points, key=f"{key}:reward", now=now,
-            source=("challenge", challenge.id), description=f"Challenge completed: {challenge.name_en}"[:300],
-            expires_at=now + timedelta(days=days) if days else None,
-        )
+        prizes.give(session, kind="points", amount=challenge.reward_points, key=f"{key}:reward", **about)
         tiers.on_points_earned(session, entry.member_id, kind="earn", now=now)
     reward_given = None
     if challenge.reward_id is not None:
-        reward_given = _grant(session, entry, challenge, key=f"{key}:reward_item", now=now)
+        reward_given = _grant(session, entry, challenge, key=f"{key}:reward_item", about=about)
     inbox.post_message(
         session, member_id=entry.member_id, kind="challenge_completed", key=f"{key}:completed", now=now,
         params={"challenge_id": challenge.id, "name_fa": challenge.name_fa, "name_en": challenge.name_en,
@@ -474,19 +471,16 @@ def _complete(session: Session, entry: ChallengeEntry, challenge: Challenge, now
     return True
 
 
-def _grant(session: Session, entry: ChallengeEntry, challenge: Challenge, *, key: str, now: datetime):
+def _grant(session: Session, entry: ChallengeEntry, challenge: Challenge, *, key: str, about: dict) -> bool:
     """The catalog reward; a refusal (e.g. out of stock) must not undo the
     purchase that completed the challenge: it is logged and left for staff
     (the challenge page counts completions without their reward)."""
-    try:
-        with session.begin_nested():
-            coupon = rewards.grant_reward(session, member_id=entry.member_id, reward_id=challenge.reward_id,
-                                          key=key, now=now)
-    except DomainError as exc:
+    given = prizes.give(session, kind="reward", reward_id=challenge.reward_id, key=key, **about)
+    if not given.issued:
         log.warning("challenge %s: reward %s not granted to member %s: %s", challenge.id,
-                    challenge.reward_id, entry.member_id, exc.code)
+                    challenge.reward_id, entry.member_id, given.refusal)
         return False
-    entry.coupon_id = getattr(coupon, "id", None)
+    entry.coupon_id = given.coupon_id
     return True
 
 

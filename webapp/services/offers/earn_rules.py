@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import EarnRule, Member, Purchase, RuleAward, Tier
+from webapp.models import RULE_TRIGGERS, EarnRule, Member, Purchase, RuleAward, Tier
 from webapp.services import ledger, tiers
 from webapp.services.errors import Conflict, DomainError, NotFound
 from webapp.services.members import audit
@@ -353,7 +353,7 @@ def award_for_event(
     keyed by the rule family and `event_key` (a replayed event earns nothing more).
     `context` may give `at` (when it happened; default now), `amount`, `items`,
     `channel`, `store`, `streak_day`. Returns the RuleAward rows made."""
-    if trigger not in rule_engine.TRIGGERS:
+    if trigger not in RULE_TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")
     rows = active_rules(session, trigger)
     if not rows:
@@ -421,7 +421,6 @@ def on_profile_saved(session: Session, member: Member, *, was_complete: bool,
 @dataclass(frozen=True)
 class DryRun:
     base: int
-    base_factors: tuple[int, ...]
     outcomes: list  # rule_engine.Outcome, matched first
 
 
@@ -438,8 +437,8 @@ def dry_run(session: Session, event: rule_engine.Event, *, tier_id: int | None,
         tier_multiplier_bp=level.earn_multiplier_bp if level else BP,
         segment_ids=None, campaign_ids=None, first_purchase=first_purchase)
     settings = load_earn_settings(session)
-    base, factors = rule_engine.base_points(settings.points_for(event.amount), facts)
+    base, _factors = rule_engine.base_points(settings.points_for(event.amount), facts)
     rules = [engine_rule(r) for r in active_rules(session, "purchase")]
     outcomes = rule_engine.evaluate(rules, event, facts, _club_tz(tz))
     outcomes.sort(key=lambda o: (not o.matched, o.rule.id))
-    return DryRun(base=base, base_factors=factors, outcomes=outcomes)
+    return DryRun(base=base, outcomes=outcomes)

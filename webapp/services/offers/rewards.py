@@ -20,75 +20,34 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from webapp.models import REWARD_KINDS, REWARD_STATUSES, Coupon, Member, Reward, Tier, VoucherCode
+from webapp.models import REWARD_KINDS, REWARD_STATUSES, Coupon, Member, Reward, Tier
 from webapp.services import ledger, tiers
 from webapp.services.errors import (
-    Conflict,
-    DomainError,
     IdempotencyConflict,
     InsufficientPoints,
     MemberNotActive,
     NotFound,
-    ProblemsInvalid,
 )
 from webapp.services.members import audit
 from webapp.services.offers import campaigns, coupons, segments
+from webapp.services.offers.reward_errors import (
+    CouponNotCancellable,
+    CouponNotUsable,
+    OutOfStock,
+    RewardInvalid,
+    RewardLimitReached,
+    RewardLocked,
+    RewardUnavailable,
+)
+from webapp.services.offers.voucher_codes import (  # noqa: F401  (callers' names: rewards.add_voucher_codes)
+    add_voucher_codes,
+    claim_partner_code,
+    free_codes,
+    parse_voucher_codes,
+)
 
 MAX_COST = 100_000_000
-MAX_VOUCHER_CODES = 10_000  # per upload
 PERCENT_BP = 10_000  # 100 % in basis points
-
-# -- domain errors -------------------------------------------------------------
-
-
-class RewardInvalid(ProblemsInvalid):
-    """The reward is not valid."""
-
-    code = "reward_invalid"
-
-
-class RewardUnavailable(DomainError):
-    """This reward is not available now."""
-
-    code = "reward_unavailable"
-    status = 409
-
-
-class RewardLocked(DomainError):
-    """This reward is for a higher tier or another group of members."""
-
-    code = "reward_locked"
-    status = 403
-
-
-class OutOfStock(DomainError):
-    """This reward is out of stock."""
-
-    code = "out_of_stock"
-    status = 409
-
-
-class RewardLimitReached(DomainError):
-    """The member already has as many of this reward as one member may."""
-
-    code = "reward_limit_reached"
-    status = 409
-
-
-class CouponNotUsable(Conflict):
-    """The coupon cannot be used: it is used, cancelled or expired."""
-
-    def __init__(self, coupon: Coupon):
-        self.code = f"coupon_{coupon.status}"
-        super().__init__(f"The coupon is {coupon.status}.", status=coupon.status,
-                         code_of_coupon=coupon.code)
-
-
-class CouponNotCancellable(Conflict):
-    """Only an issued coupon can be cancelled."""
-
-    code = "coupon_not_cancellable"
-
 
 # -- staff: the catalog --------------------------------------------------------
 
@@ -175,7 +134,7 @@ def save_reward(
         if data.kind != reward.kind and _has_coupons(session, reward.id):
             raise RewardInvalid({"kind": "The kind cannot change once coupons were issued."})
         if data.kind == "partner_voucher":
-            data = replace(data, stock=_free_codes(session, reward.id))
+            data = replace(data, stock=free_codes(session, reward.id))
     for name in FIELDS:
         setattr(reward, name, getattr(data, name))
     reward.updated_at = now
@@ -201,76 +160,8 @@ def set_status(session: Session, reward_id: int, status: str, *, actor: audit.Ac
     return reward
 
 
-def set_image(session: Session, reward_id: int, name: str | None, *, actor: audit.Actor, now: datetime) -> str | None:
-    """Point the reward at a stored image (None removes it). Returns the old name
-    so the caller can delete that file after commit."""
-    reward = session.get(Reward, reward_id)
-    if reward is None:
-        raise NotFound("Reward not found.", reward_id=reward_id)
-    old = reward.image
-    reward.image, reward.updated_at = name, now
-    audit.record(session, actor, "reward.image", "reward", reward.id, now=now,
-                 before={"image": old}, after={"image": name})
-    return old
-
-
 def _has_coupons(session: Session, reward_id: int) -> bool:
     return session.scalar(select(Coupon.id).where(Coupon.reward_id == reward_id).limit(1)) is not None
-
-
-def _free_codes(session: Session, reward_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(VoucherCode).where(
-        VoucherCode.reward_id == reward_id, VoucherCode.coupon_id.is_(None))) or 0
-
-
-def parse_voucher_codes(text: str) -> list[str]:
-    """One code per line, or CSV (the first column); blanks, a header line
-    named 'code', and repeats within the upload dropped."""
-    seen: dict[str, None] = {}
-    for line in text.replace("\r", "\n").split("\n"):
-        first = line.split(",")[0].split(";")[0].split("\t")[0].strip().strip('"').strip()
-        if first and first.lower() != "code":
-            seen.setdefault(first, None)
-    return list(seen)
-
-
-@dataclass(frozen=True)
-class CodeUpload:
-    added: int
-    duplicates: int  # already uploaded for this reward
-    invalid: list[str]  # too long
-    free: int  # free codes now
-
-
-def add_voucher_codes(
-    session: Session, reward_id: int, codes: list[str], *, actor: audit.Actor, now: datetime,
-) -> CodeUpload:
-    """Add partner codes; stock grows by the number added (under the reward's row lock)."""
-    reward = session.scalar(select(Reward).where(Reward.id == reward_id).with_for_update())
-    if reward is None:
-        raise NotFound("Reward not found.", reward_id=reward_id)
-    if reward.kind != "partner_voucher":
-        raise RewardInvalid({"codes": "Only partner vouchers take uploaded codes."})
-    if len(codes) > MAX_VOUCHER_CODES:
-        raise RewardInvalid({"codes": f"At most {MAX_VOUCHER_CODES} codes per upload."})
-    invalid = [c for c in codes if len(c) > 64]
-    wanted = [c for c in codes if len(c) <= 64]
-    existing = set()
-    for start in range(0, len(wanted), 500):
-        existing |= set(session.scalars(select(VoucherCode.code).where(
-            VoucherCode.reward_id == reward_id, VoucherCode.code.in_(wanted[start:start + 500]))))
-    new = [c for c in wanted if c not in existing]
-    if new:
-        session.execute(VoucherCode.__table__.insert(),
-                        [{"reward_id": reward_id, "code": c, "created_at": now} for c in new])
-    session.execute(update(Reward).where(Reward.id == reward_id)
-                    .values(stock=func.coalesce(Reward.stock, 0) + len(new), updated_at=now)
-                    .execution_options(synchronize_session=False))
-    session.expire(reward, ["stock", "updated_at"])
-    free = _free_codes(session, reward_id)
-    audit.record(session, actor, "reward.codes_upload", "reward", reward_id, now=now,
-                 after={"added": len(new), "duplicates": len(existing), "invalid": len(invalid), "free": free})
-    return CodeUpload(added=len(new), duplicates=len(existing), invalid=invalid, free=free)
 
 
 # -- members: what they can get ------------------------------------------------------
@@ -483,7 +374,7 @@ def _issue(session: Session, *, member_id, reward_id, request_key, now, charge, 
             session.add(coupon)
             session.flush()
             if reward.kind == "partner_voucher":
-                coupon.partner_code = _claim_partner_code(session, reward_id, coupon.id)
+                coupon.partner_code = claim_partner_code(session, reward_id, coupon.id)
             if cost:
                 ledger.spend_points(session, member_id, cost, key=f"coupon:{coupon.id}:spend", now=now,
                                     source=("coupon", coupon.id), created_by=created_by,
@@ -532,24 +423,6 @@ def _expire_loaded(session: Session, reward_id: int) -> None:
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Reward) and obj.id == reward_id:
             session.expire(obj, ["stock", "issued_count"])
-
-
-def _claim_partner_code(session: Session, reward_id: int, coupon_id: int) -> str:
-    """Hand the coupon the oldest free code. The UPDATE only takes a code that
-    is still free, so two claims can never get the same one; a lost race tries the next."""
-    for _attempt in range(5):
-        candidate = session.scalar(select(VoucherCode.id).where(
-            VoucherCode.reward_id == reward_id, VoucherCode.coupon_id.is_(None)).order_by(VoucherCode.id).limit(1))
-        if candidate is None:
-            break
-        code = session.execute(
-            update(VoucherCode).where(VoucherCode.id == candidate, VoucherCode.coupon_id.is_(None))
-            .values(coupon_id=coupon_id).returning(VoucherCode.code)
-            .execution_options(synchronize_session=False)
-        ).scalar_one_or_none()
-        if code is not None:
-            return code
-    raise OutOfStock(reward_id=reward_id)
 
 
 # -- coupons at the till and in admin ------------------------------------------------------

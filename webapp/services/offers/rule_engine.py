@@ -1,24 +1,20 @@
 """Earn rules as pure functions: does a rule match an event, how many points it
 gives, and which cap window an award falls in. No database and no Flask here:
 `services.earn_rules` feeds these from the tables (and the admin dry run from a
-form); both get, for every rule, whether it matched and why not."""
+form); both get, for every rule, whether it matched and why not. The vocabulary
+(triggers, effects, cap periods) is the table's own, from `models.rules`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import jdatetime
 
+from webapp.models.rules import CAP_PERIODS, RULE_EFFECTS, RULE_TRIGGERS
 from webapp.services.tiers.rules import BP, apply_multiplier
 
-TRIGGERS = (
-    "purchase", "signup", "checkin", "profile_completed", "birthday",
-    "referral_qualified", "contest_played", "raffle_entered", "feedback_given", "instant_win_played",
-)
-EFFECTS = ("fixed", "per_amount", "percent")
-CAP_PERIODS = ("day", "week", "month", "ever")
 WEEK_STARTS = 5  # Saturday (date.weekday()): the Iranian week the club's members live by
 MAX_POINTS = 10_000_000
 MAX_PERCENT_BP = 100 * BP  # 100 %, in basis points of the amount
@@ -343,11 +339,11 @@ def check_rule(rule: Rule) -> dict[str, str]:
     """Problems by field name, in plain English (empty when the rule is valid)."""
     problems: dict[str, str] = {}
     cond = rule.conditions
-    if rule.trigger not in TRIGGERS:
+    if rule.trigger not in RULE_TRIGGERS:
         problems["trigger"] = "Unknown trigger."
     if not rule.name_fa.strip() or not rule.name_en.strip():
         problems["name_en" if not rule.name_en.strip() else "name_fa"] = "A name in both languages."
-    if rule.effect not in EFFECTS:
+    if rule.effect not in RULE_EFFECTS:
         problems["effect"] = "Unknown effect."
     elif rule.effect == "percent":
         if not rule.percent_bp or not 0 < rule.percent_bp <= MAX_PERCENT_BP:
@@ -393,14 +389,3 @@ def next_bonus(rule: Rule, streak: int) -> tuple[int, int] | None:
     ahead = sorted((day, pts) for day, pts in rule.streak_bonuses if day > streak)
     return ahead[0] if ahead else None
 
-
-@dataclass(frozen=True)
-class Note:
-    """What the member's activity list says about points a rule gave."""
-
-    name_fa: str
-    name_en: str
-    tier_name_fa: str | None = None
-    tier_name_en: str | None = None
-    multiplier_bp: int = BP
-    extra: dict = field(default_factory=dict, compare=False, hash=False)

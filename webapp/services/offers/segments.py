@@ -30,7 +30,7 @@ What the words mean, once for everyone who reads a segment:
   means on or after that day.
 - A member without a chosen language has the club's default language.
 - Birthday months: the Jalali month of a Gregorian date depends on the year, but
-  only by a day at each month's edges. `_jalali_months` precomputes, from
+  only by a day at each month's edges. `segment_birthdays` precomputes, from
   jdatetime, which Gregorian days (month*100+day) are in the chosen months in
   every year from 1900 to 2100 and which only in some years, and emits
   `mmdd BETWEEN …` for the former and `mmdd = d AND year IN (…)` for the latter:
@@ -46,15 +46,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from sqlalchemy import (
     and_,
     exists,
     extract,
-    false,
     func,
     literal,
     or_,
@@ -65,9 +62,11 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from webapp.club import current_club
 from webapp.models import Member, Purchase, Segment, Tier
 from webapp.services.errors import Conflict, DomainError, NotFound
 from webapp.services.members import audit
+from webapp.services.offers.segment_birthdays import in_jalali_months
 from webapp.services.tiers import club_timezone
 
 # -- the conditions and their checks (pure) --------------------------------------------------
@@ -216,8 +215,8 @@ class Context:
 
 
 def _context(now: datetime, member_id: int | None = None) -> Context:
-    locale = current_app.config.get("VAFA_LOCALE", "fa") if has_app_context() else "fa"
-    return Context(now=now, tz=club_timezone(), default_locale=locale, member_id=member_id)
+    club = current_club()
+    return Context(now=now, tz=club.timezone, default_locale=club.locale, member_id=member_id)
 
 
 def _counted():
@@ -299,7 +298,7 @@ def _joined(c, ctx):
 def _birthday(c, ctx):
     if c["op"] == "gregorian":
         return and_(Member.birthday.is_not(None), extract("month", Member.birthday).in_(c["value"]))
-    return and_(Member.birthday.is_not(None), _jalali_months(frozenset(c["value"])))
+    return and_(Member.birthday.is_not(None), in_jalali_months(frozenset(c["value"])))
 
 
 def _referrals(c, ctx):
@@ -340,68 +339,6 @@ COMPILERS = {
 def where_clauses(conditions: list[dict], ctx: Context) -> list:
     """The WHERE of the segment over `member` (active members only)."""
     return [Member.status == "active", *(COMPILERS[c["field"]](c, ctx) for c in conditions)]
-
-
-# Gregorian days in calendar order as month*100+day (Feb 29 included)
-_CALENDAR = [d.month * 100 + d.day for d in (date(2024, 1, 1) + timedelta(days=i) for i in range(366))]
-YEARS = (1900, 2100)
-
-
-@lru_cache(maxsize=1)
-def _jalali_month_table() -> dict[int, dict[int, frozenset[int]]]:
-    """mmdd → {Jalali month: Gregorian years (in YEARS) in which that day falls in it}."""
-    import jdatetime
-
-    table: dict[int, dict[int, set[int]]] = {d: {} for d in _CALENDAR}
-    day, last = date(YEARS[0], 1, 1), date(YEARS[1], 12, 31)
-    jday = jdatetime.date.fromgregorian(date=day)
-    one = timedelta(days=1)
-    # walk once, moving the Jalali date along by hand (much faster than converting each day)
-    j_year, j_month, j_day = jday.year, jday.month, jday.day
-    while day <= last:
-        table[day.month * 100 + day.day].setdefault(j_month, set()).add(day.year)
-        day += one
-        j_day += 1
-        if j_day > _jalali_month_length(j_year, j_month):
-            j_day, j_month = 1, j_month + 1
-            if j_month > 12:
-                j_month, j_year = 1, j_year + 1
-    return {d: {m: frozenset(ys) for m, ys in months.items()} for d, months in table.items()}
-
-
-def _jalali_month_length(year: int, month: int) -> int:
-    import jdatetime
-
-    if month <= 6:
-        return 31
-    if month <= 11:
-        return 30
-    return 30 if jdatetime.date(year, 1, 1).isleap() else 29
-
-
-def _jalali_months(months: frozenset[int]):
-    table = _jalali_month_table()
-    mmdd = extract("month", Member.birthday) * 100 + extract("day", Member.birthday)
-    year = extract("year", Member.birthday)
-    runs, run, partial = [], [], []
-    for d in _CALENDAR:
-        by_month = table[d]
-        every = frozenset().union(*by_month.values())
-        inside = frozenset().union(*(ys for m, ys in by_month.items() if m in months))
-        if inside == every:
-            run.append(d)
-            continue
-        if run:
-            runs.append(run)
-            run = []
-        if inside:
-            outside = every - inside
-            partial.append(and_(mmdd == d, year.in_(sorted(inside))) if len(inside) <= len(outside)
-                           else and_(mmdd == d, year.not_in(sorted(outside))))
-    if run:
-        runs.append(run)
-    parts = [mmdd.between(r[0], r[-1]) if len(r) > 1 else mmdd == r[0] for r in runs]
-    return or_(*parts, *partial) if parts or partial else false()
 
 
 # -- the public contract ---------------------------------------------------------------------
@@ -515,7 +452,7 @@ EXPORT_COLUMNS = ("id", "name", "email", "mobile", "tier", "points", "joined")
 
 
 def export_rows(session: Session, segment_id: int, now: datetime, *, tier_names: dict[int | None, str],
-                chunk: int = 1000) -> Iterator[tuple]:
+                chunk: int = 1000, tz: str | None = None) -> Iterator[tuple]:
     """The segment's members as rows of EXPORT_COLUMNS, streamed in chunks of
     `chunk` (never all in memory). `tier_names` maps tier ids (and None: not yet
     evaluated) to the name to write."""
@@ -523,7 +460,7 @@ def export_rows(session: Session, segment_id: int, now: datetime, *, tier_names:
         Member.id, Member.display_name, Member.email, Member.mobile, Member.tier_id,
         Member.points_balance, Member.created_at,
     ).order_by(Member.id).execution_options(yield_per=chunk)
-    tz = ZoneInfo(club_timezone())
+    tz = ZoneInfo(club_timezone(tz))
     for mid, name, email, mobile, tier_id, points, joined in session.execute(stmt):
         yield (mid, name or "", email or "", mobile or "", tier_names.get(tier_id, ""), int(points),
                joined.astimezone(tz).date().isoformat())

@@ -1,4 +1,6 @@
-"""Contests, the member side: play a quiz one question at a time, predict.
+"""Contests, the member side: play a quiz one question at a time, predict
+(any kind whose registry entry has the `predict` action: a value entered
+before the deadline, the last edit counts).
 
 Quiz: starting charges the entry cost once (ledger key `contest:{id}:entry:{member}`)
 under the member's row lock, so concurrent starts make one attempt and one
@@ -26,8 +28,7 @@ from webapp.models import Contest, ContestAnswer, ContestEntry, ContestQuestion
 from webapp.services import ledger
 from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound
 from webapp.services.offers import earn_rules
-from webapp.services.play import timing
-from webapp.services.play.prediction import engine_question
+from webapp.services.play import registry, timing
 from webapp.services.play.quiz import SCORING, questions_of
 from webapp.services.play.quiz import engine_question as quiz_question
 
@@ -84,7 +85,7 @@ def start_attempt(session: Session, *, contest_id: int, member_id: int, now: dat
             raise AlreadyPlayed(contest_id=contest_id)
         return existing
     _require_open(contest, now)
-    if contest.kind != "quiz":
+    if "start" not in registry.get_type(contest.kind).play_actions:
         raise NotFound("Contest not found.", contest_id=contest_id)
     entry = ContestEntry(contest_id=contest_id, member_id=member_id, started_at=now, score=0, elapsed_ms=0,
                          tie_time=0)
@@ -204,17 +205,6 @@ def _finish_if_done(session: Session, contest: Contest, entry: ContestEntry, now
     return Entry(entry.member_id, entry.score, entry.elapsed_ms, entry.tie_time)
 
 
-def answers_of(session: Session, contest_id: int, member_id: int) -> list[tuple[ContestQuestion, ContestAnswer]]:
-    """The member's own answered questions (their review, once finished)."""
-    return list(session.execute(
-        select(ContestQuestion, ContestAnswer)
-        .join(ContestAnswer, ContestAnswer.question_id == ContestQuestion.id)
-        .join(ContestEntry, ContestEntry.id == ContestAnswer.entry_id)
-        .where(ContestEntry.contest_id == contest_id, ContestEntry.member_id == member_id,
-               ContestAnswer.answered_at.is_not(None))
-        .order_by(ContestQuestion.position)).all())
-
-
 # -- predictions ------------------------------------------------------------------
 
 
@@ -225,11 +215,12 @@ def predict(session: Session, *, contest_id: int, member_id: int, value: tuple[i
     if not member.is_active:
         raise MemberNotActive(member_id=member_id)
     contest = playable(session, contest_id)
-    if contest.kind != "prediction":
+    adapter = registry.get_type(contest.kind)
+    if "predict" not in adapter.play_actions:
         raise NotFound("Contest not found.", contest_id=contest_id)
     _require_open(contest, now)
     try:
-        engine_question(contest.settings).check(tuple(value))
+        adapter.check_value(contest.settings, tuple(value))
     except ValueError:
         raise AnswerInvalid(contest_id=contest_id) from None
     entry = entry_of(session, contest_id, member_id)

@@ -21,10 +21,8 @@ from sqlalchemy.orm import Session
 from games.leaderboard import rank_entries
 from webapp.models import Contest, ContestEntry
 from webapp.services import ledger
-from webapp.services.errors import DomainError
 from webapp.services.members import inbox
-from webapp.services.offers import rewards
-from webapp.services.play import registry
+from webapp.services.play import prizes, registry
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ class Finalised:
 
 def due_contest_ids(session: Session, now: datetime) -> list[int]:
     """Published contests ready to be finalised (per kind: see its adapter)."""
-    clauses = [registry.get_type(kind).due_clause(now) for kind in registry.kinds()]
+    clauses = [registry.get_type(kind).due_clause(now) for kind in registry.kinds("contest")]
     return list(session.scalars(select(Contest.id).where(Contest.status == "published", or_(*clauses))
                                 .order_by(Contest.id)))
 
@@ -94,24 +92,16 @@ def finalise_contest(session: Session, contest_id: int, *, now: datetime) -> Fin
 
 
 def _award_prizes(session: Session, contest: Contest, won: dict[int, dict], now: datetime) -> int:
-    """Points set-based; credit and catalog rewards one by one (a reward out of
-    stock is skipped and shows as not issued)."""
+    """Every rank's prize through `prizes.give_many` (points set-based); a
+    reward out of stock is skipped and shows as not issued."""
     key = f"contest:{contest.id}:prize:"
-    points = [(m, p["amount"], f"{key}{m}") for m, p in won.items() if p["kind"] == "points"]
-    awarded = len(ledger.award_points_bulk(session, points, kind="earn", now=now, expires_at=None,
-                                           source_type="contest", description=f"Prize in contest {contest.id}"))
-    for member_id, prize in won.items():
-        if prize["kind"] == "credit":
-            posting = ledger.grant_credit(session, member_id, prize["amount"], key=f"{key}{member_id}", now=now,
-                                          source=("contest", contest.id),
-                                          description=f"Prize in contest {contest.id}")
-            awarded += not posting.replayed
-        elif prize["kind"] == "reward":
-            try:
-                with session.begin_nested():
-                    rewards.grant_reward(session, member_id=member_id, reward_id=prize["reward_id"],
-                                         key=f"{key}{member_id}", now=now)
-                awarded += 1
-            except DomainError:
-                won[member_id] = {**prize, "issued": False}
+    awards = [prizes.Award(member_id, prize["kind"], f"{key}{member_id}", amount=prize.get("amount") or 0,
+                           reward_id=prize.get("reward_id")) for member_id, prize in won.items()]
+    given = prizes.give_many(session, awards, now=now, source=("contest", contest.id),
+                             description=f"Prize in contest {contest.id}", expiring=False)
+    awarded = 0
+    for award, result in zip(awards, given, strict=True):
+        if not result.issued:
+            won[award.member_id] = {**won[award.member_id], "issued": False}
+        awarded += result.issued and not result.replayed
     return awarded

@@ -1,5 +1,6 @@
-"""Contests, the staff side: define a quiz or a prediction (draft), its quiz
-questions, prizes by rank range, publish it, and enter a prediction's result.
+"""Contests, the staff side: define a contest of any contest kind (draft), a
+quiz's questions, prizes by rank range, publish it, and enter a prediction's
+result (what each kind allows is its registry entry's business).
 Every write is audited. Questions and the rules are fixed once anyone has
 played: members agreed to them."""
 
@@ -11,13 +12,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from games import prediction as prediction_engine
 from games import quiz as quiz_engine
-from webapp.models import CONTEST_KINDS, Contest, ContestEntry, ContestQuestion, Reward
+from webapp.models import Contest, ContestEntry, ContestQuestion, Reward
 from webapp.services.errors import Conflict, NotFound, ProblemsInvalid
 from webapp.services.members import audit
 from webapp.services.play import registry, timing
-from webapp.services.play.prediction import engine_question, engine_rule
+from webapp.services.play.prizes import PRIZE_KINDS
+from webapp.services.play.quiz import question_count
 
 MAX_NAME = 120
 MAX_POINTS = 10_000_000
@@ -25,7 +26,6 @@ MAX_PRIZE_RANK = 10_000
 MAX_QUESTIONS = 20
 MIN_TIME_LIMIT_MS = 3_000
 MAX_TIME_LIMIT_MS = 120_000
-PRIZE_KINDS = ("points", "credit", "reward")
 
 
 class ContestInvalid(ProblemsInvalid):
@@ -102,26 +102,9 @@ def check_prizes(session: Session, prizes: tuple[Prize, ...]) -> str | None:
     return None
 
 
-def check_settings(kind: str, settings: dict) -> str | None:
-    """A prediction's question and rule, checked by building them in the engine."""
-    if kind != "prediction":
-        return None
-    try:
-        question = engine_question(settings)
-        rule = engine_rule(settings)
-    except (TypeError, ValueError) as exc:
-        return str(exc)
-    if rule.mode is prediction_engine.Mode.CLOSEST and question.kind is not prediction_engine.Kind.NUMBER:
-        return "The closest rule needs a number question."
-    if question.kind is prediction_engine.Kind.OPTIONS and any(
-            not (o.get("fa") or "").strip() or not (o.get("en") or "").strip() for o in settings["options"]):
-        return "Every option needs its Persian and English text."
-    return None
-
-
 def check_contest(session: Session, spec: ContestSpec) -> dict[str, str]:
     problems: dict[str, str] = {}
-    if spec.kind not in CONTEST_KINDS or spec.kind not in registry.kinds():
+    if spec.kind not in registry.kinds("contest"):
         problems["kind"] = "Unknown kind."
     if not spec.name_fa.strip() or not spec.name_en.strip():
         problems["name"] = "Give the Persian and the English name."
@@ -134,9 +117,8 @@ def check_contest(session: Session, spec: ContestSpec) -> dict[str, str]:
     prize_problem = check_prizes(session, spec.prizes)
     if prize_problem:
         problems["prizes"] = prize_problem
-    settings_problem = check_settings(spec.kind, spec.settings)
-    if settings_problem:
-        problems["settings"] = settings_problem
+    if "kind" not in problems:
+        problems.update(registry.get_type(spec.kind).check_settings(session, spec.settings))
     return problems
 
 
@@ -230,18 +212,14 @@ def publish_contest(session: Session, contest_id: int, *, actor: audit.Actor, no
         raise ContestWrongState(status=contest.status)
     if contest.closes_at <= now:
         raise ContestInvalid({"closes_at": "The close has passed: move it before publishing."})
-    if contest.kind == "quiz" and not question_count(session, contest_id):
-        raise ContestInvalid({"questions": "Add at least one question."})
+    problems = registry.get_type(contest.kind).publish_problems(session, contest)
+    if problems:
+        raise ContestInvalid(problems)
     _fix_tie_unit(session, contest)
     contest.status = "published"
     audit.record(session, actor, "contest.publish", "contest", contest.id, now=now,
                  before={"status": "draft"}, after={"status": "published", "tie_unit_ms": contest.tie_unit_ms})
     return contest
-
-
-def question_count(session: Session, contest_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(ContestQuestion)
-                          .where(ContestQuestion.contest_id == contest_id)) or 0
 
 
 def check_question(spec: QuestionSpec) -> dict[str, str]:
@@ -261,7 +239,7 @@ def check_question(spec: QuestionSpec) -> dict[str, str]:
 
 def _editable_quiz(session: Session, contest_id: int) -> Contest:
     contest = get_contest(session, contest_id, lock=True)
-    if contest.kind != "quiz" or contest.status == "finalised":
+    if "questions" not in registry.get_type(contest.kind).staff_actions or contest.status == "finalised":
         raise ContestWrongState(status=contest.status)
     if has_players(session, contest_id):
         raise ContestLocked(contest_id=contest_id)
@@ -300,20 +278,6 @@ def save_question(session: Session, contest_id: int, spec: QuestionSpec, *, acto
     return question
 
 
-def delete_question(session: Session, contest_id: int, question_id: int, *, actor: audit.Actor,
-                    now: datetime) -> None:
-    contest = _editable_quiz(session, contest_id)
-    question = session.get(ContestQuestion, question_id)
-    if question is None or question.contest_id != contest_id:
-        raise NotFound("Question not found.", question_id=question_id)
-    before = _question_snapshot(question)
-    session.delete(question)
-    session.flush()
-    if contest.status == "published":
-        _fix_tie_unit(session, contest)
-    audit.record(session, actor, "contest.question_delete", "contest", contest_id, now=now, before=before)
-
-
 def _question_snapshot(question: ContestQuestion) -> dict:
     return {"id": question.id, "text_en": question.text_en, "options": question.options,
             "correct_option": question.correct_option, "time_limit_ms": question.time_limit_ms,
@@ -325,10 +289,11 @@ def enter_result(session: Session, contest_id: int, result: tuple[int, ...], *, 
     """A prediction's outcome, after the deadline; the minute job then finalises it.
     It can be corrected until the contest is finalised."""
     contest = get_contest(session, contest_id, lock=True)
-    if contest.kind != "prediction" or contest.status != "published" or contest.closes_at > now:
+    adapter = registry.get_type(contest.kind)
+    if "result" not in adapter.staff_actions or contest.status != "published" or contest.closes_at > now:
         raise ContestWrongState(status=contest.status)
     try:
-        engine_question(contest.settings).check(tuple(result))
+        adapter.check_value(contest.settings, tuple(result))
     except ValueError:
         raise ContestInvalid({"result": "The result is not a possible answer."}) from None
     before = {"result": contest.result}

@@ -72,7 +72,7 @@ def rebuild(session: Session, redis: Redis, contest: Contest) -> int:
 
 def rebuild_open_boards(session: Session, redis: Redis) -> dict[int, int]:
     """Every published contest with a live board: {contest id: attempts added}."""
-    live = [k for k in registry.kinds() if registry.get_type(k).live_board]
+    live = [k for k in registry.kinds("contest") if registry.get_type(k).live_board]
     contests = session.scalars(select(Contest).where(Contest.status == "published", Contest.kind.in_(live)))
     return {c.id: rebuild(session, redis, c) for c in contests}
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from games import prediction as engine
-from games.leaderboard import Entry, SortedSetLayout
+from games.leaderboard import Entry
 from webapp.models import Contest, ContestEntry
-from webapp.services.play import timing
+from webapp.services.play.kinds import ContestKind
 
 
 def engine_question(settings: dict) -> engine.PredictionQuestion:
@@ -34,19 +35,46 @@ def engine_rule(settings: dict) -> engine.PredictionRule:
                                  if mode is engine.Mode.CLOSEST else 0)
 
 
-class PredictionType:
+def check_settings(settings: dict) -> str | None:
+    """The question and the rule, checked by building them in the engine."""
+    try:
+        question = engine_question(settings)
+        rule = engine_rule(settings)
+    except (TypeError, ValueError) as exc:
+        return str(exc)
+    if rule.mode is engine.Mode.CLOSEST and question.kind is not engine.Kind.NUMBER:
+        return "The closest rule needs a number question."
+    if question.kind is engine.Kind.OPTIONS and any(
+            not (o.get("fa") or "").strip() or not (o.get("en") or "").strip() for o in settings["options"]):
+        return "Every option needs its Persian and English text."
+    return None
+
+
+class PredictionType(ContestKind):
     kind = "prediction"
-    play_template = "_partials/contest_play_prediction.html"
-    editor_template = "admin/_contest_editor_prediction.html"
+    label = _l("Prediction")
+    tab = ("member.contests", "member.contest", _l("Contests"))
+    templates = {"play": "_partials/contest_play_prediction.html",
+                 "editor": "admin/_contest_editor_prediction.html"}
+    forms = {"settings": "webapp.admin.contest_forms:PredictionSettings",
+             "result": "webapp.admin.contest_forms:ResultForm"}
+    play_actions = frozenset({"predict"})  # /contests/<id>/predict, until the deadline
+    staff_actions = frozenset({"result"})
+    board_text = _l("The ranking appears once the result is in.")
     live_board = False  # nothing to rank before the result
+
+    def check_settings(self, session: Session, settings: dict) -> dict[str, str]:
+        problem = check_settings(settings)
+        return {"settings": problem} if problem else {}
+
+    def value_count(self, settings: dict) -> int:
+        return 1 if settings.get("question") == "options" else int(settings.get("arity", 1))
+
+    def check_value(self, settings: dict, value: tuple[int, ...]) -> None:
+        engine_question(settings).check(tuple(value))
 
     def bounds(self, session: Session, contest: Contest) -> tuple[int, int]:
         return engine_rule(contest.settings).exact_points, 0
-
-    def layout(self, session: Session, contest: Contest) -> SortedSetLayout:
-        max_score, _ = self.bounds(session, contest)
-        return timing.layout(max_score, 0, timing.duration_ms(contest.opens_at, contest.closes_at),
-                             contest.tie_unit_ms)
 
     def due_clause(self, now: datetime) -> ColumnElement[bool]:
         return and_(Contest.kind == self.kind, Contest.result_entered_at.is_not(None))

@@ -8,15 +8,15 @@ unanswered question adds its full time limit (the engine's rule)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import ColumnElement, and_, func, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from games import quiz as engine
-from games.leaderboard import Entry, SortedSetLayout
+from games.leaderboard import Entry
 from webapp.models import Contest, ContestAnswer, ContestEntry, ContestQuestion
 from webapp.services.play import timing
+from webapp.services.play.kinds import ContestKind
 
 SCORING = engine.ScoringRule()  # 100 points for a right answer, up to 100 more for speed
 
@@ -31,26 +31,41 @@ def engine_question(question: ContestQuestion) -> engine.Question:
                            correct_option=question.correct_option, time_limit_ms=question.time_limit_ms)
 
 
-class QuizType:
+def question_count(session: Session, contest_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(ContestQuestion)
+                          .where(ContestQuestion.contest_id == contest_id)) or 0
+
+
+def answers_of(session: Session, contest_id: int, member_id: int) -> list[tuple[ContestQuestion, ContestAnswer]]:
+    """The member's own answered questions (their review, once finished)."""
+    return list(session.execute(
+        select(ContestQuestion, ContestAnswer)
+        .join(ContestAnswer, ContestAnswer.question_id == ContestQuestion.id)
+        .join(ContestEntry, ContestEntry.id == ContestAnswer.entry_id)
+        .where(ContestEntry.contest_id == contest_id, ContestEntry.member_id == member_id,
+               ContestAnswer.answered_at.is_not(None))
+        .order_by(ContestQuestion.position)).all())
+
+
+class QuizType(ContestKind):
     kind = "quiz"
-    play_template = "_partials/contest_play_quiz.html"
-    editor_template = "admin/_contest_editor_quiz.html"
+    label = _l("Quiz")
+    tab = ("member.contests", "member.contest", _l("Contests"))
+    templates = {"play": "_partials/contest_play_quiz.html", "editor": "admin/_contest_editor_quiz.html"}
+    forms = {"question": "webapp.admin.contest_forms:QuestionForm"}
+    play_actions = frozenset({"start", "answer"})  # /contests/<id>/start, /play, /answer
+    staff_actions = frozenset({"questions"})
     live_board = True
 
     def bounds(self, session: Session, contest: Contest) -> tuple[int, int]:
         questions = [engine_question(q) for q in questions_of(session, contest.id)]
         return engine.max_score(questions, SCORING), sum(q.time_limit_ms for q in questions)
 
-    def layout(self, session: Session, contest: Contest) -> SortedSetLayout:
-        max_score, max_elapsed = self.bounds(session, contest)
-        return timing.layout(max_score, max_elapsed, timing.duration_ms(contest.opens_at, contest.closes_at),
-                             contest.tie_unit_ms)
+    def publish_problems(self, session: Session, contest: Contest) -> dict[str, str]:
+        return {} if question_count(session, contest.id) else {"questions": "Add at least one question."}
 
-    def due_clause(self, now: datetime) -> ColumnElement[bool]:
-        return and_(Contest.kind == self.kind, Contest.closes_at <= now)
-
-    def ready_to_finalise(self, contest: Contest, now: datetime) -> bool:
-        return contest.closes_at <= now
+    def review(self, session: Session, contest_id: int, member_id: int) -> list:
+        return answers_of(session, contest_id, member_id)
 
     def final_entries(self, session: Session, contest: Contest) -> list[Entry]:
         """Scores from the answers, set-based: one grouped query over the contest."""

@@ -1,65 +1,68 @@
-"""The string-keyed registry of contest kinds (like CTFd's CHALLENGE_CLASSES).
+"""The string-keyed registry of every game kind (like CTFd's CHALLENGE_CLASSES):
+quiz and prediction (contest kinds), raffle and instant win.
 
-An adapter declares its templates (the member's play partial and the staff
-editor partial), how its entries are scored for the final ranks, when a
-contest of its kind is ready to be finalised, and its leaderboard layout.
-Views and services look the kind up here: no `if kind == …` anywhere else."""
+An entry (`kinds.GameKind`) declares its label, staff forms, templates, play
+actions, settings check and board text; a contest kind also how its entries
+are scored and when it is due. Views and services look the kind up here: no
+`if kind == …` outside the adapters and the engines.
+
+Adding a game kind: an engine module in `games/`, an adapter module (a
+`kinds.ContestKind` subclass) with its templates, and one `register(...)` line
+in `_register_builtin` (README, "Adding a game kind")."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Protocol
+from webapp.services.play.kinds import ContestKind, GameKind
 
-from sqlalchemy import ColumnElement
-from sqlalchemy.orm import Session
-
-from games.leaderboard import Entry, SortedSetLayout
-from webapp.models import Contest
+GAME_KINDS: dict[str, GameKind] = {}
 
 
-class ContestType(Protocol):
-    kind: str
-    play_template: str  # member partial, rendered inside /contests/<id>
-    editor_template: str  # staff partial, the kind's own fields on the contest form
-    live_board: bool  # whether the Redis board fills while the contest is open
-
-    def layout(self, session: Session, contest: Contest) -> SortedSetLayout:
-        """Bounds of the Redis score encoding; horizon in `contest.tie_unit_ms` units."""
-
-    def due_clause(self, now: datetime) -> ColumnElement[bool]:
-        """SQL condition (on Contest) of published contests of this kind ready to finalise."""
-
-    def ready_to_finalise(self, contest: Contest, now: datetime) -> bool: ...
-
-    def final_entries(self, session: Session, contest: Contest) -> list[Entry]:
-        """Every entry scored from the database (score, elapsed, tie time), for
-        `games.leaderboard.rank_entries`; also writes the scores to the entries."""
+def register(game_kind: GameKind) -> GameKind:
+    if game_kind.kind in GAME_KINDS:
+        raise ValueError(f"game kind {game_kind.kind!r} is already registered")
+    GAME_KINDS[game_kind.kind] = game_kind
+    return game_kind
 
 
-CONTEST_TYPES: dict[str, ContestType] = {}
-
-
-def register(contest_type: ContestType) -> ContestType:
-    if contest_type.kind in CONTEST_TYPES:
-        raise ValueError(f"contest kind {contest_type.kind!r} is already registered")
-    CONTEST_TYPES[contest_type.kind] = contest_type
-    return contest_type
-
-
-def get_type(kind: str) -> ContestType:
+def get(kind: str) -> GameKind:
     """The adapter of `kind`; KeyError for an unknown kind (a bug or an old row)."""
-    return CONTEST_TYPES[kind]
+    return GAME_KINDS[kind]
 
 
-def kinds() -> tuple[str, ...]:
-    return tuple(CONTEST_TYPES)
+def get_type(kind: str) -> ContestKind:
+    """The adapter of a contest kind (a Contest row's `kind`)."""
+    game_kind = GAME_KINDS[kind]
+    if not isinstance(game_kind, ContestKind):
+        raise KeyError(kind)
+    return game_kind
+
+
+def kinds(family: str | None = None) -> tuple[str, ...]:
+    """The registered kinds in registration order, or those of one family."""
+    return tuple(k for k, v in GAME_KINDS.items() if family is None or v.family == family)
+
+
+def labels(family: str | None = None) -> dict[str, str]:
+    return {k: GAME_KINDS[k].label for k in kinds(family)}
+
+
+def tabs() -> list[tuple[str, str, str]]:
+    """The member's Play tabs, one per page however many kinds share it."""
+    pages: dict[str, tuple[str, str, str]] = {}
+    for game_kind in GAME_KINDS.values():
+        pages.setdefault(game_kind.tab[0], game_kind.tab)
+    return list(pages.values())
 
 
 def _register_builtin() -> None:
     from webapp.services.play import prediction, quiz
+    from webapp.services.play.instant_win.adapter import InstantWinKind
+    from webapp.services.play.raffles.adapter import RaffleKind
 
     register(quiz.QuizType())
     register(prediction.PredictionType())
+    register(RaffleKind())
+    register(InstantWinKind())
 
 
 _register_builtin()

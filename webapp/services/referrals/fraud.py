@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Marketer, Member, MemberDevice, Referral
 
-FLAGS = ("self_email", "self_device", "velocity_link", "velocity_ip", "disposable_email")
 GMAIL = frozenset({"gmail.com", "googlemail.com"})
 HOUR = timedelta(hours=1)
 
