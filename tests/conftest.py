@@ -260,6 +260,20 @@ def make_reward(app):
 
 
 @pytest.fixture
+def make_segment(app):
+    """Factory: a committed segment (`tests.factories.segment`); returns its id."""
+    from webapp.extensions import db
+
+    def make(name="Rich", conditions=None):
+        with app.app_context():
+            segment = factories.segment(db.session, name, conditions)
+            db.session.commit()
+            return segment.id
+
+    return make
+
+
+@pytest.fixture
 def api_key(app):
     """A plain-text bearer key, created the way the owner creates one."""
     from webapp.extensions import db

@@ -74,6 +74,19 @@ def reward(session, now=None, *, actor=audit.CLI, **fields):
     return rewards.save_reward(session, rewards.RewardData(**data), actor=actor, now=now or datetime.now(UTC))
 
 
+# -- segments ---------------------------------------------------------------------------------
+
+
+def segment(session, name="Rich", conditions=None):
+    """A segment saved as staff save one: members with 100 points or more unless told."""
+    from webapp.services.offers import segments
+
+    if conditions is None:
+        conditions = [{"field": "points", "op": "gte", "value": 100}]
+    return segments.create_segment(session, name=name, conditions=conditions, actor=audit.CLI,
+                                   now=datetime.now(UTC))
+
+
 # -- contests ----------------------------------------------------------------------------------
 
 
