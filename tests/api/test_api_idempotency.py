@@ -104,6 +104,7 @@ def test_a_key_of_200_printable_characters_is_accepted(api, make_member):
     assert api.post("/members", {"email": "k@example.com"}, key="k ~" * 66 + "!!").status_code == 201
 
 
+@pytest.mark.real_commits
 def test_concurrent_duplicates_have_one_effect(app, api_key, make_member, purchase_for, session):
     """Eight tills retrying at once with one key: one purchase, one ledger entry,
     and every answer is the first one."""
@@ -134,6 +135,7 @@ def test_concurrent_duplicates_have_one_effect(app, api_key, make_member, purcha
     assert session.get(Member, member.id).points_balance == 100
 
 
+@pytest.mark.real_commits
 def test_concurrent_purchases_with_one_external_ref_record_it_once(app, api_key, make_member, purchase_for, session):
     """Different idempotency keys, same receipt: one is recorded, the others are
     told it is a duplicate and which transaction it duplicates."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.services.referral_helpers import set_rules
+from tests.helpers.referrals import set_rules
 from webapp.extensions import db
 from webapp.models import Member, Referral, utcnow
 

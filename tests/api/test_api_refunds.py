@@ -113,6 +113,7 @@ def test_bad_refund_bodies_are_422(api, bought, body, field):
     assert field in response.get_json()["error"]["details"]
 
 
+@pytest.mark.real_commits
 def test_concurrent_partial_refunds_never_refund_more_than_was_paid(app, api, api_key, bought, session):
     """Twelve tills refund 100,000 each of a 1,000,000 purchase at once: exactly ten
     succeed, the points taken back add up to the 100 earned, and nothing goes negative."""

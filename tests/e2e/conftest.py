@@ -3,7 +3,8 @@ Chromium through Playwright (never `playwright install`), phone-sized contexts
 in either locale that fail the test on any request to another host or any CSP
 violation, and axe-core for accessibility.
 
-Everything under tests/e2e is marked `e2e` (`pytest -m "not e2e"` skips it).
+Everything under tests/e2e is marked `e2e` (`pytest -m "not e2e"` skips it) and
+`real_commits` (see tests/conftest.py).
 Without /usr/bin/chromium the tests skip on a developer machine and FAIL in CI."""
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if E2E_DIR in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.e2e)
+            # the live server answers from its own threads: they must see committed rows
+            item.add_marker(pytest.mark.real_commits)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.e2e.test_rewards_redeem import SMALL_PHONE, check_the_page, in_locale, sign_in
+from tests.e2e.pages import SMALL_PHONE, check_the_page, in_locale, sign_in
 
 PASSWORD = "a-good-password-1"
 

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.e2e.pages import DIRECTION
+
 OTHER = {"fa": "en", "en": "fa"}
-DIRECTION = {"fa": "rtl", "en": "ltr"}
 MOBILE_TYPED = {"fa": "۰۹۱۲ ۳۴۵ ۶۷۸۹", "en": "0912 345 6789"}
 
 

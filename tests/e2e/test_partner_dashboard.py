@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_raffle_tickets import SMALL_PHONE, check_the_page
+from tests.e2e.pages import SMALL_PHONE, check_the_page
 
 PASSWORD = "partner-pass-1"
 

@@ -9,15 +9,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.e2e.test_rewards_redeem import SMALL_PHONE, check_the_page, sign_in
-
-PASSWORD = "a-good-password-1"
+from tests.e2e.pages import PASSWORD, SMALL_PHONE, check_the_page, sign_in
 
 
 @pytest.mark.parametrize("locale", ["fa", "en"])
 def test_a_member_plays_a_quiz_to_the_end_and_sees_score_and_rank(app, make_member, browser_page,
                                                                   axe_violations, locale):
-    from tests.contest_helpers import make_quiz
+    from tests.factories import make_quiz
     from webapp.extensions import db
 
     member = make_member(email=f"quiz-{locale}@example.com", password=PASSWORD, locale=locale,

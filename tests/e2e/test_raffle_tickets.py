@@ -10,23 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.e2e.test_rewards_redeem import DIRECTION, SCREENSHOTS, in_locale
-from tests.services.raffle_helpers import make_raffle, prize
-
-PASSWORD = "a-good-password-1"
-SMALL_PHONE = {"width": 360, "height": 800}
-
-
-def no_horizontal_overflow(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
-
-
-def check_the_page(page, axe_violations, name, locale):
-    assert page.get_attribute("html", "dir") == DIRECTION[locale]
-    assert no_horizontal_overflow(page), f"{name} is wider than the phone"
-    assert axe_violations(page) == [], name
-    if SCREENSHOTS:
-        page.screenshot(path=f"{SCREENSHOTS}/{name}-{locale}.png", full_page=True)
+from tests.e2e.pages import PASSWORD, SMALL_PHONE, check_the_page, in_locale
+from tests.factories import make_raffle, prize
 
 
 @pytest.mark.parametrize("locale", ["fa", "en"])

@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from tests.e2e.test_raffle_tickets import SMALL_PHONE, check_the_page
-from tests.e2e.test_rewards_redeem import in_locale
+from tests.e2e.pages import SMALL_PHONE, check_the_page, in_locale
 
 PASSWORD = "a-good-password-1"
 # headless Chromium says "HeadlessChrome", which the open counter rightly takes for a bot

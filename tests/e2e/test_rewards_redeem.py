@@ -6,28 +6,18 @@ and axe finds no serious or critical problems."""
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime
 
 import pytest
 
-PASSWORD = "a-good-password-1"
-SMALL_PHONE = {"width": 360, "height": 780}
-DIRECTION = {"fa": "rtl", "en": "ltr"}
-PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
-SCREENSHOTS = os.environ.get("VAFA_SCREENSHOTS")  # a folder, to look at the pages by eye
-
-
-def in_locale(number: int, locale: str) -> str:
-    text = f"{number:,}"
-    if locale == "fa":
-        text = text.translate(str.maketrans("0123456789,", PERSIAN_DIGITS + "٬"))
-    return text
-
-
-def no_horizontal_overflow(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+from tests.e2e.pages import (
+    PASSWORD,
+    SMALL_PHONE,
+    check_the_page,
+    in_locale,
+    sign_in,
+)
 
 
 def a_catalog_and_a_member_with_500_points(app, make_member, locale):
@@ -57,22 +47,6 @@ def a_catalog_and_a_member_with_500_points(app, make_member, locale):
         }
         db.session.commit()
     return member, ids
-
-
-def sign_in(page, email):
-    page.goto("/login")
-    page.fill("#login", email)
-    page.fill("#password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url("**/me")
-
-
-def check_the_page(page, axe_violations, name, locale):
-    assert page.get_attribute("html", "dir") == DIRECTION[locale]
-    assert no_horizontal_overflow(page), f"{name} is wider than the phone"
-    assert axe_violations(page) == [], name
-    if SCREENSHOTS:
-        page.screenshot(path=f"{SCREENSHOTS}/{name}-{locale}.png", full_page=True)
 
 
 @pytest.mark.parametrize("locale", ["fa", "en"])

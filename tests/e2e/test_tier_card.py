@@ -6,19 +6,18 @@ updates the badge in the navigation."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-PASSWORD = "a-good-password-1"
-SMALL_PHONE = {"width": 360, "height": 780}
-DIRECTION = {"fa": "rtl", "en": "ltr"}
-SCREENSHOTS = os.environ.get("VAFA_SCREENSHOTS")  # a folder, to look at the pages by eye
-
-
-def no_horizontal_overflow(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+from tests.e2e.pages import (
+    DIRECTION,
+    PASSWORD,
+    SCREENSHOTS,
+    SMALL_PHONE,
+    no_horizontal_overflow,
+    sign_in,
+)
 
 
 def a_silver_member_half_way_to_gold(app, make_member, locale):
@@ -40,14 +39,6 @@ def a_silver_member_half_way_to_gold(app, make_member, locale):
                                    "days": 30}, key="reminder", now=now)
         db.session.commit()
     return member
-
-
-def sign_in(page, email):
-    page.goto("/login")
-    page.fill("#login", email)
-    page.fill("#password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url("**/me")
 
 
 @pytest.mark.parametrize("locale", ["fa", "en"])

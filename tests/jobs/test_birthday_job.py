@@ -9,28 +9,14 @@ from zoneinfo import ZoneInfo
 from rq.job import JobStatus
 from sqlalchemy import select
 
+from tests.factories import add_birthday_rule, set_birthday
 from webapp.extensions import db
 from webapp.jobs import get_queue
 from webapp.jobs.birthdays import award_birthdays, award_birthdays_on
 from webapp.models import LedgerEntry, Member, RuleAward
 from webapp.services import ledger
-from webapp.services.members import audit
-from webapp.services.offers import earn_rules
-from webapp.services.offers.rule_engine import Rule
 
 TZ = "Asia/Tehran"
-
-
-def add_birthday_rule(session, now, points=500):
-    row = earn_rules.create_rule(session, Rule(
-        id=None, family_id=None, trigger="birthday", name_fa="تولدت مبارک", name_en="Happy birthday",
-        points=points), actor=audit.CLI, now=now)
-    earn_rules.activate_rule(session, row.id, actor=audit.CLI, now=now)
-    return row
-
-
-def set_birthday(session, member_id, day):
-    session.get(Member, member_id).birthday = day
 
 
 def test_the_job_run_twice_by_a_worker_awards_todays_birthdays_once(app, session, make_member, run_worker):

@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 import jdatetime
 from sqlalchemy import select
 
-from tests.jobs.test_birthday_job import TZ, add_birthday_rule, set_birthday
+from tests.factories import add_birthday_rule, set_birthday
 from webapp.jobs.birthdays import award_birthdays_on
 from webapp.models import LedgerEntry
+
+TZ = "Asia/Tehran"
 
 
 def tehran_noon(day: date) -> datetime:

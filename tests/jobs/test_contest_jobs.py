@@ -10,12 +10,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 
 from games.leaderboard import Entry, rank_entries
-from tests.contest_helpers import make_quiz
+from tests import factories
+from tests.factories import make_quiz
 from webapp.extensions import db
 from webapp.models import Contest, ContestEntry, Coupon, InboxMessage, LedgerEntry, Member
 from webapp.services import ledger
-from webapp.services.members import audit
-from webapp.services.offers import rewards
 from webapp.services.play import contest_play, leaderboards, registry
 from webapp.services.play import contests as service
 
@@ -26,7 +25,9 @@ def seed_board(app, count=60, seed=7):
     now = datetime.now(UTC)
     with app.app_context():
         contest = make_quiz(db.session, now, questions=2, participation=5, prizes=[
-            service.Prize(1, 1, "points", 1000), service.Prize(2, 3, "reward", reward_id=_reward(now))])
+            service.Prize(1, 1, "points", 1000), service.Prize(2, 3, "reward", reward_id=factories.reward(
+                db.session, now, kind="raffle_tickets", name_fa="بلیت", name_en="Tickets", cost_points=0, value=3,
+                stock=2).id)])
         members = []
         for i in range(count):
             member = Member(email=f"board{i}@example.com", display_name=f"P{i}", referral_code=f"RC{seed}{i:05d}",
@@ -41,12 +42,6 @@ def seed_board(app, count=60, seed=7):
                 tie_time=rng.choice([10, 11])))
         db.session.commit()
         return contest.id
-
-
-def _reward(now):
-    return rewards.save_reward(db.session, rewards.RewardData(
-        kind="raffle_tickets", name_fa="بلیت", name_en="Tickets", cost_points=0, value=3, stock=2,
-        status="active"), actor=audit.CLI, now=now).id
 
 
 def redis_ranks(app, contest_id):

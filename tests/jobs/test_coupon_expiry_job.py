@@ -10,6 +10,7 @@ import pytest
 from rq.job import JobStatus
 from sqlalchemy import select
 
+from tests import factories
 from webapp.jobs import get_queue
 from webapp.jobs.coupons import expire_coupons
 from webapp.models import Coupon, Member
@@ -22,17 +23,11 @@ def enqueue_expiry(app):
         return get_queue("default").enqueue(expire_coupons)
 
 
-def a_reward(session, now, **kw):
-    data = {"kind": "coupon_amount", "name_fa": "تخفیف", "name_en": "Discount", "cost_points": 100,
-            "value": 10_000, "status": "active", "coupon_valid_days": 7, **kw}
-    return rewards.save_reward(session, rewards.RewardData(**data), actor=audit.CLI, now=now)
-
-
 def test_expiry_job_expires_due_coupons_once_and_leaves_the_rest_alone(app, session, make_member, run_worker):
     # the job reads the real clock: coupons are made due by redeeming them in the past
     real_now = datetime.now(UTC)
-    weekly = a_reward(session, real_now - timedelta(days=30))
-    forever = a_reward(session, real_now - timedelta(days=30), coupon_valid_days=None, name_en="Forever")
+    weekly = factories.reward(session, real_now - timedelta(days=30), coupon_valid_days=7)
+    forever = factories.reward(session, real_now - timedelta(days=30), coupon_valid_days=None, name_en="Forever")
     alice, bob = make_member(points=1_000), make_member(points=1_000)
 
     def redeem(member, reward, key, days_ago):
@@ -81,7 +76,7 @@ def test_expiry_job_expires_due_coupons_once_and_leaves_the_rest_alone(app, sess
 
 def test_an_expired_coupon_is_refused_at_the_till_after_the_job(app, session, make_member, run_worker):
     real_now = datetime.now(UTC)
-    reward = a_reward(session, real_now - timedelta(days=30), coupon_valid_days=1)
+    reward = factories.reward(session, real_now - timedelta(days=30), coupon_valid_days=1)
     member = make_member(points=500)
     coupon = rewards.redeem_reward(session, member_id=member.id, reward_id=reward.id, request_key="k",
                                    now=real_now - timedelta(days=2)).coupon

@@ -11,7 +11,7 @@ from rq.job import JobStatus
 from sqlalchemy import func, select
 
 import games.raffle as engine
-from tests.services.raffle_helpers import SEED, buy, make_raffle, prize
+from tests.factories import SEED, buy_tickets, make_raffle, prize
 from webapp.jobs import get_queue
 from webapp.jobs.raffles import close_and_draw_due, draw_raffle, job_id
 from webapp.models import InboxMessage, LedgerEntry, Raffle
@@ -34,7 +34,7 @@ def a_raffle_with_entries(session, make_member, count=12):
                             draw_at=datetime.now(UTC) - timedelta(minutes=5))
     for n in range(count):
         member = make_member(points=1_000, now=start)
-        buy(session, raffle_id, member.id, n % 5 + 1, start)
+        buy_tickets(session, raffle_id, member.id, n % 5 + 1, start)
     return raffle_id
 
 
@@ -114,7 +114,7 @@ def test_the_cron_leaves_raffles_before_their_draw_time_closed_but_undrawn(app, 
     start = datetime.now(UTC) - timedelta(days=1)
     raffle_id = make_raffle(session, start, closes_at=datetime.now(UTC) - timedelta(minutes=1),
                             draw_at=datetime.now(UTC) + timedelta(hours=1))
-    buy(session, raffle_id, make_member(points=100, now=start).id, 2, start)
+    buy_tickets(session, raffle_id, make_member(points=100, now=start).id, 2, start)
     cron = enqueue(app, close_and_draw_due)
     run_worker()
     assert cron.return_value() == {"closed": [raffle_id], "enqueued": []}

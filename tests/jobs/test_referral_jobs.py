@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlalchemy import func, select
 
-from tests.conftest import post_form
-from tests.services.referral_helpers import code_of, join_through, set_rules, status
+from tests.helpers.referrals import code_of, join_through, set_rules, status
+from tests.helpers.web import post_form
 from webapp.jobs import get_queue
 from webapp.jobs.referrals import award_referral_board_prizes, expire_referrals
 from webapp.models import InboxMessage, LedgerEntry, ReferralPrize

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from tests import factories
 from webapp.db import Base
 from webapp.models import (
     AuditLog,
@@ -20,7 +21,6 @@ from webapp.models import (
     EarnRule,
     InboxMessage,
     LedgerEntry,
-    Reward,
 )
 from webapp.services import ledger
 from webapp.services.ledger.purchases import record_purchase
@@ -52,14 +52,6 @@ def award_all(session, campaign_id, now, size=campaigns.CHUNK) -> int:
 
 def members(make_member, n):
     return [make_member().id for _ in range(n)]
-
-
-def reward(session, cost=500) -> Reward:
-    item = Reward(kind="coupon_amount", name_fa="تخفیف", name_en="Discount", cost_points=cost, value=50_000,
-                  status="active")
-    session.add(item)
-    session.flush()
-    return item
 
 
 # -- designing ------------------------------------------------------------------------
@@ -115,7 +107,7 @@ def test_the_database_holds_the_control_group_to_the_services_limit(session, now
 
 
 def test_an_offer_needs_a_reward_at_most_its_catalog_price(session, now):
-    item = reward(session, cost=500)
+    item = factories.reward(session, cost_points=500)
     draft = bonus_draft(now, kind="offer", reward_id=item.id, offer_cost_points=501, message_fa=None,
                         message_en=None)
     with pytest.raises(CampaignInvalid) as refused:
@@ -214,7 +206,7 @@ def test_a_resumed_run_after_a_crash_gives_the_same_totals(session, now, make_me
 
 def test_offers_are_visible_only_to_the_treatment_group_during_the_window(session, now, make_member):
     ids = members(make_member, 10)
-    item = reward(session, cost=500)
+    item = factories.reward(session, cost_points=500)
     draft = bonus_draft(now, kind="offer", reward_id=item.id, offer_cost_points=200, control_percent=40,
                         message_fa=None, message_en=None)
     campaign = started(session, draft, now)
@@ -251,7 +243,7 @@ def test_an_earn_rule_campaign_activates_its_draft_rule_for_the_window(session, 
 
 def test_the_report_compares_treatment_and_control_over_the_window(session, now, make_member):
     ids = members(make_member, 10)
-    item = reward(session)
+    item = factories.reward(session, cost_points=500)
     draft = bonus_draft(now, kind="offer", reward_id=item.id, offer_cost_points=100, control_percent=50,
                         message_fa=None, message_en=None)
     campaign = started(session, draft, now)

@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.services.test_concurrency import run_together
+from tests import factories
+from tests.helpers.threads import run_together
 from webapp.extensions import db
 from webapp.models import (
     AuditLog,
@@ -19,7 +20,6 @@ from webapp.models import (
     InboxMessage,
     LedgerEntry,
     Member,
-    Reward,
     Segment,
 )
 from webapp.services import ledger, tiers
@@ -212,6 +212,7 @@ def test_a_segment_admits_exactly_the_members_the_segment_service_counts_in(sess
 # -- exactly once ------------------------------------------------------------------------------
 
 
+@pytest.mark.real_commits
 def test_two_purchases_completing_at_the_same_moment_reward_once(app, session, make_member, now):
     member = make_member(now=now)
     challenge = running(session, now, goal=3)
@@ -298,25 +299,15 @@ def test_the_perk_runs_from_the_start_to_the_end_for_joined_members_only(session
 # -- a catalog reward ---------------------------------------------------------------------------------
 
 
-def _reward(session, stock):
-    reward = Reward(kind="free_product", name_fa="قهوه", name_en="A coffee", cost_points=0, stock=stock,
-                    status="active")
-    session.add(reward)
-    session.flush()
-    return reward
-
-
 def test_completion_grants_the_catalog_reward_and_out_of_stock_still_completes(session, make_member, now):
     member, late = make_member(now=now), make_member(now=now)
-    reward = _reward(session, stock=1)
+    reward = factories.reward(session, now, kind="free_product", name_fa="قهوه", name_en="A coffee",
+                             product_sku="SKU-COFFEE", cost_points=0, stock=1)
     challenge = running(session, now, goal=1, reward_points=None, reward_id=reward.id)
     for who in (member, late):
         challenges.join_challenge(session, challenge_id=challenge.id, member_id=who.id, now=now)
     session.commit()
-    try:
-        buy(session, member.id, now)
-    except NotImplementedError:
-        pytest.skip("rewards.grant_reward is still a stub")
+    buy(session, member.id, now)
     entry = entry_of(session, challenge, member)
     assert entry.coupon_id is not None
     assert session.get(Coupon, entry.coupon_id).member_id == member.id

@@ -3,40 +3,18 @@ connection (`db.session` is thread-scoped), as web workers do."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from tests.helpers.threads import THREADS, run_together
 from webapp.extensions import db
 from webapp.models import LedgerEntry, PointLot
 from webapp.services import ledger
 from webapp.services.errors import InsufficientPoints
 
-THREADS = 50
-
-
-def run_together(app, count: int, work):
-    """Run `work(i)` in `count` threads released at the same moment; each thread
-    commits or rolls back its own session and removes it at the end."""
-    barrier = threading.Barrier(count)
-
-    def one(i):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                result = work(i)
-                db.session.commit()
-                return result
-            except Exception as exc:  # noqa: BLE001  the outcome is what we count
-                db.session.rollback()
-                return exc
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(one, range(count)))
+pytestmark = pytest.mark.real_commits  # threads with their own sessions: real commits
 
 
 def test_concurrent_spends_never_overdraw_and_leave_the_exact_balance(app, session, make_member, now):

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from tests.contest_helpers import make_quiz
-from tests.services.test_concurrency import run_together
+from tests.factories import make_quiz
+from tests.helpers.threads import run_together
 from webapp.extensions import db
 from webapp.models import ContestAnswer, ContestEntry, LedgerEntry
 from webapp.services import ledger
 from webapp.services.play import contest_play
+
+pytestmark = pytest.mark.real_commits  # threads with their own sessions: real commits
 
 THREADS = 12
 

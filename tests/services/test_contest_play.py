@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from games.leaderboard import Entry, rank_entries
-from tests.contest_helpers import correct_of, make_prediction, make_quiz
+from tests.factories import correct_of, make_prediction, make_quiz
 from webapp.models import ContestEntry, LedgerEntry
 from webapp.services import ledger
 from webapp.services.errors import InsufficientPoints

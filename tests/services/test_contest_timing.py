@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from games.leaderboard import EXACT_DOUBLE_LIMIT, decode_sorted_set_score, sorted_set_score
-from tests.contest_helpers import make_quiz
+from tests.factories import make_quiz
 from webapp.services.members import audit
 from webapp.services.play import contest_play, registry, timing
 from webapp.services.play import contests as service

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.services.test_concurrency import THREADS, run_together
+from tests.helpers.threads import THREADS, run_together
 from webapp.extensions import db
 from webapp.models import CreditRefund, CreditSpend, LedgerEntry, Member
 from webapp.services import ledger
@@ -127,6 +127,7 @@ def test_refunding_an_unknown_spend_is_not_found(session, now):
         credit.refund_credit_spend(session, spend_id=424_242, now=now)
 
 
+@pytest.mark.real_commits
 def test_concurrent_spends_never_overdraw_credit(app, session, make_member, now):
     member = make_member(credit=100_000, now=now)
     session.remove()
@@ -143,6 +144,7 @@ def test_concurrent_spends_never_overdraw_credit(app, session, make_member, now)
     assert ledger.find_mismatches(session) == []
 
 
+@pytest.mark.real_commits
 def test_concurrent_refunds_never_give_back_more_than_was_spent(app, session, make_member, now):
     member = make_member(credit=10_000, now=now)
     spent = spend(session, member.id, 10_000, now)

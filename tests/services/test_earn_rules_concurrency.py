@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from tests.services.test_concurrency import run_together
+from tests.helpers.threads import run_together
 from webapp.extensions import db
 from webapp.models import EarnRule, RuleAward
 from webapp.services import ledger
@@ -15,6 +16,8 @@ from webapp.services.ledger import purchases
 from webapp.services.members import audit
 from webapp.services.offers import earn_rules
 from webapp.services.offers.rule_engine import Rule
+
+pytestmark = pytest.mark.real_commits  # threads with their own sessions: real commits
 
 THREADS = 24
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from games.instant_win import ODDS_SCALE
-from tests.services.test_concurrency import run_together
+from tests.helpers.threads import run_together
 from webapp.extensions import db
 from webapp.models import InstantWinGame, InstantWinPlay, InstantWinPrize, LedgerEntry
 from webapp.services import ledger
@@ -18,6 +19,8 @@ from webapp.services.errors import InsufficientPoints
 from webapp.services.members import audit
 from webapp.services.play import instant_win
 from webapp.services.play.instant_win import GameSpec, PrizeSpec
+
+pytestmark = pytest.mark.real_commits  # threads with their own sessions: real commits
 
 THREADS = 30
 TZ = "Asia/Tehran"

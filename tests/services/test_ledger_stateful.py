@@ -60,11 +60,11 @@ class ModelPurchase:
 
 
 def empty_tables() -> None:
-    """Every example starts from an empty club (the app fixture empties after the test)."""
+    """Every example starts from an empty club (the test's own transaction is rolled back after it)."""
     db.session.rollback()
-    with db.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(text(f"DELETE FROM {table.name}"))  # noqa: S608  (our own table names)
+    for table in reversed(Base.metadata.sorted_tables):
+        db.session.execute(text(f"DELETE FROM {table.name}"))  # noqa: S608  (our own table names)
+    db.session.commit()
 
 
 class LedgerMachine(RuleBasedStateMachine):

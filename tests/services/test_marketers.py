@@ -5,14 +5,13 @@ race), store credit for a member-backed marketer once, and the set-password link
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from itertools import count
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from tests.services.referral_helpers import buy, join_through, set_rules, status
-from tests.services.test_concurrency import run_together
+from tests.helpers.referrals import buy, join_through, set_rules, status
+from tests.helpers.threads import run_together
 from webapp.extensions import db
 from webapp.models import AuditLog, LedgerEntry, Marketer, MarketerEntry, Referral
 from webapp.services import ledger, referrals
@@ -37,21 +36,6 @@ def make_marketer(session, now, *, email=None, code=None, amount=0, bp=0, passwo
 
 def actions(session):
     return list(session.scalars(select(AuditLog.action).order_by(AuditLog.id)))
-
-
-@contextmanager
-def counted_queries():
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 # -- creating, promoting, codes -------------------------------------------------------
@@ -91,6 +75,7 @@ def test_a_code_can_never_be_both_a_members_and_a_marketers(session, make_member
     assert session.scalar(select(func.count(Marketer.id))) == 1
 
 
+@pytest.mark.real_commits
 def test_two_marketers_claiming_one_code_at_once_get_it_once(app, session, now):
     outcomes = run_together(app, 8, lambda i: marketers.create_marketer(
         db.session, MarketerTerms(f"M{i}"), email=f"m{i}@partners.example.com", code="SAMEKEY7",
@@ -223,6 +208,7 @@ def test_a_payout_is_never_above_the_balance_and_a_replayed_form_pays_once(sessi
     assert (payout.amount, payout.reference) == (-20_000, "TRX-10")
 
 
+@pytest.mark.real_commits
 def test_concurrent_payouts_never_overdraw(app, session, now):
     marketer = make_marketer(session, now)
     fund(session, marketer.id, 1_000, now)
@@ -236,6 +222,7 @@ def test_concurrent_payouts_never_overdraw(app, session, now):
     assert total == 100
 
 
+@pytest.mark.real_commits
 def test_a_member_backed_marketer_takes_the_balance_as_store_credit_once(app, session, make_member, now):
     member = make_member(now=now)
     promoted = marketers.promote_member(session, MarketerTerms("Sara"), login=member.email, actor=audit.CLI,
@@ -282,7 +269,7 @@ def test_a_set_password_link_works_once(session, now):
 # -- the staff list -------------------------------------------------------------
 
 
-def test_the_staff_list_is_one_query_whatever_the_number_of_marketers(session, make_member, now):
+def test_the_staff_list_is_one_query_whatever_the_number_of_marketers(session, make_member, now, count_queries):
     set_rules(session, now, qualify_on="signup")
     first = make_marketer(session, now, code="FRST2")
     make_marketer(session, now, code="SECND")
@@ -292,7 +279,7 @@ def test_the_staff_list_is_one_query_whatever_the_number_of_marketers(session, m
     join_through(session, first.code, now)
     join_through(session, first.code, now)
     session.expire_all()
-    with counted_queries() as statements:
+    with count_queries() as statements:
         rows, more = marketers.marketer_rows(session, page=1)
     assert len(statements) == 1 and not more
     by_code = {r.marketer.code: r for r in rows}

@@ -5,22 +5,16 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from tests import factories
 from webapp.models import Coupon, LedgerEntry
 from webapp.services import ledger
-from webapp.services.members import audit
-from webapp.services.offers import rewards
 from webapp.services.play import prizes
-
-
-def _reward(session, now, stock=None):
-    return rewards.save_reward(session, rewards.RewardData(
-        kind="raffle_tickets", name_fa="بلیت", name_en="Tickets", cost_points=500, value=3, stock=stock,
-        status="active"), actor=audit.CLI, now=now)
 
 
 def test_give_many_pays_every_winner_once_and_a_retry_pays_nothing(session, make_member, now):
     first, second, third = (make_member(now=now) for _ in range(3))
-    reward = _reward(session, now)
+    reward = factories.reward(session, now, kind="raffle_tickets", name_fa="بلیت", name_en="Tickets",
+                              cost_points=500, value=3)
     awards = [prizes.Award(first.id, "points", "game:1:prize:1", amount=500),
               prizes.Award(second.id, "credit", "game:1:prize:2", amount=7_000),
               prizes.Award(third.id, "reward", "game:1:prize:3", reward_id=reward.id, coupon_key="game:1:3"),
@@ -47,7 +41,8 @@ def test_give_many_pays_every_winner_once_and_a_retry_pays_nothing(session, make
 
 def test_a_reward_that_cannot_be_issued_is_reported_not_raised(session, make_member, now):
     member = make_member(now=now)
-    reward = _reward(session, now, stock=0)
+    reward = factories.reward(session, now, kind="raffle_tickets", name_fa="بلیت", name_en="Tickets",
+                              cost_points=500, value=3, stock=0)
     given = prizes.give(session, member_id=member.id, kind="reward", reward_id=reward.id, key="game:2:prize:1",
                         now=now, source=("raffle", 2), description="Prize")
     assert (given.issued, given.coupon_id, given.refusal) == (False, None, "out_of_stock")

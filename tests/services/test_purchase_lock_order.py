@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from tests.services.test_concurrency import run_together
+from tests import factories
+from tests.helpers.threads import run_together
 from webapp.extensions import db
 from webapp.models import (
     ChallengeEntry,
@@ -36,14 +38,10 @@ from webapp.services.offers.challenges import ChallengeSpec
 from webapp.services.offers.rule_engine import Rule
 from webapp.services.tiers.rules import Level, Program
 
+pytestmark = pytest.mark.real_commits  # threads with their own sessions: real commits
+
 DAY = timedelta(days=1)
 THREADS = 12
-
-
-def add_reward(session, now, **kw) -> int:
-    data = {"kind": "coupon_amount", "name_fa": "تخفیف", "name_en": "Discount", "cost_points": 100,
-            "value": 10_000, "status": "active", **kw}
-    return rewards.save_reward(session, rewards.RewardData(**data), actor=audit.CLI, now=now).id
 
 
 def add_challenge(session, now, **kw) -> int:
@@ -90,8 +88,8 @@ def test_concurrent_purchases_completing_challenges_with_catalog_rewards_grant_e
         app, session, make_member, now):
     member = make_member(now=now).id
     add_tiers(session, now)
-    by_count = add_reward(session, now, stock=10)
-    by_spend = add_reward(session, now, kind="free_product", product_sku="SKU-CAKE", name_en="Cake")
+    by_count = factories.reward(session, now, stock=10).id
+    by_spend = factories.reward(session, now, kind="free_product", product_sku="SKU-CAKE", name_en="Cake").id
     count_challenge = add_challenge(session, now, goal=2, reward_id=by_count)
     spend_challenge = add_challenge(session, now, metric="spend", goal=150_000, reward_id=by_spend,
                                     reward_points=50, perk_multiplier_bp=15_000)
@@ -129,7 +127,7 @@ def test_a_refund_racing_purchases_and_a_redemption_never_deadlocks_or_goes_nega
         app, session, make_member, now):
     member = make_member(now=now).id
     add_tiers(session, now)
-    reward_id = add_reward(session, now, cost_points=25)
+    reward_id = factories.reward(session, now, cost_points=25).id
     challenge_id = add_challenge(session, now, goal=20, reward_points=100)  # refunds and purchases recount it
     challenges.join_challenge(session, challenge_id=challenge_id, member_id=member, now=now)
     refunded = buy(session, member, now, ref="to-refund", amount=300_000)[0].id  # 30 points
@@ -192,7 +190,7 @@ def test_joins_completed_on_the_spot_racing_purchases_grant_each_reward_once(app
     locks the member to grant the reward: with a FOR UPDATE member lock two such
     joins waited on each other's key-share lock, a deadlock."""
     member = make_member(now=now).id
-    prizes = [add_reward(session, now, stock=5, name_en=f"Prize {n}") for n in range(THREADS // 2)]
+    prizes = [factories.reward(session, now, stock=5, name_en=f"Prize {n}").id for n in range(THREADS // 2)]
     joined = [add_challenge(session, now, goal=1, reward_id=p, reward_points=10) for p in prizes]
     buy(session, member, now + timedelta(minutes=5), ref="ahead")  # stamped ahead by the till: counts
     session.commit()

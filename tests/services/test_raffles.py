@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 import games.raffle as engine
-from tests.services.raffle_helpers import SEED, buy, make_raffle, prize
+from tests.factories import SEED, buy_tickets, make_raffle, prize
 from webapp.models import (
     Coupon,
     InboxMessage,
@@ -61,12 +61,12 @@ def test_invalid_raffles_are_refused_with_their_problems(session, now):
 def test_buying_spends_points_and_the_cap_counts_every_bought_ticket(session, make_member, now):
     raffle_id = make_raffle(session, now, max_tickets_per_member=5)
     member = make_member(points=1_000, now=now)
-    done = buy(session, raffle_id, member.id, 3, now)
+    done = buy_tickets(session, raffle_id, member.id, 3, now)
     assert done.entry.tickets == 3 and ledger.balance_of(session, member.id, "points") == 970
     with pytest.raises(raffles.TicketLimitReached):
-        buy(session, raffle_id, member.id, 3, now)
+        buy_tickets(session, raffle_id, member.id, 3, now)
     session.rollback()
-    buy(session, raffle_id, member.id, 2, now)
+    buy_tickets(session, raffle_id, member.id, 2, now)
     assert raffles.entry_of(session, raffle_id, member.id).tickets == 5
     assert ledger.balance_of(session, member.id, "points") == 950 and ledger.find_mismatches(session) == []
 
@@ -74,8 +74,8 @@ def test_buying_spends_points_and_the_cap_counts_every_bought_ticket(session, ma
 def test_the_same_request_key_buys_once(session, make_member, now):
     raffle_id = make_raffle(session, now)
     member = make_member(points=1_000, now=now)
-    first = buy(session, raffle_id, member.id, 4, now, key="k1")
-    again = buy(session, raffle_id, member.id, 4, now, key="k1")
+    first = buy_tickets(session, raffle_id, member.id, 4, now, key="k1")
+    again = buy_tickets(session, raffle_id, member.id, 4, now, key="k1")
     assert again.replayed and not first.replayed and again.entry.tickets == 4
     assert ledger.balance_of(session, member.id, "points") == 960
 
@@ -84,7 +84,7 @@ def test_buying_needs_the_points(session, make_member, now):
     raffle_id = make_raffle(session, now)
     member = make_member(points=25, now=now)
     with pytest.raises(InsufficientPoints):
-        buy(session, raffle_id, member.id, 3, now)
+        buy_tickets(session, raffle_id, member.id, 3, now)
     session.rollback()
     assert raffles.entry_of(session, raffle_id, member.id) is None
     assert ledger.balance_of(session, member.id, "points") == 25
@@ -94,12 +94,12 @@ def test_closed_raffles_and_inactive_members_cannot_buy(session, make_member, no
     raffle_id = make_raffle(session, now)
     member = make_member(points=1_000, now=now)
     with pytest.raises(raffles.RaffleClosed):
-        buy(session, raffle_id, member.id, 1, now + timedelta(days=1))
+        buy_tickets(session, raffle_id, member.id, 1, now + timedelta(days=1))
     session.rollback()
     session.get(Member, member.id).status = "suspended"
     session.commit()
     with pytest.raises(MemberNotActive):
-        buy(session, raffle_id, member.id, 1, now)
+        buy_tickets(session, raffle_id, member.id, 1, now)
 
 
 def test_eligibility_by_minimum_tier(session, make_member, now):
@@ -108,11 +108,11 @@ def test_eligibility_by_minimum_tier(session, make_member, now):
     raffle_id = make_raffle(session, now, min_tier_id=gold.id)
     member = make_member(points=1_000, now=now)
     with pytest.raises(raffles.RaffleNotEligible):
-        buy(session, raffle_id, member.id, 1, now)
+        buy_tickets(session, raffle_id, member.id, 1, now)
 
 
 def test_eligibility_by_segment_here_those_who_referred_a_friend(session, make_member, now):
-    from tests.services.referral_helpers import code_of, join_through
+    from tests.helpers.referrals import code_of, join_through
     from webapp.services.offers import segments
 
     inviter, loner = make_member(points=1_000, now=now), make_member(points=1_000, now=now)
@@ -120,16 +120,16 @@ def test_eligibility_by_segment_here_those_who_referred_a_friend(session, make_m
     segment = segments.create_segment(session, name="Inviters", conditions=[
         {"field": "referrals", "op": "gte", "value": 1}], actor=audit.CLI, now=now)
     raffle_id = make_raffle(session, now, segment_id=segment.id)
-    assert buy(session, raffle_id, inviter.id, 1, now).entry.tickets == 1
+    assert buy_tickets(session, raffle_id, inviter.id, 1, now).entry.tickets == 1
     with pytest.raises(raffles.RaffleNotEligible):
-        buy(session, raffle_id, loner.id, 1, now)
+        buy_tickets(session, raffle_id, loner.id, 1, now)
 
 
 def test_free_only_raffles_sell_no_tickets(session, make_member, now):
     raffle_id = make_raffle(session, now, ticket_price=0)
     member = make_member(points=1_000, now=now)
     with pytest.raises(raffles.TicketsNotForSale):
-        buy(session, raffle_id, member.id, 1, now)
+        buy_tickets(session, raffle_id, member.id, 1, now)
 
 
 def _ticket_coupon(session, member_id, now, tickets=3):
@@ -180,18 +180,18 @@ def test_tier_perk_tickets_come_once_with_the_first_entry(session, make_member, 
                        actor=audit.CLI, now=now)
     session.commit()
     extra = platinum.perks["extra_raffle_tickets"]
-    first = buy(session, raffle_id, member.id, 1, now)
+    first = buy_tickets(session, raffle_id, member.id, 1, now)
     assert first.perk_tickets == extra and first.entry.tickets == 1 + extra
-    second = buy(session, raffle_id, member.id, 1, now)  # the cap counts bought tickets only
+    second = buy_tickets(session, raffle_id, member.id, 1, now)  # the cap counts bought tickets only
     assert second.perk_tickets == 0 and second.entry.tickets == 2 + extra
 
 
 def test_cancelling_refunds_every_bought_ticket_once(session, make_member, now):
     raffle_id = make_raffle(session, now)
     a, b = make_member(points=1_000, now=now), make_member(points=1_000, now=now)
-    buy(session, raffle_id, a.id, 3, now)
-    buy(session, raffle_id, a.id, 2, now)
-    buy(session, raffle_id, b.id, 7, now)
+    buy_tickets(session, raffle_id, a.id, 3, now)
+    buy_tickets(session, raffle_id, a.id, 2, now)
+    buy_tickets(session, raffle_id, b.id, 7, now)
     assert raffles.cancel_raffle(session, raffle_id, actor=audit.CLI, now=now) == 3
     session.commit()
     assert raffles.cancel_raffle(session, raffle_id, actor=audit.CLI, now=now) == 0
@@ -200,7 +200,7 @@ def test_cancelling_refunds_every_bought_ticket_once(session, make_member, now):
     assert session.get(Raffle, raffle_id).status == "cancelled"
     assert ledger.find_mismatches(session) == []
     with pytest.raises(raffles.RaffleClosed):
-        buy(session, raffle_id, a.id, 1, now)
+        buy_tickets(session, raffle_id, a.id, 1, now)
 
 
 def test_cancelling_gives_back_the_ticket_coupons_used_in_that_raffle_only(session, make_member, now):
@@ -228,7 +228,7 @@ def test_the_three_steps_draw_what_the_verifier_draws_and_give_each_prize_once(s
                                                   prize("physical")), alternates=2)
     members = [make_member(points=1_000, now=now) for _ in range(6)]
     for n, m in enumerate(members, start=1):
-        buy(session, raffle_id, m.id, n, now)
+        buy_tickets(session, raffle_id, m.id, n, now)
     later = now + timedelta(days=2)
     assert not raffles.draw_winners(session, raffle_id, later)  # not frozen yet
     assert raffles.freeze_entries(session, raffle_id, later)
@@ -251,7 +251,7 @@ def test_a_winner_no_longer_active_forfeits_to_the_next_alternate(session, make_
     raffle_id = make_raffle(session, now, alternates=2)
     members = [make_member(points=1_000, now=now) for _ in range(4)]
     for m in members:
-        buy(session, raffle_id, m.id, 5, now)
+        buy_tickets(session, raffle_id, m.id, 5, now)
     later = now + timedelta(days=2)
     raffles.freeze_entries(session, raffle_id, later)
     raffles.draw_winners(session, raffle_id, later)
@@ -272,7 +272,7 @@ def test_a_winner_no_longer_active_forfeits_to_the_next_alternate(session, make_
 def test_a_named_public_value_holds_the_draw_until_it_is_entered(session, make_member, now):
     raffle_id = make_raffle(session, now, public_value_source="drand round 123456")
     member = make_member(points=1_000, now=now)
-    buy(session, raffle_id, member.id, 2, now)
+    buy_tickets(session, raffle_id, member.id, 2, now)
     later = now + timedelta(days=2)
     with pytest.raises(raffles.RaffleWrongStatus):
         raffles.set_public_value(session, raffle_id, "early", actor=audit.CLI, now=now)
@@ -313,8 +313,8 @@ def test_the_first_entry_earns_the_raffle_entered_rules_once(session, make_membe
     session.commit()
     raffle_id = make_raffle(session, now)
     member = make_member(points=1_000, now=now)
-    buy(session, raffle_id, member.id, 1, now)
-    buy(session, raffle_id, member.id, 2, now)
+    buy_tickets(session, raffle_id, member.id, 1, now)
+    buy_tickets(session, raffle_id, member.id, 2, now)
     assert ledger.balance_of(session, member.id, "points") == 1_000 - 30 + 15
     earned = session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_type == "earn_rule"))
     assert earned == 1

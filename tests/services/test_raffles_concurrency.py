@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 import games.raffle as engine
-from tests.services.raffle_helpers import make_raffle
-from tests.services.test_concurrency import run_together
+from tests.factories import make_raffle
+from tests.helpers.threads import run_together
 from webapp.extensions import db
 from webapp.models import LedgerEntry, Raffle, RaffleEntry, RaffleTickets
 from webapp.services import ledger
 from webapp.services.errors import InsufficientPoints
 from webapp.services.play import raffles
+
+pytestmark = pytest.mark.real_commits  # threads with their own sessions: real commits
 
 THREADS = 20
 

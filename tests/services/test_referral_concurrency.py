@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from tests.services.referral_helpers import code_of, join_through, set_rules
-from tests.services.test_concurrency import run_together
+from tests.helpers.referrals import code_of, join_through, set_rules
+from tests.helpers.threads import run_together
 from webapp.extensions import db
 from webapp.models import LedgerEntry, Referral
 from webapp.services import ledger
 from webapp.services.ledger import purchases
+
+pytestmark = pytest.mark.real_commits  # threads with their own sessions: real commits
 
 FRIENDS = 8
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.services.referral_helpers import buy, code_of, join_through, set_rules, status
+from tests.helpers.referrals import buy, code_of, join_through, set_rules, status
 from webapp.models import LedgerEntry, Referral
 from webapp.services import ledger, referrals
 from webapp.services.members import audit

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from tests.services.referral_helpers import code_of, join_through, set_rules
+from tests.helpers.referrals import code_of, join_through, set_rules
 from webapp.models import ReferralOpen, ReferralShare
 from webapp.services.referrals import report as referral_report
 

@@ -4,11 +4,11 @@ kind, cancellation refunds, expiry, the till's use and grants without points."""
 from __future__ import annotations
 
 from datetime import timedelta
-from itertools import count
 
 import pytest
 from sqlalchemy import func, select
 
+from tests import factories
 from webapp.models import AuditLog, Coupon, LedgerEntry, Member, Reward, VoucherCode
 from webapp.services import ledger, tiers
 from webapp.services.errors import IdempotencyConflict, InsufficientPoints
@@ -17,26 +17,8 @@ from webapp.services.offers import coupons, rewards
 from webapp.services.tiers.rules import Level, Program
 
 STAFF = audit.Actor("staff:test")
-_SEQ = count(1)
 PROGRAM = Program(metric="points_earned", window_kind="rolling", window_days=365, levels=(
     Level(0, "base", "پایه", "Base", 0), Level(1, "gold", "طلایی", "Gold", 1_000)))
-
-
-def member(session, now, points=0, **kw):
-    from webapp.services.members.accounts import Identifiers, create_member
-
-    n = next(_SEQ)
-    m = create_member(session, ids=Identifiers(f"r{n}@example.com", None), now=now, display_name="M")
-    if points:
-        ledger.award_points(session, m.id, points, key=f"seed:{m.id}", now=now)
-    session.flush()
-    return m
-
-
-def reward(session, now, **kw):
-    data = {"kind": "coupon_amount", "name_fa": "تخفیف", "name_en": "Discount", "cost_points": 100,
-            "value": 50_000, "status": "active", **kw}
-    return rewards.save_reward(session, rewards.RewardData(**data), actor=STAFF, now=now)
 
 
 def redeem(session, m, r, now, key="k1"):
@@ -48,7 +30,7 @@ def points(session, m):
 
 
 def test_redeeming_spends_points_takes_stock_and_issues_a_readable_unguessable_code(session, now):
-    m, r = member(session, now, 500), reward(session, now, stock=3, coupon_valid_days=30)
+    m, r = factories.member(session, now=now, points=500), factories.reward(session, now, stock=3, coupon_valid_days=30)
     done = redeem(session, m, r, now)
     c = done.coupon
     assert not done.replayed and c.status == "issued" and c.points_spent == 100
@@ -72,17 +54,17 @@ def test_codes_differ_and_carry_at_least_sixty_bits():
 
 
 def test_the_same_request_key_issues_one_coupon(session, now):
-    m, r = member(session, now, 500), reward(session, now)
+    m, r = factories.member(session, now=now, points=500), factories.reward(session, now)
     first, again = redeem(session, m, r, now, "same"), redeem(session, m, r, now, "same")
     assert again.replayed and again.coupon.id == first.coupon.id
     assert points(session, m) == 400
-    other = reward(session, now)
+    other = factories.reward(session, now)
     with pytest.raises(IdempotencyConflict):
         redeem(session, m, other, now, "same")
 
 
 def test_not_enough_points_changes_nothing(session, now):
-    m, r = member(session, now, 99), reward(session, now, stock=1)
+    m, r = factories.member(session, now=now, points=99), factories.reward(session, now, stock=1)
     with pytest.raises(InsufficientPoints):
         redeem(session, m, r, now)
     assert session.get(Reward, r.id).stock == 1
@@ -91,7 +73,7 @@ def test_not_enough_points_changes_nothing(session, now):
 
 
 def test_stock_runs_out_and_never_goes_below_zero(session, now):
-    m, r = member(session, now, 1_000), reward(session, now, stock=2)
+    m, r = factories.member(session, now=now, points=1_000), factories.reward(session, now, stock=2)
     redeem(session, m, r, now, "a"), redeem(session, m, r, now, "b")
     with pytest.raises(rewards.OutOfStock):
         redeem(session, m, r, now, "c")
@@ -99,7 +81,7 @@ def test_stock_runs_out_and_never_goes_below_zero(session, now):
 
 
 def test_per_member_limit_counts_held_coupons_not_cancelled_ones(session, now):
-    m, r = member(session, now, 1_000), reward(session, now, per_member_limit=1)
+    m, r = factories.member(session, now=now, points=1_000), factories.reward(session, now, per_member_limit=1)
     first = redeem(session, m, r, now, "a").coupon
     with pytest.raises(rewards.RewardLimitReached):
         redeem(session, m, r, now, "b")
@@ -116,7 +98,7 @@ def test_rewards_outside_their_window_or_not_active_cannot_be_redeemed(session, 
         kw["starts_at"] = now + timedelta(days=1)
     if "ends_at_days" in change:
         kw["ends_at"] = now
-    m, r = member(session, now, 500), reward(session, now, **kw)
+    m, r = factories.member(session, now=now, points=500), factories.reward(session, now, **kw)
     with pytest.raises(rewards.RewardUnavailable):
         redeem(session, m, r, now)
     assert rewards.member_catalog(session, m, now).empty
@@ -125,7 +107,7 @@ def test_rewards_outside_their_window_or_not_active_cannot_be_redeemed(session, 
 def test_a_tier_locked_reward_opens_when_the_member_reaches_the_tier(session, now):
     tiers.save_program(session, PROGRAM, actor=STAFF, now=now)
     gold = tiers.load_program(session).levels[1]
-    m, r = member(session, now, 500), reward(session, now, min_tier_id=gold.id)
+    m, r = factories.member(session, now=now, points=500), factories.reward(session, now, min_tier_id=gold.id)
     catalog = rewards.member_catalog(session, m, now)
     assert [i.reward.id for i in catalog.locked] == [r.id] and catalog.locked[0].unlock_level.code == "gold"
     with pytest.raises(rewards.RewardLocked):
@@ -142,8 +124,8 @@ def test_a_segment_reward_is_shown_only_to_members_in_the_segment(session, now):
     seg = Segment(name="Rich", conditions=[{"field": "points", "op": "gte", "value": 1_000}])
     session.add(seg)
     session.flush()
-    poor, rich = member(session, now, 500), member(session, now, 2_000)
-    r = reward(session, now, segment_id=seg.id)
+    poor, rich = factories.member(session, now=now, points=500), factories.member(session, now=now, points=2_000)
+    r = factories.reward(session, now, segment_id=seg.id)
     assert rewards.member_catalog(session, poor, now).empty
     with pytest.raises(rewards.RewardLocked):
         redeem(session, poor, r, now)
@@ -152,9 +134,9 @@ def test_a_segment_reward_is_shown_only_to_members_in_the_segment(session, now):
 
 
 def test_catalog_groups_by_what_the_member_can_afford_and_how_far_away(session, now):
-    m = member(session, now, 300)
-    cheap, near, far = (reward(session, now, cost_points=c) for c in (200, 400, 1_200))
-    sold_out = reward(session, now, cost_points=100, stock=0)
+    m = factories.member(session, now=now, points=300)
+    cheap, near, far = (factories.reward(session, now, cost_points=c) for c in (200, 400, 1_200))
+    sold_out = factories.reward(session, now, cost_points=100, stock=0)
     catalog = rewards.member_catalog(session, m, now)
     assert [i.reward.id for i in catalog.afford] == [sold_out.id, cheap.id]
     assert catalog.afford[0].blocked == "out_of_stock" and not catalog.afford[0].redeemable
@@ -163,7 +145,7 @@ def test_catalog_groups_by_what_the_member_can_afford_and_how_far_away(session, 
 
 
 def test_partner_vouchers_hand_out_each_uploaded_code_exactly_once(session, now):
-    m, r = member(session, now, 1_000), reward(session, now, kind="partner_voucher", value=0, cost_points=10)
+    m, r = factories.member(session, now=now, points=1_000), factories.reward(session, now, kind="partner_voucher", value=0, cost_points=10)
     codes = rewards.parse_voucher_codes("code\nAAA-1\r\nBBB-2,extra\n\nAAA-1\n")
     assert codes == ["AAA-1", "BBB-2"]
     upload = rewards.add_voucher_codes(session, r.id, codes, actor=STAFF, now=now)
@@ -180,7 +162,7 @@ def test_partner_vouchers_hand_out_each_uploaded_code_exactly_once(session, now)
 
 
 def test_store_credit_is_granted_at_once_and_the_coupon_recorded_used(session, now):
-    m, r = member(session, now, 500), reward(session, now, kind="credit", value=20_000)
+    m, r = factories.member(session, now=now, points=500), factories.reward(session, now, kind="credit", value=20_000)
     c = redeem(session, m, r, now).coupon
     assert c.status == "used" and c.used_at == now
     assert ledger.balance_of(session, m.id, "credit") == 20_000 and points(session, m) == 400
@@ -189,7 +171,7 @@ def test_store_credit_is_granted_at_once_and_the_coupon_recorded_used(session, n
 
 
 def test_cancelling_refunds_the_points_returns_the_stock_and_is_audited(session, now):
-    m, r = member(session, now, 500), reward(session, now, stock=1)
+    m, r = factories.member(session, now=now, points=500), factories.reward(session, now, stock=1)
     c = redeem(session, m, r, now).coupon
     rewards.cancel_coupon(session, c.id, actor=STAFF, now=now, reason="asked by phone")
     assert c.status == "cancelled" and points(session, m) == 500
@@ -204,7 +186,7 @@ def test_cancelling_refunds_the_points_returns_the_stock_and_is_audited(session,
 
 
 def test_a_used_coupon_cannot_be_used_again_or_cancelled(session, now):
-    m, r = member(session, now, 500), reward(session, now)
+    m, r = factories.member(session, now=now, points=500), factories.reward(session, now)
     c = redeem(session, m, r, now).coupon
     used = rewards.use_coupon(session, c.code.lower(), now=now, reference="till-7")
     assert used.status == "used" and used.used_ref == "till-7"
@@ -216,8 +198,8 @@ def test_a_used_coupon_cannot_be_used_again_or_cancelled(session, now):
 
 
 def test_expiry_marks_only_issued_coupons_past_their_date_and_runs_twice_safely(session, now):
-    m = member(session, now, 1_000)
-    r = reward(session, now, coupon_valid_days=1)
+    m = factories.member(session, now=now, points=1_000)
+    r = factories.reward(session, now, coupon_valid_days=1)
     old, fresh = redeem(session, m, r, now - timedelta(days=2), "a").coupon, redeem(session, m, r, now, "b").coupon
     used = redeem(session, m, r, now - timedelta(days=2), "c").coupon
     rewards.use_coupon(session, used.code, now=now - timedelta(days=2))
@@ -232,7 +214,7 @@ def test_expiry_marks_only_issued_coupons_past_their_date_and_runs_twice_safely(
 
 
 def test_grant_reward_gives_a_coupon_without_points_once_per_key_and_obeys_stock(session, now):
-    m, r = member(session, now, 0), reward(session, now, stock=1)
+    m, r = factories.member(session, now=now, points=0), factories.reward(session, now, stock=1)
     c = rewards.grant_reward(session, member_id=m.id, reward_id=r.id, key="challenge:1:member", now=now)
     assert c.points_spent == 0 and c.status == "issued"
     assert rewards.grant_reward(session, member_id=m.id, reward_id=r.id, key="challenge:1:member",
@@ -245,15 +227,15 @@ def test_grant_reward_gives_a_coupon_without_points_once_per_key_and_obeys_stock
 
 def test_invalid_rewards_are_refused_field_by_field(session, now):
     with pytest.raises(rewards.RewardInvalid) as caught:
-        reward(session, now, kind="coupon_percent", value=10_001, cost_points=-1)
+        factories.reward(session, now, kind="coupon_percent", value=10_001, cost_points=-1)
     assert {"value", "cost_points"} <= set(caught.value.problems)
     with pytest.raises(rewards.RewardInvalid) as caught:
-        reward(session, now, kind="free_product", product_sku=" ")
+        factories.reward(session, now, kind="free_product", product_sku=" ")
     assert "product_sku" in caught.value.problems
 
 
 def test_a_rewards_kind_is_fixed_once_coupons_exist_and_edits_are_audited(session, now):
-    m, r = member(session, now, 500), reward(session, now)
+    m, r = factories.member(session, now=now, points=500), factories.reward(session, now)
     redeem(session, m, r, now)
     data = rewards.RewardData(kind="credit", name_fa="x", name_en="x", cost_points=1, value=1, status="active")
     with pytest.raises(rewards.RewardInvalid):

@@ -4,9 +4,11 @@ below zero, partner codes go out once each, one request key issues one coupon.""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
-from tests.services.test_concurrency import run_together
+from tests import factories
+from tests.helpers.threads import run_together
 from webapp.extensions import db
 from webapp.models import Coupon, Member, Reward, VoucherCode
 from webapp.services import ledger
@@ -14,15 +16,9 @@ from webapp.services.errors import InsufficientPoints
 from webapp.services.members import audit
 from webapp.services.offers import rewards
 
+pytestmark = pytest.mark.real_commits  # threads with their own sessions: real commits
+
 THREADS = 20
-
-
-def make_reward(session, now, **kw):
-    data = {"kind": "coupon_amount", "name_fa": "تخفیف", "name_en": "Discount", "cost_points": 100,
-            "value": 10_000, "status": "active", **kw}
-    reward = rewards.save_reward(session, rewards.RewardData(**data), actor=audit.CLI, now=now)
-    session.commit()
-    return reward.id
 
 
 def redeem_all(app, now, member_ids, reward_id, key=lambda i: f"req-{i}"):
@@ -31,7 +27,8 @@ def redeem_all(app, now, member_ids, reward_id, key=lambda i: f"req-{i}"):
 
 
 def test_concurrent_redemptions_never_oversell_stock(app, session, make_member, now):
-    reward_id = make_reward(session, now, stock=5)
+    reward_id = factories.reward(session, now, stock=5).id
+    session.commit()
     members = [make_member(points=1_000, now=now).id for _ in range(THREADS)]
     session.remove()
 
@@ -48,7 +45,8 @@ def test_concurrent_redemptions_never_oversell_stock(app, session, make_member, 
 
 
 def test_concurrent_redemptions_by_one_member_never_overdraw(app, session, make_member, now):
-    reward_id = make_reward(session, now)  # unlimited stock: only the balance limits
+    reward_id = factories.reward(session, now).id  # unlimited stock: only the balance limits
+    session.commit()
     member_id = make_member(points=350, now=now).id
     session.remove()
 
@@ -62,7 +60,8 @@ def test_concurrent_redemptions_by_one_member_never_overdraw(app, session, make_
 
 
 def test_concurrent_partner_voucher_redemptions_hand_out_distinct_codes(app, session, make_member, now):
-    reward_id = make_reward(session, now, kind="partner_voucher", value=0)
+    reward_id = factories.reward(session, now, kind="partner_voucher", value=0).id
+    session.commit()
     rewards.add_voucher_codes(session, reward_id, [f"P-{n}" for n in range(5)], actor=audit.CLI, now=now)
     session.commit()
     members = [make_member(points=1_000, now=now).id for _ in range(THREADS)]
@@ -77,7 +76,8 @@ def test_concurrent_partner_voucher_redemptions_hand_out_distinct_codes(app, ses
 
 
 def test_one_request_key_sent_twenty_times_at_once_issues_one_coupon(app, session, make_member, now):
-    reward_id = make_reward(session, now)
+    reward_id = factories.reward(session, now).id
+    session.commit()
     member_id = make_member(points=1_000, now=now).id
     session.remove()
 

@@ -3,13 +3,12 @@ answer agreeing, the pure checks, and staff writes (audited)."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
 
 import jdatetime
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from webapp.models import AuditLog, Member, Purchase, Segment, Tier
 from webapp.services import tiers
@@ -55,21 +54,6 @@ def matching(session, conditions, now) -> set[int]:
 
 def ids(*members) -> set[int]:
     return {m.id for m in members}
-
-
-@contextmanager
-def counted(session):
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 # -- balances ------------------------------------------------------------------------------
@@ -273,7 +257,7 @@ def test_all_conditions_must_hold(session, now):
 # -- one member, many segments; bounded queries ------------------------------------------------
 
 
-def test_member_ids_in_answers_many_segments_in_one_query(session, now):
+def test_member_ids_in_answers_many_segments_in_one_query(session, now, count_queries):
     member = add_member(session, now, points_balance=50, consent_sms=True)
     buy(session, member, 700, now - DAY)
     made = [Segment(name=n, conditions=c) for n, c in [
@@ -285,12 +269,12 @@ def test_member_ids_in_answers_many_segments_in_one_query(session, now):
     session.add_all(made)
     session.flush()
     wanted = [s.id for s in made]
-    with counted(session) as statements:
+    with count_queries() as statements:
         found = segments.member_ids_in(session, wanted, member.id, now)
     assert found == {made[1].id, made[2].id}
     assert len(statements) == 1  # the definitions were already in the session
     session.expunge_all()
-    with counted(session) as statements:
+    with count_queries() as statements:
         assert segments.member_ids_in(session, [*wanted, 999_999], member.id, now) == found
     assert len(statements) == 2  # one more to read the definitions (an unknown id matches nothing)
     assert segments.member_ids_in(session, [], member.id, now) == set()
@@ -306,7 +290,7 @@ def _seed(session, now, n):
          "created_at": now} for k, mid in enumerate(member_ids) for _ in range(2)])
 
 
-def test_counting_a_segment_takes_the_same_queries_for_ten_or_five_hundred_members(session, now):
+def test_counting_a_segment_takes_the_same_queries_for_ten_or_five_hundred_members(session, now, count_queries):
     segment = Segment(name="three", conditions=[
         {"field": "points", "op": "gte", "value": 100},
         {"field": "spend", "op": "gte", "value": 2000, "days": 30},
@@ -317,23 +301,23 @@ def test_counting_a_segment_takes_the_same_queries_for_ten_or_five_hundred_membe
     for n in (10, 500):
         _seed(session, now, n)
         session.expunge_all()
-        with counted(session) as statements:
+        with count_queries() as statements:
             total = segments.count(session, segment.id, now)  # read the segment, count
         loaded = session.get(Segment, segment.id)
-        with counted(session) as batched:
+        with count_queries() as batched:
             assert segments.counts(session, [loaded], now) == {segment.id: total}
         seen.append((len(statements), len(batched), total))
     assert seen[0][:2] == seen[1][:2] == (2, 1)
     assert seen[1][2] > seen[0][2] > 0
 
 
-def test_counts_of_many_segments_take_one_statement(session, now):
+def test_counts_of_many_segments_take_one_statement(session, now, count_queries):
     add_member(session, now, points_balance=10)
     add_member(session, now, points_balance=20)
     made = [Segment(name=f"p{v}", conditions=[{"field": "points", "op": "gte", "value": v}]) for v in (0, 15, 30)]
     session.add_all(made)
     session.flush()
-    with counted(session) as statements:
+    with count_queries() as statements:
         assert segments.counts(session, made, now) == {made[0].id: 2, made[1].id: 1, made[2].id: 0}
     assert len(statements) == 1
 

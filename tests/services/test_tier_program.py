@@ -3,14 +3,12 @@ nightly evaluation is set-based (its statement count does not grow with members)
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from webapp.extensions import db
 from webapp.models import AuditLog, Member, Tier, TierHistory, TierProgram
 from webapp.services import ledger, tiers
 from webapp.services.members import audit
@@ -111,22 +109,8 @@ def test_the_preview_counts_who_moves_up_and_down(session, make_member, now):
         tiers.preview_change(session, replace(proposal, levels=proposal.levels[1:]), now)
 
 
-@contextmanager
-def counted_statements():
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-
-
 @pytest.mark.parametrize("metric", ["points_earned", "spend"])
-def test_the_night_runs_the_same_statements_for_ten_members_or_sixty(session, make_member, now, metric):
+def test_the_night_runs_the_same_statements_for_ten_members_or_sixty(session, make_member, now, metric, count_queries):
     save(session, replace(tiers.default_program(), metric=metric, grace_days=3), now)
 
     def night_for(n, when):
@@ -135,7 +119,7 @@ def test_the_night_runs_the_same_statements_for_ten_members_or_sixty(session, ma
             ledger.award_points(session, member.id, 200 * i + 1, key=f"{when}:{i}",
                                 now=when - timedelta(days=i))
         session.commit()
-        with counted_statements() as statements:
+        with count_queries() as statements:
             tiers.evaluate_all(session, now=when)
         session.commit()
         return len(statements)

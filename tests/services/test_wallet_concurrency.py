@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from tests.services.test_concurrency import THREADS, run_together
+from tests.helpers.threads import THREADS, run_together
 from webapp.extensions import db
 from webapp.models import LedgerEntry, PointLot
 from webapp.services import ledger
 from webapp.services.ledger import wallet
 from webapp.services.ledger.wallet import WalletSettings
 from webapp.services.members import audit
+
+pytestmark = pytest.mark.real_commits  # threads with their own sessions: real commits
 
 TZ = "Asia/Tehran"
 

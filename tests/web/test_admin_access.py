@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, post_form
+from tests.helpers.web import csrf_token, post_form
 from webapp.extensions import db
 from webapp.models import ApiKey, AuditLog, ClubSetting, LedgerEntry, Staff
 

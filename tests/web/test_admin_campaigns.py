@@ -10,20 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import post_form
-from tests.conftest import sign_in_staff as sign_in
-from webapp.extensions import db
+from tests.helpers.web import in_db, post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.models import AuditLog, Campaign, CampaignMember, InboxMessage, LedgerEntry
 from webapp.services.members import audit
 from webapp.services.offers import campaigns, segments
 from webapp.services.offers.campaigns import CampaignDraft
 
 PASSWORD = "member-password-1"
-
-
-def in_db(app, fn):
-    with app.app_context():
-        return fn(db.session)
 
 
 def form(**changes) -> dict:

@@ -11,9 +11,8 @@ import jdatetime
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, post_form
-from tests.web.test_admin_tiers import in_db, sign_in
-from tests.web.test_member_tier import text
+from tests.helpers.web import csrf_token, in_db, post_form, text
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.models import AuditLog, Challenge
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -35,13 +34,6 @@ def saved(app) -> list[Challenge]:
 def audits(app) -> list[str]:
     return in_db(app, lambda s: list(s.scalars(select(AuditLog.action).where(AuditLog.object_type == "challenge")
                                                .order_by(AuditLog.id))))
-
-
-@pytest.fixture
-def marketer(client, make_staff):
-    staff = make_staff("marketer")
-    assert sign_in(client, staff).status_code == 302
-    return staff
 
 
 @pytest.mark.parametrize("role,allowed", [("owner", True), ("marketer", True), ("operator", False),

@@ -12,9 +12,8 @@ import jdatetime
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, post_form
-from tests.web.test_admin_tiers import in_db, sign_in
-from tests.web.test_member_tier import text
+from tests.helpers.web import csrf_token, in_db, post_form, text
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.models import AuditLog, InstantWinGame, InstantWinPrize
 from webapp.services.play import instant_win
 
@@ -44,13 +43,6 @@ def games(app) -> list[InstantWinGame]:
 def prizes(app, game_id) -> list[tuple]:
     return in_db(app, lambda s: [(p.name_en, p.kind, p.value, p.odds_ppm, p.quantity, p.remaining)
                                  for p in instant_win.game_prizes(s, game_id)])
-
-
-@pytest.fixture
-def marketer(client, make_staff):
-    staff = make_staff("marketer")
-    assert sign_in(client, staff).status_code == 302
-    return staff
 
 
 @pytest.mark.parametrize(("role", "allowed"), [("owner", True), ("marketer", True), ("operator", False),

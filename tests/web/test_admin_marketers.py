@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, post_form, sign_in_staff
-from webapp.extensions import db
+from tests.helpers.web import csrf_token, in_db, post_form, sign_in_staff
 from webapp.models import AuditLog, LedgerEntry, Marketer, MarketerEntry
 from webapp.services import ledger
 from webapp.services.members import audit
@@ -20,11 +19,6 @@ from webapp.services.referrals import marketer_ledger, marketers
 from webapp.services.referrals.marketers import MarketerTerms
 
 NEW = "/admin/marketers/new"
-
-
-def in_db(app, fn):
-    with app.app_context():
-        return fn(db.session)
 
 
 def new_form(**changes) -> dict:

@@ -6,27 +6,16 @@ to the member; operators and auditors see the coupons but cannot cancel."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from tests.conftest import post_form
-from tests.web.test_admin_tiers import sign_in
+from tests.helpers.web import post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog, Coupon, Member
-from webapp.services.members import audit
 from webapp.services.offers import rewards
-
-
-def a_reward(app, name, cost=100, **kw):
-    data = {"kind": "coupon_amount", "name_fa": f"{name} فا", "name_en": name, "cost_points": cost,
-            "value": 5_000, "status": "active", "stock": 10, **kw}
-    with app.app_context():
-        reward = rewards.save_reward(db.session, rewards.RewardData(**data), actor=audit.CLI, now=datetime.now(UTC))
-        db.session.commit()
-        return reward.id
 
 
 def redeem(app, member_id, reward_id, key, *, now=None):
@@ -43,25 +32,9 @@ def row_of(html, coupon_id):
     return match.group(1)
 
 
-@contextmanager
-def counted_queries(app):
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-def test_the_member_page_lists_the_members_coupons_with_their_state(app, client, make_staff, make_member):
+def test_the_member_page_lists_the_members_coupons_with_their_state(app, client, make_staff, make_member, make_reward):
     member, other = make_member(points=1_000), make_member(points=1_000)
-    coffee, cake = a_reward(app, "Coffee"), a_reward(app, "Cake", coupon_valid_days=3)
+    coffee, cake = make_reward(name_en="Coffee"), make_reward(name_en="Cake", coupon_valid_days=3)
     issued_id, issued_code = redeem(app, member.id, coffee, "a")
     used_id, used_code = redeem(app, member.id, cake, "b")
     late_id, _ = redeem(app, member.id, cake, "c", now=datetime.now(UTC) - timedelta(days=5))
@@ -85,9 +58,9 @@ def test_the_member_page_lists_the_members_coupons_with_their_state(app, client,
 
 
 def test_cancelling_from_the_member_page_refunds_and_returns_to_the_member(app, client, make_staff,
-                                                                            make_member):
+                                                                            make_member, make_reward):
     member = make_member(points=1_000)
-    coffee = a_reward(app, "Coffee", cost=300)
+    coffee = make_reward(name_en="Coffee", cost_points=300)
     coupon_id, _ = redeem(app, member.id, coffee, "a")
     assert sign_in(client, make_staff("owner")).status_code == 302
     page = f"/admin/members/{member.id}"
@@ -109,9 +82,9 @@ def test_cancelling_from_the_member_page_refunds_and_returns_to_the_member(app, 
     assert "Cancelled" in row_of(after, coupon_id) and "/cancel" not in row_of(after, coupon_id)
 
 
-def test_the_cancel_endpoint_refuses_to_send_staff_off_the_admin_site(app, client, make_staff, make_member):
+def test_the_cancel_endpoint_refuses_to_send_staff_off_the_admin_site(app, client, make_staff, make_member, make_reward):
     member = make_member(points=1_000)
-    coupon_id, _ = redeem(app, member.id, a_reward(app, "Coffee"), "a")
+    coupon_id, _ = redeem(app, member.id, make_reward(name_en="Coffee"), "a")
     assert sign_in(client, make_staff("marketer")).status_code == 302
     response = post_form(client, f"/admin/coupons/{coupon_id}/cancel", {"next": "https://evil.example/"},
                          form_url=f"/admin/members/{member.id}")
@@ -120,9 +93,9 @@ def test_the_cancel_endpoint_refuses_to_send_staff_off_the_admin_site(app, clien
 
 
 @pytest.mark.parametrize("role", ["operator", "auditor"])
-def test_operators_and_auditors_see_coupons_but_cannot_cancel_them(app, client, make_staff, make_member, role):
+def test_operators_and_auditors_see_coupons_but_cannot_cancel_them(app, client, make_staff, make_member, role, make_reward):
     member = make_member(points=1_000)
-    coupon_id, code = redeem(app, member.id, a_reward(app, "Coffee"), "a")
+    coupon_id, code = redeem(app, member.id, make_reward(name_en="Coffee"), "a")
     assert sign_in(client, make_staff(role)).status_code == 302
     page = f"/admin/members/{member.id}"
 
@@ -138,18 +111,18 @@ def test_operators_and_auditors_see_coupons_but_cannot_cancel_them(app, client, 
 
 
 def test_the_coupons_take_the_same_number_of_queries_however_many_there_are(app, client, make_staff,
-                                                                           make_member):
+                                                                           make_member, count_queries, make_reward):
     few, many = make_member(points=10_000), make_member(points=10_000)
-    ids = [a_reward(app, f"Reward {n}") for n in range(6)]
+    ids = [make_reward(name_en=f"Reward {n}") for n in range(6)]
     redeem(app, few.id, ids[0], "few")
     for n, rid in enumerate(ids):
         redeem(app, many.id, rid, f"many-{n}")
     assert sign_in(client, make_staff("marketer")).status_code == 302
     client.get(f"/admin/members/{few.id}")  # warm up: settings, tier program caches
 
-    with counted_queries(app) as one:
+    with count_queries() as one:
         assert client.get(f"/admin/members/{few.id}").status_code == 200
-    with counted_queries(app) as six:
+    with count_queries() as six:
         html = client.get(f"/admin/members/{many.id}").get_data(as_text=True)
 
     assert all(f"Reward {n}" in html for n in range(6))
@@ -157,12 +130,12 @@ def test_the_coupons_take_the_same_number_of_queries_however_many_there_are(app,
     assert sum("FROM coupon" in s for s in six) == 1
 
 
-def test_only_the_latest_coupons_are_listed_with_a_note(app, client, make_staff, make_member, monkeypatch):
+def test_only_the_latest_coupons_are_listed_with_a_note(app, client, make_staff, make_member, monkeypatch, make_reward):
     from webapp.admin import members
 
     monkeypatch.setattr(members, "COUPONS_SHOWN", 2)
     member = make_member(points=1_000)
-    coffee = a_reward(app, "Coffee")
+    coffee = make_reward(name_en="Coffee")
     start = datetime.now(UTC) - timedelta(hours=3)
     made = [redeem(app, member.id, coffee, f"k{n}", now=start + timedelta(hours=n))[0] for n in range(3)]
     assert sign_in(client, make_staff("marketer")).status_code == 302

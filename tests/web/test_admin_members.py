@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, post_form
-from tests.conftest import sign_in_staff as sign_in
-from webapp.extensions import db
+from tests.helpers.web import csrf_token, in_db, post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.models import AuditLog, LedgerEntry, Member
 from webapp.services import ledger
 
@@ -20,12 +18,6 @@ from webapp.services import ledger
 def operator_client(client, make_staff):
     sign_in(client, make_staff("operator"))
     return client
-
-
-def in_db(app, fn):
-    # a short app context of its own, so requests never share one (and its `g`)
-    with app.app_context():
-        return fn(db.session)
 
 
 def balance(app, member_id, currency="points"):
@@ -41,21 +33,6 @@ def adjust_token(client, member_id, form="adjust-points"):
     html = client.get(f"/admin/members/{member_id}").get_data(as_text=True)
     section = html[html.index(f'action="/admin/members/{member_id}/{form}"'):]
     return re.search(r'name="token" type="hidden" value="([^"]+)"', section).group(1)
-
-
-@contextmanager
-def counted_queries(app):
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = in_db(app, lambda s: s.get_bind())
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 # -- search ------------------------------------------------------------------------
@@ -123,16 +100,16 @@ def test_member_list_is_paginated(operator_client, make_member):
     assert operator_client.get("/admin/members?page=abc").status_code == 200
 
 
-def test_member_list_runs_the_same_number_of_queries_for_3_or_30_members(app, operator_client, make_member):
+def test_member_list_runs_the_same_number_of_queries_for_3_or_30_members(app, operator_client, make_member, count_queries):
     """No N+1: the page is a fixed number of queries whatever it shows."""
     for _ in range(3):
         make_member(points=10)
     operator_client.get("/admin/members")  # warm up (session load, caches)
-    with counted_queries(app) as few:
+    with count_queries() as few:
         operator_client.get("/admin/members")
     for _ in range(27):
         make_member(points=10)
-    with counted_queries(app) as many:
+    with count_queries() as many:
         html = operator_client.get("/admin/members").get_data(as_text=True)
     assert html.count('<tr>') == 26  # header + 25 rows
     assert len(many) == len(few) <= 4
@@ -329,6 +306,7 @@ def test_members_count_on_the_dashboard_matches_the_club(app, client, make_staff
     assert 'id="stat-purchases">1<' in html
 
 
+@pytest.mark.real_commits
 def test_two_simultaneous_submits_of_one_form_post_once(app, make_staff, make_member):
     """A double click sends two requests at once: the ledger key lets one through."""
     import threading

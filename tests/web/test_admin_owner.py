@@ -8,22 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import post_form
-from tests.conftest import sign_in_staff as sign_in
+from tests.helpers.web import in_db, post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import ApiKey, AuditLog, Staff
 from webapp.services.members.staff import verify_api_key
-
-
-@pytest.fixture
-def owner_client(client, make_staff):
-    sign_in(client, make_staff("owner"))
-    return client
-
-
-def in_db(app, fn):
-    with app.app_context():
-        return fn(db.session)
 
 
 def audits(app, action):
@@ -232,7 +221,6 @@ def test_audit_log_is_paginated(app, client, make_staff):
 def test_staff_sign_ins_and_failed_attempts_are_audited(app, client, make_staff):
     from sqlalchemy import select
 
-    from webapp.extensions import db
     from webapp.models import AuditLog
 
     owner = make_staff("owner")

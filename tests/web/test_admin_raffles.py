@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import post_form
-from tests.services.raffle_helpers import buy, make_raffle
-from tests.web.test_admin_tiers import in_db, sign_in
+from tests.factories import buy_tickets, make_raffle
+from tests.helpers.web import in_db, post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.models import AuditLog, Raffle
 from webapp.services import ledger
 from webapp.services.play import raffles
@@ -44,13 +44,6 @@ def raffle_rows(app):
 def audits(app):
     return in_db(app, lambda s: list(s.scalars(select(AuditLog.action).where(AuditLog.object_type == "raffle")
                                                .order_by(AuditLog.id))))
-
-
-@pytest.fixture
-def marketer(client, make_staff):
-    staff = make_staff("marketer")
-    assert sign_in(client, staff).status_code == 302
-    return staff
 
 
 @pytest.mark.parametrize("role,allowed", [("owner", True), ("marketer", True), ("operator", False),
@@ -104,7 +97,7 @@ def test_public_value_then_draw_now_through_the_worker(app, client, marketer, ma
 
         raffle_id = make_raffle(db.session, start, closes_at=datetime.now(UTC) - timedelta(minutes=1),
                                 draw_at=datetime.now(UTC) + timedelta(days=1), public_value_source="drand round 9")
-        buy(db.session, raffle_id, make_member(points=100, now=start).id, 3, start)
+        buy_tickets(db.session, raffle_id, make_member(points=100, now=start).id, 3, start)
     url = f"/admin/raffles/{raffle_id}"
     page = client.get(url).get_data(as_text=True)
     assert 'id="raffle-draw"' not in page  # the public value comes first
@@ -126,7 +119,7 @@ def test_cancel_refunds_and_an_action_without_csrf_is_refused(app, client, marke
         from webapp.extensions import db
 
         raffle_id = make_raffle(db.session, start)
-        buy(db.session, raffle_id, member.id, 4, start)
+        buy_tickets(db.session, raffle_id, member.id, 4, start)
     url = f"/admin/raffles/{raffle_id}"
     assert client.post(f"{url}/cancel", data={"reason": "x"}).status_code == 400
     assert raffle_rows(app)[0].status == "open"
@@ -137,7 +130,7 @@ def test_cancel_refunds_and_an_action_without_csrf_is_refused(app, client, marke
 
 
 def test_persian_staff_see_jalali_days(app, client, make_staff):
-    from tests.conftest import csrf_token
+    from tests.helpers.web import csrf_token
 
     sign_in(client, make_staff("owner"))
     token = csrf_token(client, "/admin/raffles")

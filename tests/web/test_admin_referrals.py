@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import post_form
-from tests.conftest import sign_in_staff as sign_in
-from tests.services.referral_helpers import code_of, join_through, set_rules
-from webapp.extensions import db
+from tests.helpers.referrals import code_of, join_through, set_rules
+from tests.helpers.web import in_db, post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.models import AuditLog, LedgerEntry, Referral
 from webapp.services import ledger, referrals
 from webapp.services.referrals import rules as referral_settings
@@ -35,20 +34,9 @@ GOOD = {
 }
 
 
-def in_db(app, fn):
-    with app.app_context():
-        return fn(db.session)
-
-
 def audits(app, action):
     return in_db(app, lambda s: list(s.scalars(select(AuditLog).where(AuditLog.action == action)
                                                .order_by(AuditLog.id))))
-
-
-@pytest.fixture
-def owner_client(client, make_staff):
-    sign_in(client, make_staff("owner"))
-    return client
 
 
 def held_referral(app, make_member, *, amount=300):

@@ -10,23 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import post_form
-from tests.web.test_admin_tiers import sign_in
+from tests.helpers.web import PNG, post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog, Coupon, Member, Reward, VoucherCode
 from webapp.services.offers import rewards
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 FORM = {"kind": "coupon_percent", "name_fa": "ده درصد", "name_en": "Ten percent", "cost_points": "۵۰۰",
         "percent": "12.5", "stock": "10", "per_member_limit": "2", "coupon_valid_days": "30",
         "starts_on": "", "ends_on": "1405-12-29", "min_tier": "", "segment": ""}
-
-
-@pytest.fixture
-def marketer(client, make_staff):
-    staff = make_staff("marketer")
-    assert sign_in(client, staff).status_code == 302
-    return staff
 
 
 def create(client, **changes):

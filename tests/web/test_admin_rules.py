@@ -9,21 +9,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import post_form
-from tests.conftest import sign_in_staff as sign_in
+from tests.helpers.web import post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.extensions import db
 from webapp.models import AuditLog, EarnRule, LedgerEntry
 
 NEW = {"name_fa": "دوبل آخر هفته", "name_en": "Weekend double", "trigger": "purchase",
        "effect": "fixed", "points": "۱۵۰", "use_tier_multiplier": "y", "cap_period": "day",
        "weekdays": ["4", "5"], "hour_from": "22", "hour_to": "2", "segment_id": ""}
-
-
-@pytest.fixture
-def marketer(client, make_staff):
-    staff = make_staff("marketer")
-    assert sign_in(client, staff).status_code == 302
-    return staff
 
 
 def rules_of(app):

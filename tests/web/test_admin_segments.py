@@ -11,23 +11,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import post_form
-from tests.web.test_admin_tiers import counted_queries, in_db, sign_in
+from tests.helpers.web import in_db, post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.models import AuditLog, Segment
-from webapp.services.members import audit
 from webapp.services.offers import segments
 
 HX = {"HX-Request": "true", "HX-Target": "segment-count"}
-
-
-def make_segment(app, name="Rich", conditions=None):
-    def save(s):
-        segment = segments.create_segment(s, name=name, conditions=conditions if conditions is not None else [
-            {"field": "points", "op": "gte", "value": 100}], actor=audit.CLI, now=datetime.now(UTC))
-        s.commit()
-        return segment.id
-
-    return in_db(app, save)
 
 
 def audits(app, action):
@@ -38,17 +27,10 @@ def editor_data(**fields) -> dict:
     return {"name": "Big spenders", "description": "", **fields}
 
 
-@pytest.fixture
-def marketer(client, make_staff):
-    staff = make_staff("marketer")
-    sign_in(client, staff)
-    return staff
-
-
 @pytest.mark.parametrize(("role", "status"), [("owner", 200), ("marketer", 200), ("operator", 403),
                                               ("auditor", 403)])
-def test_only_staff_who_design_offers_see_segments(client, make_staff, app, role, status):
-    segment_id = make_segment(app)
+def test_only_staff_who_design_offers_see_segments(client, make_staff, app, role, status, make_segment):
+    segment_id = make_segment()
     sign_in(client, make_staff(role))
     for url in ("/admin/segments", "/admin/segments/new", f"/admin/segments/{segment_id}",
                 f"/admin/segments/{segment_id}/members.csv"):
@@ -97,8 +79,8 @@ def test_a_form_with_mistakes_is_shown_again_with_each_mistake_on_its_field(clie
     assert re.search(r'id="points_max-error">The maximum is below the minimum', response.get_data(as_text=True))
 
 
-def test_a_taken_name_is_refused_on_the_name_field(client, marketer, app):
-    make_segment(app, name="Big spenders")
+def test_a_taken_name_is_refused_on_the_name_field(client, marketer, app, make_segment):
+    make_segment(name="Big spenders")
     response = post_form(client, "/admin/segments/new", editor_data(), form_url="/admin/segments/new")
     assert response.status_code == 422
     assert "Another segment already has this name." in response.get_data(as_text=True)
@@ -131,8 +113,8 @@ def test_without_javascript_the_count_button_shows_the_whole_editor_with_the_cou
     assert 'action="/admin/segments/new"' in html and 'hx-post="/admin/segments/count"' in html
 
 
-def test_editing_prefills_every_row_and_audits_the_change(client, marketer, app):
-    segment_id = make_segment(app, conditions=[
+def test_editing_prefills_every_row_and_audits_the_change(client, marketer, app, make_segment):
+    segment_id = make_segment(conditions=[
         {"field": "spend", "op": "gte", "value": 5000, "days": 60},
         {"field": "birthday", "op": "jalali", "value": [1, 12]},
         {"field": "last_purchase", "op": "never"},
@@ -154,11 +136,11 @@ def test_editing_prefills_every_row_and_audits_the_change(client, marketer, app)
     assert "name" not in entry.before  # only what changed is recorded
 
 
-def test_csv_export_streams_the_members_safely_and_is_audited(client, marketer, make_member, app):
+def test_csv_export_streams_the_members_safely_and_is_audited(client, marketer, make_member, app, make_segment):
     a = make_member(points=200, display_name="=HYPERLINK(\"x\")", mobile="09121234567")
     b = make_member(points=500, display_name="سارا")
     make_member(points=5)
-    segment_id = make_segment(app)
+    segment_id = make_segment()
     response = client.get(f"/admin/segments/{segment_id}/members.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -173,9 +155,9 @@ def test_csv_export_streams_the_members_safely_and_is_audited(client, marketer, 
     assert entry.after == {"members": 2}
 
 
-def test_archiving_hides_the_segment_but_keeps_it_answering(client, marketer, make_member, app):
+def test_archiving_hides_the_segment_but_keeps_it_answering(client, marketer, make_member, app, make_segment):
     make_member(points=150)
-    segment_id = make_segment(app)
+    segment_id = make_segment()
     response = post_form(client, f"/admin/segments/{segment_id}/archive", {},
                          form_url=f"/admin/segments/{segment_id}")
     assert response.status_code == 302
@@ -187,27 +169,27 @@ def test_archiving_hides_the_segment_but_keeps_it_answering(client, marketer, ma
 
 
 def test_the_list_takes_the_same_number_of_queries_for_few_or_many_members_and_segments(
-        client, marketer, make_member, app):
+        client, marketer, make_member, app, count_queries, make_segment):
     def load():
-        with counted_queries(app) as statements:
+        with count_queries() as statements:
             assert client.get("/admin/segments").status_code == 200
         return len(statements)
 
     make_member(points=150)
-    make_segment(app, "one")
+    make_segment("one")
     few = load()
     for n in range(8):
         make_member(points=100 + n)
     for name in ("two", "three", "four"):
-        make_segment(app, name, [{"field": "points", "op": "gte", "value": 100},
+        make_segment(name, [{"field": "points", "op": "gte", "value": 100},
                                  {"field": "spend", "op": "lte", "value": 10, "days": 30},
                                  {"field": "consent_email", "op": "eq", "value": False}])
     assert load() == few
 
 
-def test_the_detail_page_previews_the_first_twenty_members_with_links(client, marketer, make_member, app):
+def test_the_detail_page_previews_the_first_twenty_members_with_links(client, marketer, make_member, app, make_segment):
     members = [make_member(points=150 + n) for n in range(21)]
-    segment_id = make_segment(app)
+    segment_id = make_segment()
     html = client.get(f"/admin/segments/{segment_id}").get_data(as_text=True)
     assert 'data-count="21"' in html
     assert f'href="/admin/members/{members[19].id}"' in html

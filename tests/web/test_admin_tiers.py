@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import re
 import secrets
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import jdatetime
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from tests.conftest import post_form
-from tests.conftest import sign_in_staff as sign_in
-from webapp.extensions import db
+from tests.helpers.web import in_db, post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.models import AuditLog, Member, TierHistory, TierProgram
 from webapp.services import tiers
 from webapp.services.members import audit
@@ -37,11 +35,6 @@ SMALL = Program(
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def in_db(app, fn):
-    with app.app_context():
-        return fn(db.session)
 
 
 def count(app, model, *where):
@@ -120,12 +113,6 @@ def member_row(app, member_id):
 
 def tier_id(app, code):
     return next(lv.id for lv in in_db(app, tiers.load_program).levels if lv.code == code)
-
-
-@pytest.fixture
-def owner_client(client, make_staff):
-    sign_in(client, make_staff("owner"))
-    return client
 
 
 # -- who may do what ----------------------------------------------------------------------
@@ -534,29 +521,13 @@ def test_member_page_without_a_program_links_to_the_editor(owner_client, make_me
     assert "no tier program yet" in html and 'href="/admin/tiers"' in html
 
 
-@contextmanager
-def counted_queries(app):
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = in_db(app, lambda s: s.get_bind())
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def test_member_page_runs_the_same_number_of_queries_for_1_or_20_tier_changes(
-    app, owner_client, make_member
-):
+    app, owner_client, make_member, count_queries):
     seed(app)
     member = make_member(points=150)
     evaluate(app)  # one history row
     owner_client.get(f"/admin/members/{member.id}")  # warm up
-    with counted_queries(app) as few:
+    with count_queries() as few:
         owner_client.get(f"/admin/members/{member.id}")
     ids = [tier_id(app, code) for code in ("base", "silver", "gold")]
 
@@ -567,7 +538,7 @@ def test_member_page_runs_the_same_number_of_queries_for_1_or_20_tier_changes(
         s.commit()
 
     in_db(app, more_history)
-    with counted_queries(app) as many:
+    with count_queries() as many:
         html = owner_client.get(f"/admin/members/{member.id}").get_data(as_text=True)
     table = html[html.index('id="tier-history"'):]
     assert table[:table.index("</table>")].count("<tr>") == 21  # header + the latest 20
@@ -604,6 +575,7 @@ def test_tier_pages_render_in_both_languages_phone_friendly_and_self_contained(
         assert "1,234 points" in member_page and "Gold" in member_page
 
 
+@pytest.mark.real_commits
 def test_two_simultaneous_saves_of_one_form_save_once(app, make_staff):
     """A double click sends both at once: the version lets exactly one through."""
     import threading

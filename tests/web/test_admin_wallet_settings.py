@@ -8,9 +8,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import post_form
-from tests.conftest import sign_in_staff as sign_in
-from webapp.extensions import db
+from tests.helpers.web import in_db, post_form
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp.models import AuditLog
 from webapp.services.ledger import wallet
 
@@ -20,20 +19,9 @@ GOOD = {"enabled": "y", "points_per_step": "500", "credit_per_step": "25000", "m
 EXAMPLE = "/admin/wallet/example"
 
 
-def in_db(app, fn):
-    with app.app_context():
-        return fn(db.session)
-
-
 def wallet_audits(app):
     return in_db(app, lambda s: list(s.scalars(
         select(AuditLog).where(AuditLog.action == "settings.wallet").order_by(AuditLog.id))))
-
-
-@pytest.fixture
-def owner_client(client, make_staff):
-    sign_in(client, make_staff("owner"))
-    return client
 
 
 @pytest.mark.parametrize("role", ROLES)

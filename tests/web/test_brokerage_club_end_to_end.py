@@ -22,8 +22,7 @@ from zoneinfo import ZoneInfo
 from rq.job import JobStatus
 from sqlalchemy import func, select
 
-from tests.conftest import post_form
-from webapp.extensions import db
+from tests.helpers.web import in_db, post_form
 from webapp.i18n import format_date, format_money
 from webapp.jobs import get_queue
 from webapp.jobs.tiers import award_fee_rebates, evaluate_tiers
@@ -153,11 +152,6 @@ class Till:
 
 
 # -- the database, read in short app contexts ----------------------------------------------
-
-
-def in_db(app, fn):
-    with app.app_context():
-        return fn(db.session)
 
 
 def tally(app) -> tuple[int, int, int, int]:

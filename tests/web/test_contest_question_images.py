@@ -8,9 +8,8 @@ import io
 import re
 from datetime import UTC, datetime
 
-from tests.conftest import csrf_token, post_form, sign_in_staff
-from tests.contest_helpers import make_quiz
-from tests.web.test_admin_rewards import PNG
+from tests.factories import make_quiz
+from tests.helpers.web import PNG, csrf_token, post_form, sign_in_staff
 from webapp.extensions import db
 from webapp.models import ContestQuestion
 

@@ -7,8 +7,7 @@ import io
 from flask import Flask
 from openpyxl import load_workbook
 
-from tests.conftest import sign_in_staff as sign_in
-from tests.web.test_admin_segments import make_segment
+from tests.helpers.web import sign_in_staff as sign_in
 from webapp import exports
 
 HEADER = ("id", "name", "note")
@@ -50,10 +49,10 @@ def test_xlsx_keeps_formula_looking_text_as_text():
     assert sheet["B2"].data_type == "s"
 
 
-def test_the_segment_export_also_comes_as_a_workbook(app, client, make_staff, make_member):
+def test_the_segment_export_also_comes_as_a_workbook(app, client, make_staff, make_member, make_segment):
     sign_in(client, make_staff("marketer"))
     member = make_member(points=200, display_name="=HYPERLINK(\"x\")")
-    segment_id = make_segment(app)
+    segment_id = make_segment()
     response = client.get(f"/admin/segments/{segment_id}/members.csv?format=xlsx")
     assert response.status_code == 200 and response.mimetype == exports.XLSX_MIMETYPE
     assert response.headers["Content-Disposition"].endswith('.xlsx"')

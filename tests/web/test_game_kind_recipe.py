@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from werkzeug.utils import import_string
 
 from games.leaderboard import Entry
-from tests.conftest import post_form, sign_in_staff
+from tests.helpers.web import post_form, sign_in_staff
 from webapp.extensions import db
 from webapp.models import Contest, ContestEntry, LedgerEntry
 from webapp.services.play import registry

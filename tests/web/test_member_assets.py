@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import post_form
+from tests.helpers.web import post_form
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"

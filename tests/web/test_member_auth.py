@@ -8,7 +8,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, post_form
+from tests.helpers.web import csrf_token, post_form
 
 PASSWORD = "a-good-password-1"
 

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import post_form
+from tests.helpers.web import post_form
 
 PASSWORD = "a-good-password-1"
 URL = "/me/settings"

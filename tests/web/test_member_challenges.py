@@ -11,8 +11,7 @@ import jdatetime
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, post_form
-from tests.web.test_member_tier import text
+from tests.helpers.web import csrf_token, post_form, text
 
 PASSWORD = "a-good-password-1"
 HX = {"HX-Request": "true"}

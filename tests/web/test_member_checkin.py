@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import post_form
+from tests.helpers.web import post_form
 from webapp.extensions import db
 from webapp.models import CheckIn, LedgerEntry, Member
 from webapp.services import ledger

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from tests.conftest import csrf_token, post_form, sign_in_staff
-from tests.contest_helpers import make_prediction, make_quiz
+from tests.factories import make_prediction, make_quiz
+from tests.helpers.web import csrf_token, post_form, sign_in_staff
 from webapp.extensions import db
 from webapp.models import Contest, ContestAnswer, ContestEntry, InboxMessage, LedgerEntry
 from webapp.services import ledger

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, post_form
+from tests.helpers.web import csrf_token, post_form
 
 PASSWORD = "a-good-password-1"
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from games.instant_win import ODDS_SCALE
-from tests.conftest import csrf_token, post_form
+from tests.helpers.web import csrf_token, post_form
 from webapp.extensions import db
 from webapp.models import InboxMessage, InstantWinPlay, Member
 from webapp.services.members import audit

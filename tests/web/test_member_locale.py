@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from tests.conftest import post_form
+from tests.helpers.web import post_form
 
 PASSWORD = "a-good-password-1"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from tests.conftest import post_form
+from tests.helpers.web import post_form
 
 PASSWORD = "a-good-password-1"
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 import games.raffle as engine
-from tests.conftest import post_form
-from tests.services.raffle_helpers import SEED, buy, make_raffle, prize
+from tests.factories import SEED, buy_tickets, make_raffle, prize
+from tests.helpers.web import post_form
 from webapp.extensions import db
 from webapp.models import Raffle, RaffleTickets
 from webapp.services import ledger
@@ -114,7 +114,7 @@ def test_members_never_see_each_others_entry(app, client, make_member):
     raffle_id = open_raffle(app)
     owner = make_member(points=1_000)
     with app.app_context():
-        theirs = buy(db.session, raffle_id, owner.id, 5, datetime.now(UTC)).entry.code
+        theirs = buy_tickets(db.session, raffle_id, owner.id, 5, datetime.now(UTC)).entry.code
     sign_in(client, make_member)
     html = client.get(f"/raffles/{raffle_id}").get_data(as_text=True)
     assert theirs not in html and 'id="raffle-entry-id"' not in html
@@ -177,7 +177,7 @@ def test_the_downloaded_entry_file_and_revealed_seed_give_the_published_winners(
                                 closes_at=datetime.now(UTC) - timedelta(hours=2),
                                 draw_at=datetime.now(UTC) - timedelta(hours=1))
         for n in range(8):
-            buy(db.session, raffle_id, make_member(points=1_000, now=start).id, n + 1, start)
+            buy_tickets(db.session, raffle_id, make_member(points=1_000, now=start).id, n + 1, start)
         now = datetime.now(UTC)
         for step in (raffles.freeze_entries, raffles.draw_winners, raffles.award_prizes):
             step(db.session, raffle_id, now)

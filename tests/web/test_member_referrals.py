@@ -14,10 +14,10 @@ from html import unescape
 
 import pytest
 import time_machine
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, post_form
-from tests.services.referral_helpers import buy, set_rules
+from tests.helpers.referrals import buy, set_rules
+from tests.helpers.web import csrf_token, post_form
 from webapp.extensions import db
 from webapp.models import Member, MemberDevice, Referral, ReferralOpen, ReferralShare
 from webapp.services import referrals
@@ -185,20 +185,10 @@ def test_the_owner_opening_their_own_link_is_not_counted(app, client, make_membe
     assert "vafa_ref=" not in " ".join(response.headers.getlist("Set-Cookie"))
 
 
-def test_the_landing_page_takes_a_few_queries(app, client, make_member):
+def test_the_landing_page_takes_a_few_queries(client, make_member, count_queries):
     sara = make_member()
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with count_queries() as statements:
         assert client.get(f"/r/{sara.referral_code}").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     # the member behind the code, the rules, the open; nothing for the page itself
     writes = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
     assert len(writes) == 1 and len(statements) <= 4, statements
@@ -476,7 +466,7 @@ def test_a_marketers_campaign_link_is_counted_and_attributed_with_its_campaign(a
 
 
 def test_an_empty_board_says_so_once_and_a_ranked_member_sees_their_rank(app, client, make_member):
-    from tests.services.referral_helpers import code_of, join_through
+    from tests.helpers.referrals import code_of, join_through
     from webapp.models import utcnow
 
     me = make_member(email="ranked@example.com", password=PASSWORD, display_name="Sara Ahmadi")

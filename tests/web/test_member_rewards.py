@@ -7,29 +7,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import post_form
+from tests.helpers.web import post_form
 from webapp.extensions import db
 from webapp.models import Coupon, Member
-from webapp.services.members import audit
 from webapp.services.offers import rewards
 
 PASSWORD = "a-good-password-1"
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def make_reward(app):
-    def make(**kw):
-        data = {"kind": "coupon_amount", "name_fa": "تخفیف ویژه", "name_en": "Special discount",
-                "cost_points": 200, "value": 50_000, "status": "active", **kw}
-        with app.app_context():
-            r = rewards.save_reward(db.session, rewards.RewardData(**data), actor=audit.CLI, now=datetime.now(UTC))
-            db.session.commit()
-            return r.id
-    return make
 
 
 def sign_in(client, make_member, points, **kw):
@@ -45,7 +31,7 @@ def token_of(html):
 def test_catalog_shows_what_you_can_afford_and_how_far_away_the_rest_is(client, make_member, make_reward):
     cheap = make_reward(name_en="Coffee", cost_points=100)
     far = make_reward(name_en="Dinner", cost_points=1_000)
-    make_reward(name_en="Hidden draft", status="draft")
+    make_reward(name_en="Hidden draft", status="draft", cost_points=200)
     sign_in(client, make_member, 250)
     html = client.get("/rewards").get_data(as_text=True)
     afford = html[html.index('id="rewards-afford"'):html.index('id="rewards-away"')]
@@ -58,7 +44,7 @@ def test_catalog_shows_what_you_can_afford_and_how_far_away_the_rest_is(client, 
 
 def test_redeem_preview_then_confirm_issues_a_coupon_and_a_double_submit_issues_one(app, client, make_member,
                                                                                   make_reward):
-    rid = make_reward(stock=5)
+    rid = make_reward(stock=5, cost_points=200)
     m = sign_in(client, make_member, 500)
     preview = client.get(f"/rewards/{rid}", headers=HX)
     assert preview.status_code == 200 and "<html" not in preview.get_data(as_text=True)
@@ -90,14 +76,14 @@ def test_redeeming_without_enough_points_says_why_and_changes_nothing(app, clien
 
 
 def test_an_unknown_or_draft_reward_is_not_found(client, make_member, make_reward):
-    rid = make_reward(status="draft")
+    rid = make_reward(status="draft", cost_points=200)
     sign_in(client, make_member, 500)
     assert client.get(f"/rewards/{rid}").status_code == 404
     assert client.get("/rewards/999999").status_code == 404
 
 
 def test_members_never_see_each_others_coupons(app, client, make_member, make_reward):
-    rid = make_reward()
+    rid = make_reward(cost_points=200)
     owner = make_member(points=500)
     with app.app_context():
         coupon = rewards.redeem_reward(db.session, member_id=owner.id, reward_id=rid, request_key="x",

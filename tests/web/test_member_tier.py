@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import post_form
+from tests.helpers.web import post_form, text
 
 PASSWORD = "a-good-password-1"
 NAMES = {"en": ("Bronze", "Silver", "Gold", "Platinum"), "fa": ("برنزی", "نقره‌ای", "طلایی", "پلاتینی")}
@@ -50,10 +50,6 @@ def earn(app, member_id, points, *, days_ago=0.0, key=None, evaluate_at=None):
         tiers.on_qualifying_event(db.session, member_id, now=evaluate_at or datetime.now(UTC))
         db.session.commit()
     return when
-
-
-def text(html: str) -> str:
-    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", html)).strip()  # keeps no-break spaces
 
 
 def tier_card(client) -> str:

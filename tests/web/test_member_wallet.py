@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token, post_form
+from tests.helpers.web import csrf_token, post_form
 
 PASSWORD = "a-good-password-1"
 HX = {"HX-Request": "true"}

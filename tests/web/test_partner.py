@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from tests.conftest import post_form
-from tests.services.referral_helpers import join_through, set_rules
-from webapp.extensions import db
+from tests.helpers.referrals import join_through, set_rules
+from tests.helpers.web import in_db, post_form
 from webapp.models import Marketer
 from webapp.services import referrals
 from webapp.services.members import audit
@@ -18,11 +17,6 @@ from webapp.services.referrals import marketer_ledger, marketers
 from webapp.services.referrals.marketers import MarketerTerms
 
 PASSWORD = "partner-pass-1"
-
-
-def in_db(app, fn):
-    with app.app_context():
-        return fn(db.session)
 
 
 def make(app, email, code, *, balance=0, campaign=None, password=PASSWORD):
