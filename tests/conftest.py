@@ -20,9 +20,6 @@ os.environ["VAFA_TEST_ONLY_CHEAP_PASSWORD_HASHING"] = "1"
 
 from tests import factories  # noqa: E402  (imports webapp)
 
-# tests added on other branches still import these from here
-from tests.helpers.web import csrf_token, post_form, sign_in_staff  # noqa: E402, F401
-
 
 @pytest.fixture(scope="session")
 def service_urls(tmp_path_factory):
