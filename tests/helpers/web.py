@@ -30,6 +30,28 @@ def sign_in_staff(client, staff):
                      form_url="/admin/login")
 
 
+MEMBER_PASSWORD = "a-good-password-1"
+
+
+def log_in(client, email: str, password: str = MEMBER_PASSWORD):
+    """Sign a member in through /login; the answer is the redirect."""
+    response = post_form(client, "/login", {"login": email, "password": password})
+    assert response.status_code == 302
+    return response
+
+
+def sign_in_new_member(client, make_member, points: int = 0, **kw):
+    """A new member with `points`, signed in on `client`."""
+    member = make_member(password=MEMBER_PASSWORD, points=points, **kw)
+    log_in(client, member.email)
+    return member
+
+
+def form_token(html: str) -> str:
+    """The one-time `token` field of a play or redeem form (its request key)."""
+    return re.search(r'name="token"[^>]*value="([^"]+)"', html).group(1)
+
+
 def in_db(app, fn):
     """`fn(session)` in a short app context of its own (not the one a client request uses)."""
     from webapp.extensions import db

@@ -13,19 +13,23 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.factories import make_prediction, make_quiz
-from tests.helpers.web import csrf_token, post_form, sign_in_staff
+from tests.helpers.web import (
+    MEMBER_PASSWORD,
+    csrf_token,
+    post_form,
+    sign_in_new_member,
+    sign_in_staff,
+)
 from webapp.extensions import db
 from webapp.models import Contest, ContestAnswer, ContestEntry, InboxMessage, LedgerEntry
 from webapp.services import ledger
 
-PASSWORD = "a-good-password-1"
+PASSWORD = MEMBER_PASSWORD
 HX = {"HX-Request": "true"}
 
 
 def sign_in(client, make_member, points=0, **kw):
-    m = make_member(password=PASSWORD, points=points, **kw)
-    assert post_form(client, "/login", {"login": m.email, "password": PASSWORD}).status_code == 302
-    return m
+    return sign_in_new_member(client, make_member, points, **kw)
 
 
 @pytest.fixture

@@ -10,13 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.helpers.web import csrf_token, post_form
+from tests.helpers.web import csrf_token, log_in, post_form
 
 PASSWORD = "a-good-password-1"
-
-
-def login(client, email):
-    assert post_form(client, "/login", {"login": email, "password": PASSWORD}).status_code == 302
 
 
 def post(app, member_id, kind, params, key, *, minutes_ago=0):
@@ -73,7 +69,7 @@ def test_messages_are_worded_per_kind_in_the_members_language(app, client, make_
     post(app, me.id, "fee_rebate", {"points": 7, "day": "2026-11-24"}, "k5", minutes_ago=10)
     post(app, me.id, "a_kind_from_the_future", {"whatever": [1, 2]}, "k6", minutes_ago=5)
     post(app, me.id, "points_expiring", {"points": "lots", "expires_at": "not a date"}, "k7")
-    login(client, "me@example.com")
+    log_in(client, "me@example.com")
 
     response = client.get("/me/inbox")
     html = response.get_data(as_text=True)
@@ -109,7 +105,7 @@ def test_a_member_never_sees_or_changes_anyone_elses_messages(app, client, make_
     mine = post(app, me.id, "tier_upgrade", {"from": None, "to": "silver"}, "mine")
     theirs = post(app, other.id, "points_expiring",
                   {"points": 98765, "expires_at": "2026-12-01T00:00:00+00:00", "days": 7}, "theirs")
-    login(client, "me@example.com")
+    log_in(client, "me@example.com")
 
     for url in ("/me/inbox", f"/me/inbox?before={theirs + 1}", f"/me/inbox?member_id={other.id}"):
         html = client.get(url).get_data(as_text=True)
@@ -136,7 +132,7 @@ def test_marking_one_read_with_htmx_swaps_it_and_updates_the_badge_out_of_band(a
     me = make_member(email="me@example.com", password=PASSWORD)
     first = post(app, me.id, "tier_upgrade", {"from": None, "to": "silver"}, "a", minutes_ago=2)
     second = post(app, me.id, "credit_converted", {"points": 100, "credit": 1000}, "b", minutes_ago=1)
-    login(client, "me@example.com")
+    log_in(client, "me@example.com")
     page = client.get("/me").get_data(as_text=True)
     badge = page.split('id="inbox-badge"')[1].split("</span></span>")[0]
     assert ">2<" in badge and "2 unread messages" in badge
@@ -170,7 +166,7 @@ def test_marking_one_read_with_htmx_swaps_it_and_updates_the_badge_out_of_band(a
 def test_marking_read_works_without_javascript(app, client, make_member):
     me = make_member(email="me@example.com", password=PASSWORD)
     ids = [post(app, me.id, "tier_upgrade", {"from": None, "to": "silver"}, f"k{n}") for n in range(3)]
-    login(client, "me@example.com")
+    log_in(client, "me@example.com")
 
     response = post_form(client, "/me/inbox/read", {"message": str(ids[0])}, form_url="/me/inbox")
     assert response.status_code == 302 and response.headers["Location"].endswith("/me/inbox")
@@ -186,7 +182,7 @@ def test_marking_read_needs_csrf_a_sane_id_and_a_member(app, client, make_member
     message = post(app, me.id, "tier_upgrade", {"from": None, "to": "silver"}, "k")
     assert client.post("/me/inbox/read", data={}).status_code in (302, 400)  # anonymous
     assert unread_ids(app, me.id) == {message}
-    login(client, "me@example.com")
+    log_in(client, "me@example.com")
     assert client.post("/me/inbox/read", data={"message": str(message)}).status_code == 400
     for bad in ("abc", "-1", "0", "99999999999999999999999", "1.5"):
         response = post_form(client, "/me/inbox/read", {"message": bad}, form_url="/me/inbox")
@@ -205,7 +201,7 @@ def test_the_inbox_pages_through_every_message_with_plain_links_and_htmx(app, cl
             inbox.post_message(db.session, member_id=me.id, kind="credit_converted",
                                params={"points": n + 1, "credit": 10}, key=f"m{n}", now=now)
         db.session.commit()
-    login(client, "me@example.com")
+    log_in(client, "me@example.com")
 
     seen, url, pages = [], "/me/inbox", 0
     while url:
@@ -230,7 +226,7 @@ def test_the_inbox_pages_through_every_message_with_plain_links_and_htmx(app, cl
 
 def test_an_empty_inbox_says_so_and_nonsense_cursors_are_ignored(client, make_member):
     make_member(email="me@example.com", password=PASSWORD)
-    login(client, "me@example.com")
+    log_in(client, "me@example.com")
     assert "No messages yet" in client.get("/me/inbox").get_data(as_text=True)
     for before in ("abc", "-5", "99999999999999999999999", "1e9"):
         assert client.get(f"/me/inbox?before={before}").status_code == 200
@@ -258,7 +254,7 @@ def test_messages_from_the_nightly_evaluation_read_well(app, client, make_member
         tiers.evaluate_all(db.session, now=now)  # Gold at risk: 2,800 more needed
         db.session.commit()
         due = db.session.get(Member, me.id).downgrade_due_at
-    login(client, "me@example.com")
+    log_in(client, "me@example.com")
     html = client.get("/me/inbox").get_data(as_text=True)
     shown = titles(html)
     assert shown == ["Your Gold level is at risk", "You moved up to Gold!"]

@@ -12,15 +12,19 @@ import pytest
 from sqlalchemy import func, select
 
 from games.instant_win import ODDS_SCALE
-from tests.helpers.web import csrf_token, post_form
+from tests.helpers.web import MEMBER_PASSWORD, csrf_token, form_token, sign_in_new_member
 from webapp.extensions import db
 from webapp.models import InboxMessage, InstantWinPlay, Member
 from webapp.services.members import audit
 from webapp.services.play import instant_win
 from webapp.services.play.instant_win import GameSpec, PrizeSpec
 
-PASSWORD = "a-good-password-1"
+PASSWORD = MEMBER_PASSWORD
 HX = {"HX-Request": "true"}
+
+
+def sign_in(client, make_member, points=100, **kw):
+    return sign_in_new_member(client, make_member, points, **kw)
 
 
 @pytest.fixture
@@ -40,20 +44,10 @@ def make_game(app):
     return make
 
 
-def sign_in(client, make_member, points=100, **kw):
-    m = make_member(password=PASSWORD, points=points, **kw)
-    assert post_form(client, "/login", {"login": m.email, "password": PASSWORD}).status_code == 302
-    return m
-
-
-def token_of(html):
-    return re.search(r'name="token" value="([^"]+)"', html).group(1)
-
-
 def play(client, game_id, token=None, **kw):
     url = f"/play/spin/{game_id}"
     html = client.get(url).get_data(as_text=True)
-    return client.post(url, data={"csrf_token": csrf_token(client, url), "token": token or token_of(html)}, **kw)
+    return client.post(url, data={"csrf_token": csrf_token(client, url), "token": token or form_token(html)}, **kw)
 
 
 def balance(app, member_id):
@@ -93,7 +87,7 @@ def test_playing_without_javascript_redirects_to_the_result_and_charges_once(app
     game_id = make_game()
     m = sign_in(client, make_member)
     html = client.get(f"/play/spin/{game_id}").get_data(as_text=True)
-    token = token_of(html)
+    token = form_token(html)
     first = play(client, game_id, token)
     again = play(client, game_id, token)  # the same form sent twice
     assert first.status_code == again.status_code == 303

@@ -8,13 +8,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from tests.helpers.web import post_form
+from tests.helpers.web import log_in, post_form
 
 PASSWORD = "a-good-password-1"
-
-
-def login(client, email):
-    assert post_form(client, "/login", {"login": email, "password": PASSWORD}).status_code == 302
 
 
 def saved_member(app, member_id):
@@ -65,7 +61,7 @@ def test_locale_switch_refuses_unknown_languages_and_foreign_next(client):
 
 def test_the_locale_switch_persists_on_the_member(app, make_member, client):
     member = make_member(email="lang@example.com", password=PASSWORD, points=1234)
-    login(client, "lang@example.com")
+    log_in(client, "lang@example.com")
     post_form(client, "/locale", {"locale": "fa", "next": "/me"}, form_url="/me")
     assert saved_member(app, member.id).locale == "fa"
 
@@ -75,7 +71,7 @@ def test_the_locale_switch_persists_on_the_member(app, make_member, client):
 
     # another browser, with no cookie, still gets the member's language after login
     other = app.test_client()
-    login(other, "lang@example.com")
+    log_in(other, "lang@example.com")
     assert html_dir(other.get("/me").get_data(as_text=True)) == ("fa", "rtl")
 
     post_form(client, "/locale", {"locale": "en", "next": "/me"}, form_url="/me")
@@ -87,13 +83,13 @@ def test_the_locale_switch_persists_on_the_member(app, make_member, client):
 def test_a_members_saved_language_beats_the_browser_cookie(app, make_member, client):
     make_member(email="saved@example.com", password=PASSWORD, locale="fa")
     client.set_cookie("vafa_locale", "en")
-    login(client, "saved@example.com")
+    log_in(client, "saved@example.com")
     assert html_dir(client.get("/me").get_data(as_text=True)) == ("fa", "rtl")
 
 
 def test_settings_save_language_consents_and_name(app, make_member, client):
     member = make_member(email="set@example.com", password=PASSWORD, display_name="Old")
-    login(client, "set@example.com")
+    log_in(client, "set@example.com")
     page = client.get("/me/settings").get_data(as_text=True)
     assert re.search(r'<input checked[^>]*value="en"', page)  # the language in use is chosen
 
@@ -111,7 +107,7 @@ def test_settings_save_language_consents_and_name(app, make_member, client):
 
 def test_settings_refuse_an_unknown_language(app, make_member, client):
     member = make_member(email="bad@example.com", password=PASSWORD)
-    login(client, "bad@example.com")
+    log_in(client, "bad@example.com")
     response = post_form(client, "/me/settings", {"display_name": "X", "locale": "xx"})
     assert response.status_code == 422
     assert saved_member(app, member.id).locale is None
@@ -120,7 +116,7 @@ def test_settings_refuse_an_unknown_language(app, make_member, client):
 def test_persian_pages_show_jalali_dates_and_english_pages_gregorian(app, make_member, client, now):
     # 2026-11-25 09:30 UTC is 13:00 on 4 Azar 1405 in Tehran
     make_member(email="date@example.com", password=PASSWORD, points=50, now=now, locale="fa")
-    login(client, "date@example.com")
+    log_in(client, "date@example.com")
     html = client.get("/me/activity").get_data(as_text=True)
     assert "۴ آذر ۱۴۰۵" in html and "۱۳:۰۰" in html
     assert 'datetime="2026-11-25T09:30:00+00:00"' in html
@@ -135,7 +131,7 @@ def test_persian_pages_have_no_english_left(app, make_member, client):
                 display_name="سارا")
     client.set_cookie("vafa_locale", "fa")
     pages = [client.get(url).get_data(as_text=True) for url in ("/", "/join", "/login", "/nope")]
-    login(client, "fa@example.com")
+    log_in(client, "fa@example.com")
     pages += [client.get(url).get_data(as_text=True) for url in
               ("/me", "/me/activity", "/me/settings", "/logout")]
     for html in pages:

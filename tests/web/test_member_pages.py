@@ -6,15 +6,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from tests.helpers.web import post_form
+from tests.helpers.web import log_in
 
 PASSWORD = "a-good-password-1"
-
-
-def login(client, email):
-    response = post_form(client, "/login", {"login": email, "password": PASSWORD})
-    assert response.status_code == 302
-    return response
 
 
 def add_entries(app, member_id, count, now, *, start=0):
@@ -38,7 +32,7 @@ def test_dashboard_shows_the_members_own_balances_and_nobody_elses(make_member, 
                 points=1234, credit=56_700)
     make_member(email="other@example.com", password=PASSWORD, display_name="Otto Other",
                 points=98_765, credit=4_321)
-    login(client, "me@example.com")
+    log_in(client, "me@example.com")
     html = client.get("/me").get_data(as_text=True)
     assert "Mina" in html
     assert "1,234" in html and "56,700" in html
@@ -63,7 +57,7 @@ def test_dashboard_lists_expiring_points_with_their_date(app, make_member, clien
         ledger.award_points(db.session, member.id, 654, key="later", now=today,
                             expires_at=today + timedelta(days=90))
         db.session.commit()
-    login(client, "soon@example.com")
+    log_in(client, "soon@example.com")
     html = client.get("/me").get_data(as_text=True)
     section = html.split('id="expiring-title"')[1].split("</section>")[0]
     assert "321" in section and "654" not in section
@@ -76,7 +70,7 @@ def test_dashboard_lists_expiring_points_with_their_date(app, make_member, clien
 def test_dashboard_shows_the_last_five_entries_and_a_tier_placeholder(app, make_member, client, now):
     member = make_member(email="five@example.com", password=PASSWORD)
     add_entries(app, member.id, 7, now)
-    login(client, "five@example.com")
+    log_in(client, "five@example.com")
     html = client.get("/me").get_data(as_text=True)
     assert entry_descriptions(html) == ["entry 6", "entry 5", "entry 4", "entry 3", "entry 2"]
     assert 'href="/me/activity"' in html
@@ -87,7 +81,7 @@ def test_dashboard_shows_the_last_five_entries_and_a_tier_placeholder(app, make_
 def test_activity_pages_through_every_entry_with_plain_links(app, make_member, client, now):
     member = make_member(email="pages@example.com", password=PASSWORD)
     add_entries(app, member.id, 45, now)
-    login(client, "pages@example.com")
+    log_in(client, "pages@example.com")
 
     seen, url, pages = [], "/me/activity", 0
     while url:
@@ -108,7 +102,7 @@ def test_activity_pages_through_every_entry_with_plain_links(app, make_member, c
 def test_activity_htmx_request_gets_only_the_next_entries(app, make_member, client, now):
     member = make_member(email="hx@example.com", password=PASSWORD)
     add_entries(app, member.id, 25, now)
-    login(client, "hx@example.com")
+    log_in(client, "hx@example.com")
     first = client.get("/me/activity").get_data(as_text=True)
     next_url = re.search(r'hx-get="([^"]+)"', first).group(1)
 
@@ -126,7 +120,7 @@ def test_activity_never_shows_another_members_entries(app, make_member, client, 
     theirs = make_member(email="theirs@example.com", password=PASSWORD)
     add_entries(app, theirs.id, 5, now)
     add_entries(app, mine.id, 2, now, start=100)
-    login(client, "mine@example.com")
+    log_in(client, "mine@example.com")
     for url in ("/me/activity", "/me/activity?before=999999999", "/me/activity?before=1"):
         html = client.get(url).get_data(as_text=True)
         assert set(entry_descriptions(html)) <= {"entry 100", "entry 101"}
@@ -136,7 +130,7 @@ def test_activity_never_shows_another_members_entries(app, make_member, client, 
 
 def test_activity_ignores_a_nonsense_cursor(make_member, client):
     make_member(email="junk@example.com", password=PASSWORD, points=5)
-    login(client, "junk@example.com")
+    log_in(client, "junk@example.com")
     for before in ("abc", "-5", "99999999999999999999999", "1e9"):
         response = client.get(f"/me/activity?before={before}")
         assert response.status_code == 200
@@ -151,7 +145,7 @@ def test_activity_shows_kind_in_words_and_signed_amounts(app, make_member, clien
         ledger.spend_points(db.session, member.id, 120, key="spend-1", now=now)
         ledger.grant_credit(db.session, member.id, 25_000, key="credit-1", now=now)
         db.session.commit()
-    login(client, "words@example.com")
+    log_in(client, "words@example.com")
     html = client.get("/me/activity").get_data(as_text=True)
     assert "Spent" in html and "Points earned" in html and "Store credit received" in html
     assert "−120" in html and "+500" in html and "+IRR" in html.replace("\xa0", "")
@@ -159,14 +153,14 @@ def test_activity_shows_kind_in_words_and_signed_amounts(app, make_member, clien
 
 def test_empty_activity_says_so(make_member, client):
     make_member(email="empty@example.com", password=PASSWORD)
-    login(client, "empty@example.com")
+    log_in(client, "empty@example.com")
     assert "Nothing yet" in client.get("/me/activity").get_data(as_text=True)
     assert "Nothing yet" in client.get("/me").get_data(as_text=True)
 
 
 def test_member_urls_carry_no_member_id(make_member, client):
     make_member(email="noid@example.com", password=PASSWORD, points=3)
-    login(client, "noid@example.com")
+    log_in(client, "noid@example.com")
     for url in ("/me", "/me/activity", "/me/settings"):
         html = client.get(url).get_data(as_text=True)
         links = re.findall(r'(?:href|action|hx-get)="(/[^"]*)"', html)
@@ -185,7 +179,7 @@ def test_landing_and_forms_render_for_anonymous_visitors(client):
 
 def test_signed_in_members_skip_the_join_and_login_forms(make_member, client):
     make_member(email="in@example.com", password=PASSWORD)
-    login(client, "in@example.com")
+    log_in(client, "in@example.com")
     assert client.get("/join").headers["Location"].endswith("/me")
     assert client.get("/login").headers["Location"].endswith("/me")
     assert 'href="/me"' in client.get("/").get_data(as_text=True)

@@ -13,20 +13,18 @@ from sqlalchemy import func, select
 
 import games.raffle as engine
 from tests.factories import SEED, buy_tickets, make_raffle, prize
-from tests.helpers.web import post_form
+from tests.helpers.web import MEMBER_PASSWORD, form_token, post_form, sign_in_new_member
 from webapp.extensions import db
 from webapp.models import Raffle, RaffleTickets
 from webapp.services import ledger
 from webapp.services.play import raffles
 
-PASSWORD = "a-good-password-1"
+PASSWORD = MEMBER_PASSWORD
 HX = {"HX-Request": "true"}
 
 
 def sign_in(client, make_member, points=1_000, **kw):
-    member = make_member(password=PASSWORD, points=points, **kw)
-    assert post_form(client, "/login", {"login": member.email, "password": PASSWORD}).status_code == 302
-    return member
+    return sign_in_new_member(client, make_member, points, **kw)
 
 
 def open_raffle(app, **kw):
@@ -34,13 +32,9 @@ def open_raffle(app, **kw):
         return make_raffle(db.session, datetime.now(UTC), **kw)
 
 
-def token_of(html):
-    return re.search(r'name="token" type="hidden" value="([^"]+)"', html).group(1)
-
-
 def buy_form(client, raffle_id, quantity, token=None, **kwargs):
     url = f"/raffles/{raffle_id}"
-    token = token or token_of(client.get(url).get_data(as_text=True))
+    token = token or form_token(client.get(url).get_data(as_text=True))
     return post_form(client, f"{url}/buy", {"quantity": quantity, "token": token}, form_url=url, **kwargs), token
 
 

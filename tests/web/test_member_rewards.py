@@ -9,23 +9,17 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from tests.helpers.web import post_form
+from tests.helpers.web import MEMBER_PASSWORD, form_token, post_form, sign_in_new_member
 from webapp.extensions import db
 from webapp.models import Coupon, Member
 from webapp.services.offers import rewards
 
-PASSWORD = "a-good-password-1"
+PASSWORD = MEMBER_PASSWORD
 HX = {"HX-Request": "true"}
 
 
 def sign_in(client, make_member, points, **kw):
-    m = make_member(password=PASSWORD, points=points, **kw)
-    assert post_form(client, "/login", {"login": m.email, "password": PASSWORD}).status_code == 302
-    return m
-
-
-def token_of(html):
-    return re.search(r'name="token" value="([^"]+)"', html).group(1)
+    return sign_in_new_member(client, make_member, points, **kw)
 
 
 def test_catalog_shows_what_you_can_afford_and_how_far_away_the_rest_is(client, make_member, make_reward):
@@ -50,7 +44,7 @@ def test_redeem_preview_then_confirm_issues_a_coupon_and_a_double_submit_issues_
     assert preview.status_code == 200 and "<html" not in preview.get_data(as_text=True)
     page = client.get(f"/rewards/{rid}").get_data(as_text=True)
     assert "300" in page  # points after
-    token = token_of(page)
+    token = form_token(page)
     first = post_form(client, f"/rewards/{rid}", {"token": token}, form_url=f"/rewards/{rid}")
     again = post_form(client, f"/rewards/{rid}", {"token": token}, form_url=f"/rewards/{rid}")
     assert first.status_code == again.status_code == 302

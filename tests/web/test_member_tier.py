@@ -11,14 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.helpers.web import post_form, text
+from tests.helpers.web import log_in, text
 
 PASSWORD = "a-good-password-1"
 NAMES = {"en": ("Bronze", "Silver", "Gold", "Platinum"), "fa": ("برنزی", "نقره‌ای", "طلایی", "پلاتینی")}
-
-
-def login(client, email):
-    assert post_form(client, "/login", {"login": email, "password": PASSWORD}).status_code == 302
 
 
 def member(make_member, locale, **kwargs):
@@ -73,7 +69,7 @@ def last_day(when):
 @pytest.mark.parametrize("locale", ["en", "fa"])
 def test_without_a_program_the_card_stays_a_placeholder(client, make_member, locale):
     _m, email = member(make_member, locale, points=5_000)
-    login(client, email)
+    log_in(client, email)
     card = text(tier_card(client))
     assert ("Member" if locale == "en" else "عضو") in card
     assert "progressbar" not in card and not re.search(r"[0-9۰-۹]", card)
@@ -86,7 +82,7 @@ def test_without_a_program_the_card_stays_a_placeholder(client, make_member, loc
 def test_a_new_member_sees_the_entry_level_and_the_first_step(app, client, make_member, locale):
     use_program(app)
     _m, email = member(make_member, locale)
-    login(client, email)
+    log_in(client, email)
     html = tier_card(client)
     card = text(html)
     bronze, silver = NAMES[locale][:2]
@@ -111,7 +107,7 @@ def test_mid_way_shows_the_exact_amount_and_what_leaves_the_window(app, client, 
     m, email = member(make_member, locale)
     old = earn(app, m.id, 1_500, days_ago=340, key="old")  # leaves the 365-day window in 25 days
     earn(app, m.id, 1_000, days_ago=2, key="recent")
-    login(client, email)
+    log_in(client, email)
     html = tier_card(client)
     card = text(html)
     assert NAMES[locale][1] in card and NAMES[locale][2] in card  # Silver, next Gold
@@ -144,7 +140,7 @@ def test_at_risk_shows_what_keeps_the_level_and_the_grace_date(app, client, make
         db.session.commit()
         due = db.session.get(Member, m.id).downgrade_due_at
     assert due is not None
-    login(client, email)
+    log_in(client, email)
     html = tier_card(client)
     keep = text(html.split('id="tier-keep"')[1].split("</div>")[0])
     assert "chip-warn" in html and "tier-alert" in html
@@ -162,7 +158,7 @@ def test_the_top_level_shows_what_keeps_it(app, client, make_member, locale):
     use_program(app)
     m, email = member(make_member, locale)
     earn(app, m.id, 12_000, key="lots")
-    login(client, email)
+    log_in(client, email)
     html = tier_card(client)
     card = text(html)
     assert NAMES[locale][3] in card
@@ -182,7 +178,7 @@ def test_a_calendar_program_gives_the_period_end_as_the_deadline(app, client, ma
     program = use_program(app, calendar)
     m, email = member(make_member, locale)
     earn(app, m.id, 300, key="this-month", days_ago=0)
-    login(client, email)
+    log_in(client, email)
     html = tier_card(client)
     _start, end = rules.window_bounds(program, datetime.now(UTC), app.config["VAFA_TIMEZONE"])
     deadline = text(html.split('id="tier-deadline"')[1].split("</p>")[0])
@@ -212,7 +208,7 @@ def test_spend_and_purchase_programs_word_amounts_as_money_and_purchases(app, cl
         purchases.record_purchase(db.session, member_id=m.id, amount=2_500_000, currency="IRR",
                                   occurred_at=now - timedelta(hours=1), now=now)
         db.session.commit()
-    login(client, email)
+    log_in(client, email)
     card = text(tier_card(client))
     assert "Spent in the last 365 days" in card
     assert f"{fmt(app, 'en', 'money', 7_500_000)} more to reach Silver" in card
@@ -230,7 +226,7 @@ def test_the_levels_page_explains_every_level_and_marks_the_members_own(app, cli
     use_program(app)
     m, email = member(make_member, locale)
     earn(app, m.id, 1_200, key="some")
-    login(client, email)
+    log_in(client, email)
     response = client.get("/me/tier")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -266,7 +262,7 @@ def test_a_level_colour_that_is_not_a_hex_colour_never_reaches_the_page(app, cli
                                 *base.levels[1:]))
     use_program(app, odd)
     _m, email = member(make_member, "en")
-    login(client, email)
+    log_in(client, email)
     html = tier_card(client)
     assert "<i>" not in html and "&#34;&gt;" not in html and "etc" not in html
     assert 'fill="#8c6a4f"' in html  # the default colour and icon instead
@@ -274,7 +270,7 @@ def test_a_level_colour_that_is_not_a_hex_colour_never_reaches_the_page(app, cli
 
 def test_the_dashboard_links_the_wallet(client, make_member):
     _m, email = member(make_member, "en")
-    login(client, email)
+    log_in(client, email)
     html = client.get("/me").get_data(as_text=True)
     assert 'href="/me/wallet"' in html.split('class="balance-hero"')[1].split("</section>")[0]
 
@@ -294,7 +290,7 @@ def test_expiring_points_show_one_line_per_local_day(app, client, make_member):
             ledger.award_points(db.session, m.id, 100 + n, key=f"lot-{n}", now=datetime.now(UTC),
                                 expires_at=when)
         db.session.commit()
-    login(client, email)
+    log_in(client, email)
     html = client.get("/me").get_data(as_text=True)
     rows = [text(li) for li in re.findall(r"<li>(.*?)</li>",
                                           html.split('id="expiring-list"')[1].split("</ul>")[0], re.S)]
