@@ -135,7 +135,11 @@ WORDS = {
     "close_after_open": _CLOSE,
     "close_too_far": _CLOSE,
     "points_0_10m": _POINTS,
-    "contest_prizes": _l("Prize ranges must not overlap, and each needs its amount or an existing reward."),
+    "prize_kind": _l("Choose the kind of every prize."),
+    "prize_ranks": _l("Ranks start at 1, and a range ends at or after its first rank (10,000 at most)."),
+    "prize_amount": _l("A points or credit prize is between 1 and 10,000,000."),
+    "prize_reward": _l("That reward does not exist any more: choose another."),
+    "prize_ranges_overlap": _l("Two prizes cover the same rank: their ranges overlap."),
     "contest_settings": _l("Check the question: options in both languages, and the closest rule only "
                            "with numbers (its points below the exact points)."),
     "questions_required": _QUESTIONS,

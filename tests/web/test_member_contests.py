@@ -104,6 +104,24 @@ def test_admin_contest_form_refuses_bad_input_without_a_500(client, make_staff):
     assert client.get("/admin/contests/new/lottery").status_code == 404
 
 
+@pytest.mark.parametrize(("prizes", "words"), [
+    ({"prizes-0-rank_from": "1", "prizes-0-rank_to": "3", "prizes-0-kind": "points", "prizes-0-amount": "500",
+      "prizes-1-rank_from": "3", "prizes-1-rank_to": "5", "prizes-1-kind": "credit", "prizes-1-amount": "100"},
+     "Two prizes cover the same rank: their ranges overlap."),
+    ({"prizes-0-rank_from": "4", "prizes-0-rank_to": "2", "prizes-0-kind": "points", "prizes-0-amount": "500"},
+     "Ranks start at 1, and a range ends at or after its first rank (10,000 at most)."),
+])
+def test_the_contest_form_says_which_prize_rule_was_broken(client, make_staff, prizes, words):
+    sign_in_staff(client, make_staff("marketer"))
+    today = datetime.now(ZoneInfo("Asia/Tehran")).date()
+    response = post_form(client, "/admin/contests/new/quiz", {
+        "name_fa": "مسابقه", "name_en": "Quiz", "opens_on": today.isoformat(), "opens_time": "00:00",
+        "closes_on": (today + timedelta(days=3)).isoformat(), "closes_time": "20:00", "entry_cost": "0",
+        "participation_points": "0", **prizes})
+    assert response.status_code == 422
+    assert words in response.get_data(as_text=True)
+
+
 def test_members_cannot_reach_staff_contest_pages(client, make_member):
     sign_in(client, make_member)
     assert client.get("/admin/contests").status_code in (302, 403)

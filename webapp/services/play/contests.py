@@ -85,20 +85,21 @@ class QuestionSpec:
 
 
 def check_prizes(session: Session, prizes: tuple[Prize, ...]) -> str | None:
+    """The problem code of the first prize line that is wrong, or None."""
     ranges = sorted((p.rank_from, p.rank_to) for p in prizes)
     for p in prizes:
         if p.kind not in PRIZE_KINDS:
-            return "Unknown prize kind."
+            return "prize_kind"
         if not 1 <= p.rank_from <= p.rank_to <= MAX_PRIZE_RANK:
-            return "Ranks go from 1 up, and a range ends at or after its start."
+            return "prize_ranks"
         if p.kind in ("points", "credit") and not 0 < p.amount <= MAX_POINTS:
-            return "A points or credit prize is between 1 and 10,000,000."
+            return "prize_amount"
         if p.kind == "reward" and (p.reward_id is None or session.get(Reward, p.reward_id) is None
                                    or session.get(Reward, p.reward_id).status == "archived"):
-            return "That reward does not exist."
+            return "prize_reward"
     for (_a, end), (start, _b) in zip(ranges, ranges[1:], strict=False):
         if start <= end:
-            return "Prize ranges overlap."
+            return "prize_ranges_overlap"
     return None
 
 
@@ -114,8 +115,8 @@ def check_contest(session: Session, spec: ContestSpec) -> dict[str, str]:
         problems["entry_cost"] = "points_0_10m"
     if not 0 <= spec.participation_points <= MAX_POINTS:
         problems["participation_points"] = "points_0_10m"
-    if check_prizes(session, spec.prizes):  # its English says which range; staff see the rule
-        problems["prizes"] = "contest_prizes"
+    if prize_problem := check_prizes(session, spec.prizes):
+        problems["prizes"] = prize_problem
     if "kind" not in problems:
         problems.update(registry.get_type(spec.kind).check_settings(session, spec.settings))
     return problems
