@@ -70,11 +70,11 @@ from webapp.services.play.instant_win.setup import (
 )
 
 __all__ = [
-    'ODDS_SCALE', 'odds', 'playing', 'setup', 'parse_odds', 'one_in', 'odds_text', 'MAX_NAME', 'MAX_COST',
-    'MAX_DAILY_PLAYS', 'MAX_PRIZES', 'MAX_QUANTITY', 'MAX_PRIZE_POINTS', 'MAX_PRIZE_CREDIT', 'MAX_BUDGET',
-    'STYLES', 'PRIZE_KINDS', 'PRIZE_LOCKED_FIELDS', 'GameInvalid', 'GameLocked', 'GameWrongStatus',
-    'PrizeSpec', 'GameSpec', 'check_spec', 'GAME_FIELDS', 'game_prizes', 'create_game', 'play_count',
-    'update_game', 'publish_game', 'end_game', 'GameStats', 'game_stats', 'engine_prize', 'Roll',
-    'GameClosed', 'NotEligible', 'DailyLimitReached', 'club_day', 'is_open', 'open_games', 'plays_today',
-    'GameView', 'member_game', 'member_plays', 'member_play', 'PlayResult', 'play',
+    "ODDS_SCALE", "odds", "playing", "setup", "parse_odds", "one_in", "odds_text", "MAX_NAME", "MAX_COST",
+    "MAX_DAILY_PLAYS", "MAX_PRIZES", "MAX_QUANTITY", "MAX_PRIZE_POINTS", "MAX_PRIZE_CREDIT", "MAX_BUDGET",
+    "STYLES", "PRIZE_KINDS", "PRIZE_LOCKED_FIELDS", "GameInvalid", "GameLocked", "GameWrongStatus",
+    "PrizeSpec", "GameSpec", "check_spec", "GAME_FIELDS", "game_prizes", "create_game", "play_count",
+    "update_game", "publish_game", "end_game", "GameStats", "game_stats", "engine_prize", "Roll",
+    "GameClosed", "NotEligible", "DailyLimitReached", "club_day", "is_open", "open_games", "plays_today",
+    "GameView", "member_game", "member_plays", "member_play", "PlayResult", "play",
 ]

@@ -78,13 +78,13 @@ from webapp.services.play.raffles.setup import (
 )
 
 __all__ = [
-    'draw', 'entries', 'setup', 'MAX_NAME', 'MAX_PRIZE_LINES', 'MAX_WINNERS', 'MAX_ALTERNATES', 'MAX_PRICE',
-    'MAX_CAP', 'MAX_PRIZE_AMOUNT', 'MAX_BUY', 'BP', 'ENTRY_CODE_BYTES', 'LOCKED_FIELDS', 'RaffleInvalid',
-    'RaffleLocked', 'RaffleWrongStatus', 'PrizeSpec', 'RaffleSpec', 'winners_of', 'check_spec',
-    'spec_of', 'prizes_of', 'create_raffle', 'update_raffle', 'publish_raffle', 'set_public_value',
-    'request_draw', 'cancel_raffle', 'RaffleStats', 'raffle_stats', 'winners', 'RaffleClosed',
-    'RaffleNotEligible', 'TicketLimitReached', 'TicketsNotForSale', 'CouponNotApplicable', 'TicketsAdded',
-    'is_open', 'eligible', 'entry_of', 'buy_tickets', 'ticket_coupons', 'apply_coupon', 'odds_bp',
-    'MemberRaffle', 'member_raffles', 'listing', 'public_raffle', 'close_due_ids', 'draw_due_ids',
-    'freeze_entries', 'draw_ready', 'draw_winners', 'prize_slots', 'award_prizes',
+    "draw", "entries", "setup", "MAX_NAME", "MAX_PRIZE_LINES", "MAX_WINNERS", "MAX_ALTERNATES", "MAX_PRICE",
+    "MAX_CAP", "MAX_PRIZE_AMOUNT", "MAX_BUY", "BP", "ENTRY_CODE_BYTES", "LOCKED_FIELDS", "RaffleInvalid",
+    "RaffleLocked", "RaffleWrongStatus", "PrizeSpec", "RaffleSpec", "winners_of", "check_spec",
+    "spec_of", "prizes_of", "create_raffle", "update_raffle", "publish_raffle", "set_public_value",
+    "request_draw", "cancel_raffle", "RaffleStats", "raffle_stats", "winners", "RaffleClosed",
+    "RaffleNotEligible", "TicketLimitReached", "TicketsNotForSale", "CouponNotApplicable", "TicketsAdded",
+    "is_open", "eligible", "entry_of", "buy_tickets", "ticket_coupons", "apply_coupon", "odds_bp",
+    "MemberRaffle", "member_raffles", "listing", "public_raffle", "close_due_ids", "draw_due_ids",
+    "freeze_entries", "draw_ready", "draw_winners", "prize_slots", "award_prizes",
 ]
