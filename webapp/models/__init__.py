@@ -15,7 +15,6 @@ from webapp.models.challenges import (
 )
 from webapp.models.club import ApiIdempotency, ClubSetting
 from webapp.models.contests import (
-    CONTEST_KINDS,
     CONTEST_STATUSES,
     Contest,
     ContestAnswer,
@@ -156,7 +155,6 @@ __all__ = [
     "RafflePrize",
     "RaffleTickets",
     "RaffleWinner",
-    "CONTEST_KINDS",
     "CONTEST_STATUSES",
     "Contest",
     "ContestAnswer",

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.db import Base
 from webapp.models.types import BigIntPK, UTCDateTime, utcnow
 
-CONTEST_KINDS = ("quiz", "prediction")
 CONTEST_STATUSES = ("draft", "published", "finalised")
 
 
