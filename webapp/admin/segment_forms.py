@@ -103,22 +103,6 @@ class SegmentForm(FlaskForm):
                 SelectChoice(str(m), n) for m, n in enumerate(month_names(calendar, locale), start=1)]
 
 
-# field names of each condition's row (the template lays them out per row)
-ROWS = {
-    "tier": ("tiers",),
-    "points": ("points_min", "points_max"),
-    "credit": ("credit_min", "credit_max"),
-    "spend": ("spend_min", "spend_max", "spend_days"),
-    "purchases": ("purchases_min", "purchases_max", "purchases_days"),
-    "last_purchase": ("last_purchase_min", "last_purchase_max", "never_purchased"),
-    "joined": ("joined_after", "joined_before", "joined_within"),
-    "birthday": ("birthday_jalali", "birthday_gregorian"),
-    "referrals": ("referrals_min",),
-    "locale": ("locale",),
-    "consent": ("consent_email", "consent_sms"),
-}
-
-
 def conditions_from(form: SegmentForm) -> list[dict]:
     """The conditions the filled-in rows describe (after form.validate())."""
     out: list[dict] = []
