@@ -4,9 +4,6 @@ review), `stats`/`report`/`board` (funnels, the staff report, the monthly board)
 `shares` (share-button counts), and `marketers` with their own
 `marketer_ledger` (affiliates paid a commission).
 
-
-Referrals, from an opened link to a friend who qualifies.
-
 A friend who joins through a link gets a `Referral` carrying the terms of that
 day. It qualifies on joining or on the friend's first purchase of at least the
 minimum within the window (per the terms); then the friend, the referrer (up to
