@@ -12,8 +12,9 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.admin import bp
 from webapp.admin.challenge_forms import METRIC_LABELS, STATUS_LABELS, ChallengeForm, form_data
-from webapp.admin.common import club_tz, eligibility_choices, staff_actor
+from webapp.admin.common import eligibility_choices, staff_actor
 from webapp.auth import staff_required
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.forms.confirm import ConfirmForm
 from webapp.i18n import current_locale
@@ -56,7 +57,7 @@ def new_challenge():
     form = eligibility_choices(ChallengeForm())
     if form.validate_on_submit():
         with refusal(form, only=(service.ChallengeInvalid,), fields=PROBLEM_FIELDS):
-            challenge = service.create_challenge(db.session, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
+            challenge = service.create_challenge(db.session, form.spec(current_club().timezone), actor=staff_actor(), now=utcnow())
             flash(_("The challenge is saved as a draft. Activate it when it is ready."), "success")
             return redirect(url_for(".challenge", challenge_id=challenge.id))
     status = 422 if request.method == "POST" else 200
@@ -70,7 +71,7 @@ def challenge(challenge_id: int):
     challenge = _challenge(challenge_id)
     stats = service.challenge_stats(db.session, [challenge_id]).get(challenge_id, service.ChallengeStats())
     locked = stats.joined > 0
-    saved = form_data(challenge, club_tz(), current_locale())
+    saved = form_data(challenge, current_club().timezone, current_locale())
     if request.method == "POST":
         form = eligibility_choices(ChallengeForm(formdata=_with_locked(saved) if locked else None))
     else:
@@ -82,7 +83,7 @@ def challenge(challenge_id: int):
                                                     "deal are now fixed. Your other changes were not saved; check "
                                                     "them and save again."),
                          service.ChallengeWrongStatus: _("An ended challenge cannot be edited.")}):
-            service.update_challenge(db.session, challenge_id, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
+            service.update_challenge(db.session, challenge_id, form.spec(current_club().timezone), actor=staff_actor(), now=utcnow())
             flash(_("The challenge is saved."), "success")
             return redirect(url_for(".challenge", challenge_id=challenge_id))
     status = 422 if request.method == "POST" else 200

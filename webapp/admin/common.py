@@ -6,7 +6,6 @@ from flask import request
 from flask_login import current_user
 from sqlalchemy import select
 
-from webapp.club import current_club
 from webapp.extensions import db
 from webapp.i18n import current_locale, localized
 from webapp.models import Reward, Segment
@@ -16,10 +15,6 @@ from webapp.services.members.audit import Actor
 
 def staff_actor() -> Actor:
     return Actor.of_staff(current_user._get_current_object(), ip=request.remote_addr)
-
-
-def club_tz() -> str:
-    return current_club().timezone
 
 
 def eligibility_choices(form):

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from webapp.admin import bp
-from webapp.admin.common import club_tz, staff_actor
+from webapp.admin.common import staff_actor
 from webapp.admin.contest_forms import (
     PRIZE_KIND_LABELS,
     STATUS_LABELS,
@@ -22,6 +22,7 @@ from webapp.admin.contest_forms import (
 )
 from webapp.admin.uploads import discard_image, has_upload, store_image
 from webapp.auth import staff_required
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.forms.confirm import ConfirmForm
 from webapp.i18n import current_locale, localized
@@ -72,7 +73,7 @@ def new_contest(kind: str):
     form = _rewards(ContestForm.for_kind(kind)())
     if form.validate_on_submit():
         with refusal(form, only=(service.ContestInvalid,), fields=PROBLEM_FIELDS):
-            contest = service.create_contest(db.session, form.spec(kind, club_tz()), actor=staff_actor(), now=utcnow())
+            contest = service.create_contest(db.session, form.spec(kind, current_club().timezone), actor=staff_actor(), now=utcnow())
             flash(_("The contest is saved as a draft."), "success")
             return redirect(url_for(".contest", contest_id=contest.id))
     status = 422 if request.method == "POST" else 200
@@ -89,14 +90,14 @@ def contest(contest_id: int):
     if request.method == "POST":
         form = _rewards(form_class())
     else:
-        form = _rewards(form_class(formdata=None, data=form_data(contest, club_tz(), current_locale())))
+        form = _rewards(form_class(formdata=None, data=form_data(contest, current_club().timezone, current_locale())))
     if request.method == "POST" and form.validate_on_submit():
         with refusal(form, only=(service.ContestInvalid, service.ContestLocked, service.ContestWrongState),
                      fields=PROBLEM_FIELDS, say={
                          service.ContestLocked: _("Members have played: the opening, entry cost and question are "
                                                   "fixed. Your changes were not saved."),
                          service.ContestWrongState: _("A finalised contest cannot be edited.")}):
-            service.update_contest(db.session, contest_id, form.spec(contest.kind, club_tz()), actor=staff_actor(),
+            service.update_contest(db.session, contest_id, form.spec(contest.kind, current_club().timezone), actor=staff_actor(),
                                    now=utcnow())
             flash(_("The contest is saved."), "success")
             return redirect(url_for(".contest", contest_id=contest_id))
@@ -159,7 +160,7 @@ def contest_result(contest_id: int):
                                  now=utcnow())
             flash(_("The result is saved. The ranking and prizes follow within a minute."), "success")
             return redirect(url_for(".contest", contest_id=contest_id))
-    form_data_ = form_data(contest, club_tz(), current_locale())
+    form_data_ = form_data(contest, current_club().timezone, current_locale())
     return _contest_page(contest, _rewards(ContestForm.for_kind(contest.kind)(formdata=None, data=form_data_)),
                          status=422, result_form=form)
 

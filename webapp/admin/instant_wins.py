@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from webapp.admin import bp
-from webapp.admin.common import club_tz, eligibility_choices, staff_actor
+from webapp.admin.common import eligibility_choices, staff_actor
 from webapp.admin.instant_win_forms import (
     KIND_LABELS,
     MAX_ROWS,
@@ -23,6 +23,7 @@ from webapp.admin.instant_win_forms import (
     form_data,
 )
 from webapp.auth import staff_required
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.forms.confirm import ConfirmForm
 from webapp.i18n import current_locale
@@ -66,7 +67,7 @@ def new_game():
     form = eligibility_choices(GameForm())
     if form.validate_on_submit():
         with refusal(form, only=(service.GameInvalid,), fields=_problem_field(form)):
-            game = service.create_game(db.session, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
+            game = service.create_game(db.session, form.spec(current_club().timezone), actor=staff_actor(), now=utcnow())
             flash(_("The game is saved as a draft. Publish it when it is ready."), "success")
             return redirect(url_for(".instant_win", game_id=game.id))
     status = 422 if request.method == "POST" else 200
@@ -81,7 +82,7 @@ def game_page(game_id: int):
     prizes = service.game_prizes(db.session, game_id)
     stats = service.game_stats(db.session, [game_id]).get(game_id, service.GameStats())
     locked = stats.plays > 0
-    saved = form_data(game, prizes, club_tz(), current_locale())
+    saved = form_data(game, prizes, current_club().timezone, current_locale())
     if request.method == "POST":
         form = eligibility_choices(GameForm(formdata=_with_locked(saved)) if locked else GameForm())
     else:
@@ -92,7 +93,7 @@ def game_page(game_id: int):
                          service.GameLocked: _("Members have played this game: its prizes are fixed. You can only "
                                                "raise how many of each there are."),
                          service.GameWrongStatus: _("An ended game cannot be edited.")}):
-            service.update_game(db.session, game_id, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
+            service.update_game(db.session, game_id, form.spec(current_club().timezone), actor=staff_actor(), now=utcnow())
             flash(_("The game is saved."), "success")
             return redirect(url_for(".instant_win", game_id=game_id))
     status = 422 if request.method == "POST" else 200

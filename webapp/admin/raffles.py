@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from webapp.admin import bp
-from webapp.admin.common import club_tz, eligibility_choices, staff_actor
+from webapp.admin.common import eligibility_choices, staff_actor
 from webapp.admin.raffle_forms import (
     PRIZE_KIND_LABELS,
     STATUS_LABELS,
@@ -23,6 +23,7 @@ from webapp.admin.raffle_forms import (
     form_data,
 )
 from webapp.auth import staff_required
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.forms.confirm import ConfirmForm
 from webapp.i18n import current_locale
@@ -65,7 +66,7 @@ def new_raffle():
     form = eligibility_choices(RaffleForm())
     if form.validate_on_submit():
         with refusal(form, only=(service.RaffleInvalid,), fields=_problem_field(form)):
-            raffle = service.create_raffle(db.session, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
+            raffle = service.create_raffle(db.session, form.spec(current_club().timezone), actor=staff_actor(), now=utcnow())
             flash(_("The raffle is saved as a draft. Publish it when it is ready."), "success")
             return redirect(url_for(".raffle", raffle_id=raffle.id))
     status = 422 if request.method == "POST" else 200
@@ -77,7 +78,7 @@ def new_raffle():
 @commits
 def raffle(raffle_id: int):
     raffle = _raffle(raffle_id)
-    saved = form_data(db.session, raffle, club_tz(), current_locale())
+    saved = form_data(db.session, raffle, current_club().timezone, current_locale())
     if request.method == "POST":
         form = eligibility_choices(RaffleForm(formdata=_with_locked(saved) if raffle.status != "draft" else None))
     else:
@@ -87,7 +88,7 @@ def raffle(raffle_id: int):
                      fields=_problem_field(form), say={
                          service.RaffleLocked: LOCKED_WORDS,
                          service.RaffleWrongStatus: _("Only a draft or open raffle can be edited.")}):
-            service.update_raffle(db.session, raffle_id, form.spec(club_tz()), actor=staff_actor(), now=utcnow())
+            service.update_raffle(db.session, raffle_id, form.spec(current_club().timezone), actor=staff_actor(), now=utcnow())
             flash(_("The raffle is saved."), "success")
             return redirect(url_for(".raffle", raffle_id=raffle_id))
     status = 422 if request.method == "POST" else 200

@@ -21,7 +21,7 @@ from jinja2_fragments.flask import render_block
 
 from webapp import exports
 from webapp.admin import bp, queries
-from webapp.admin.common import club_tz, eligibility_choices, staff_actor
+from webapp.admin.common import eligibility_choices, staff_actor
 from webapp.admin.referral_forms import (
     CHANNEL_LABELS,
     FLAG_LABELS,
@@ -36,6 +36,7 @@ from webapp.admin.referral_forms import (
     form_data,
 )
 from webapp.auth import staff_required
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.i18n import localized
@@ -192,7 +193,7 @@ def referral_reject(referral_id: int):
 @staff_required("view")
 def referral_report_page():
     form = ReportForm(request.args)
-    rep = referral_report.report(db.session, form.chosen(), utcnow(), club_tz())
+    rep = referral_report.report(db.session, form.chosen(), utcnow(), current_club().timezone)
     return page_or_fragment("admin/referral_report.html", "report", target="referral-report", form=form,
                             rep=rep, **_labels())
 
@@ -201,7 +202,7 @@ def referral_report_page():
 @staff_required("view")
 def referral_report_csv():
     period, now = ReportForm(request.args).chosen(), utcnow()
-    rep = referral_report.report(db.session, period, now, club_tz())
+    rep = referral_report.report(db.session, period, now, current_club().timezone)
     return exports.download(f"referral-report-{period}-{now:%Y%m%d}.csv", referral_report.REPORT_COLUMNS,
                             lambda: referral_report.report_csv_rows(rep), fmt=exports.chosen_format(request.args))
 

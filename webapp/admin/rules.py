@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.admin import bp
-from webapp.admin.common import club_tz, staff_actor
+from webapp.admin.common import staff_actor
 from webapp.admin.rule_forms import (
     CAP_LABELS,
     EFFECT_LABELS,
@@ -27,6 +27,7 @@ from webapp.admin.rule_forms import (
     set_choices,
 )
 from webapp.auth import staff_required
+from webapp.club import current_club
 from webapp.extensions import db
 from webapp.forms.confirm import ConfirmForm
 from webapp.htmx import page_or_fragment
@@ -65,7 +66,7 @@ def _families() -> list[list]:
 
 
 def _rule_form(row=None) -> RuleForm:
-    form = RuleForm(data=form_data(row, club_tz()) if row is not None else None)
+    form = RuleForm(data=form_data(row, current_club().timezone) if row is not None else None)
     set_choices(form, _levels(), _segments(), current_locale())
     return form
 
@@ -94,9 +95,9 @@ def rule_dry_run():
     form = _dry_run_form()
     result = None
     if form.validate():
-        event = event_from_dry_run(form, club_tz(), utcnow())
+        event = event_from_dry_run(form, current_club().timezone, utcnow())
         result = earn_rules.dry_run(db.session, event, tier_id=int(form.tier.data) if form.tier.data else None,
-                                    first_purchase=bool(form.first_purchase.data), tz=club_tz())
+                                    first_purchase=bool(form.first_purchase.data), tz=current_club().timezone)
     return page_or_fragment("admin/rules.html", "dry_run", target="dry-run-result",
                             families=_families(), base=load_earn_settings(db.session),
                             dry=form, result=result, **_context())
@@ -109,7 +110,7 @@ def rule_new():
     form = _rule_form()
     if form.validate_on_submit():
         with refusal(form, only=(earn_rules.RuleInvalid,), fields=PROBLEM_FIELDS):
-            row = earn_rules.create_rule(db.session, rule_from_form(form, club_tz()), actor=staff_actor(),
+            row = earn_rules.create_rule(db.session, rule_from_form(form, current_club().timezone), actor=staff_actor(),
                                          now=utcnow())
             flash(_("Draft saved. Check it, then activate it."), "success")
             return redirect(url_for(".rule_detail", rule_id=row.id))
@@ -126,7 +127,7 @@ def rule_detail(rule_id: int):
     if row.status != "ended" and form.validate_on_submit():
         change = earn_rules.edit_draft if row.status == "draft" else earn_rules.revise_rule
         with refusal(form, fields=PROBLEM_FIELDS):
-            saved = change(db.session, row.id, rule_from_form(form, club_tz()), actor=staff_actor(),
+            saved = change(db.session, row.id, rule_from_form(form, current_club().timezone), actor=staff_actor(),
                            now=utcnow())
             flash(_("Draft saved.") if saved.id == row.id else
                   _("Version %(n)s is active; version %(old)s has ended.", n=saved.version, old=row.version),

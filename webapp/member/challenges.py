@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -130,13 +129,9 @@ def deal_words(item: service.MemberChallenge) -> list[str]:
     return words
 
 
-def _zone() -> ZoneInfo:
-    return current_club().zone
-
-
 def days_left(challenge, now: datetime) -> int:
     """Club-local days still open, today included (1: today is the last day)."""
-    zone = _zone()
+    zone = current_club().zone
     last_day = (challenge.ends_at - timedelta(microseconds=1)).astimezone(zone).date()
     return (last_day - now.astimezone(zone).date()).days + 1
 

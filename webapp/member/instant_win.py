@@ -47,10 +47,6 @@ class PlayForm(FlaskForm):
                                     Length(max=64, message=_l("This form has expired. Please try again."))])
 
 
-def _tz() -> str:
-    return current_club().timezone
-
-
 def prize_value(prize) -> str | None:
     """What a points or credit prize is worth (a catalog reward is its name)."""
     if prize.kind == "points":
@@ -125,7 +121,7 @@ def games_page():
 def _game_page(game_id: int, form: PlayForm, *, result=None, refusal: str | None = None, status: int = 200,
                fragment: bool = False):
     try:
-        view = instant_win.member_game(db.session, current_member(), game_id, utcnow(), _tz())
+        view = instant_win.member_game(db.session, current_member(), game_id, utcnow(), current_club().timezone)
     except NotFound:
         abort(404)
     context = {"view": view, "game": view.game, "form": form, "result": result, "token": secrets.token_urlsafe(18),
@@ -161,7 +157,7 @@ def play(game_id: int):
     with refusal(category=None) as refused:  # the stage says why
         try:
             result = instant_win.play(db.session, member_id=member_id, game_id=game_id,
-                                      request_key=f"{member_id}:{form.token.data}", now=utcnow(), tz=_tz())
+                                      request_key=f"{member_id}:{form.token.data}", now=utcnow(), tz=current_club().timezone)
         except NotFound:
             abort(404)
         if htmx:

@@ -67,12 +67,8 @@ class ConvertForm(PreviewForm):
         return ok
 
 
-def _timezone() -> str:
-    return current_club().timezone
-
-
 def _wallet_page(form, points: int | None = None, *, status: int = 200, live: bool = False):
-    state = wallet.wallet_state(db.session, current_member().id, now=utcnow(), tz=_timezone(),
+    state = wallet.wallet_state(db.session, current_member().id, now=utcnow(), tz=current_club().timezone,
                                 points=points)
     # a fresh one-time token for each confirm form shown
     context = {"state": state, "form": form, "token": secrets.token_urlsafe(18), "live": live}
@@ -111,7 +107,7 @@ def wallet_convert():
         with refusal(form, show=lambda f, exc: None if isinstance(exc, wallet.ConversionRefused)
                      else add_domain_error(f, exc)):
             done = wallet.convert_points(db.session, member_id=current_member().id, points=form.points.data,
-                                         key=form.token.data, now=utcnow(), tz=_timezone())
+                                         key=form.token.data, now=utcnow(), tz=current_club().timezone)
             flash(_converted_message(done), "info" if done.replayed else "success")
             return redirect(url_for(".wallet_page"))
     return _wallet_page(form, _points(form), status=422)

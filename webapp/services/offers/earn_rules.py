@@ -338,10 +338,6 @@ def apply_rules(
     return awards
 
 
-def _club_tz(tz: str | None) -> str:
-    return tiers.club_timezone(tz)
-
-
 def award_for_event(
     session: Session, *, member_id: int, trigger: str, event_key: str, now: datetime,
     context: dict | None = None, created_by: str = "system", tz: str | None = None,
@@ -369,7 +365,7 @@ def award_for_event(
         streak_day=context.get("streak_day"),
     )
     return apply_rules(session, member=member, event=event, event_key=event_key, now=now,
-                       tz=_club_tz(tz), rows=rows, created_by=created_by)
+                       tz=tiers.club_timezone(tz), rows=rows, created_by=created_by)
 
 
 def award_purchase_rules(session: Session, purchase: Purchase, items, *, member: Member, level,
@@ -391,7 +387,7 @@ def award_purchase_rules(session: Session, purchase: Purchase, items, *, member:
         items=tuple(rule_engine.Item(i.sku, i.category, i.qty, i.price) for i in items),
         channel=purchase.channel, store=purchase.store)
     return apply_rules(session, member=member, event=event, event_key=f"purchase:{purchase.id}",
-                       now=now, tz=_club_tz(tz), rows=rows, facts=facts, created_by=created_by)
+                       now=now, tz=tiers.club_timezone(tz), rows=rows, facts=facts, created_by=created_by)
 
 
 # -- profile completed ---------------------------------------------------------------------
@@ -436,6 +432,6 @@ def dry_run(session: Session, event: rule_engine.Event, *, tier_id: int | None,
     settings = load_earn_settings(session)
     base, _factors = rule_engine.base_points(settings.points_for(event.amount), facts)
     rules = [engine_rule(r) for r in active_rules(session, "purchase")]
-    outcomes = rule_engine.evaluate(rules, event, facts, _club_tz(tz))
+    outcomes = rule_engine.evaluate(rules, event, facts, tiers.club_timezone(tz))
     outcomes.sort(key=lambda o: (not o.matched, o.rule.id))
     return DryRun(base=base, outcomes=outcomes)
