@@ -30,7 +30,6 @@ from webapp.services.play.instant_win.playing import (
     NotEligible,
     PlayResult,
     Roll,
-    club_day,
     is_open,
     member_game,
     member_play,
@@ -75,6 +74,6 @@ __all__ = [
     "STYLES", "PRIZE_KINDS", "PRIZE_LOCKED_FIELDS", "GameInvalid", "GameLocked", "GameWrongStatus",
     "PrizeSpec", "GameSpec", "check_spec", "GAME_FIELDS", "game_prizes", "create_game", "play_count",
     "update_game", "publish_game", "end_game", "GameStats", "game_stats", "engine_prize", "Roll",
-    "GameClosed", "NotEligible", "DailyLimitReached", "club_day", "is_open", "open_games", "plays_today",
+    "GameClosed", "NotEligible", "DailyLimitReached", "is_open", "open_games", "plays_today",
     "GameView", "member_game", "member_plays", "member_play", "PlayResult", "play",
 ]

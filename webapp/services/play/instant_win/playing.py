@@ -15,7 +15,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -42,6 +41,7 @@ from webapp.services.members import inbox
 from webapp.services.offers import earn_rules, segments
 from webapp.services.play import prizes
 from webapp.services.play.instant_win.setup import engine_prize, game_prizes
+from webapp.services.tiers.club_day import local_day
 
 Roll = Callable[[int], int]
 
@@ -68,10 +68,6 @@ class DailyLimitReached(DomainError):
 
 
 # -- members: what they see ------------------------------------------------------------
-
-
-def club_day(now: datetime, tz: str) -> str:
-    return now.astimezone(ZoneInfo(tz)).date().isoformat()
 
 
 def is_open(game: InstantWinGame, now: datetime) -> bool:
@@ -124,7 +120,7 @@ def member_game(session: Session, member: Member, game_id: int, now: datetime, t
     game = session.get(InstantWinGame, game_id)
     if game is None or game.status == "draft" or not _eligible(session, game, member, now):
         raise NotFound("Game not found.", game_id=game_id)
-    left = max(0, game.daily_plays - plays_today(session, game_id, member.id, club_day(now, tz)))
+    left = max(0, game.daily_plays - plays_today(session, game_id, member.id, local_day(now, tz)))
     balance = ledger.balance_of(session, member.id, "points")
     refusal: DomainError | None = None
     if not is_open(game, now):
@@ -191,7 +187,7 @@ def play(
     if existing is not None:
         return _replayed(session, existing, member_id, game_id)
     game = _playable(session, member, game_id, now)
-    day = club_day(now, tz)
+    day = local_day(now, tz)
     if plays_today(session, game_id, member_id, day) >= game.daily_plays:
         raise DailyLimitReached(game_id=game_id, limit=game.daily_plays)
     if member.points_balance < game.cost_points:
