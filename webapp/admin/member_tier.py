@@ -3,7 +3,7 @@ history and the override form (posted to `admin.tiers`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 from webapp.admin.tier_forms import METRIC_LABELS, OVERRIDE_END, TierOverrideForm
 from webapp.club import current_club
 from webapp.extensions import db
+from webapp.forms.days import day_start
 from webapp.models import Member, utcnow
 from webapp.services import tiers as tiers_service
 from webapp.services.tiers import rules as tier_rules
@@ -61,5 +62,4 @@ def member_tier_context(member: Member, *, locale: str, override_form=None) -> d
 
 def end_of_local_day(day) -> datetime:
     """An override "until" a day lasts through that day in the club's time zone."""
-    zone = current_club().zone
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+    return day_start(day + timedelta(days=1), current_club().timezone)
