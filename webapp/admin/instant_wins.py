@@ -29,7 +29,10 @@ from webapp.forms.confirm import ConfirmForm
 from webapp.i18n import current_locale
 from webapp.models import InstantWinGame, utcnow
 from webapp.services.play import instant_win as service
+from webapp.services.play import registry
 from webapp.transaction import commits, refusal
+
+TEMPLATES = registry.get("instant_win").templates  # the kind's registry entry names its pages
 
 MAX_ID = 2**31 - 1
 # service problem keys → the form field that shows them
@@ -57,7 +60,7 @@ def _words() -> dict:
 def games():
     rows = list(db.session.scalars(select(InstantWinGame).order_by(InstantWinGame.id.desc())))
     stats = service.game_stats(db.session, [g.id for g in rows])
-    return render_template("admin/instant_wins.html", rows=rows, stats=stats, **_words())
+    return render_template(TEMPLATES["staff_list"], rows=rows, stats=stats, **_words())
 
 
 @bp.route("/instant-wins/new", methods=["GET", "POST"], endpoint="new_instant_win")
@@ -71,7 +74,7 @@ def new_game():
             flash(_("The game is saved as a draft. Publish it when it is ready."), "success")
             return redirect(url_for(".instant_win", game_id=game.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("admin/instant_win_form.html", form=form, game=None, locked=False, **_words()), status
+    return render_template(TEMPLATES["editor"], form=form, game=None, locked=False, **_words()), status
 
 
 @bp.route("/instant-wins/<int:game_id>", methods=["GET", "POST"], endpoint="instant_win")
@@ -97,7 +100,7 @@ def game_page(game_id: int):
             flash(_("The game is saved."), "success")
             return redirect(url_for(".instant_win", game_id=game_id))
     status = 422 if request.method == "POST" else 200
-    return render_template("admin/instant_win_form.html", form=form, game=game, prizes=prizes, stats=stats,
+    return render_template(TEMPLATES["editor"], form=form, game=game, prizes=prizes, stats=stats,
                            locked=locked, confirm=ConfirmForm(), **_words()), status
 
 

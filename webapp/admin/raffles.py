@@ -30,7 +30,10 @@ from webapp.i18n import current_locale
 from webapp.jobs.raffles import enqueue_draw
 from webapp.models import Raffle, utcnow
 from webapp.services.play import raffles as service
+from webapp.services.play import registry
 from webapp.transaction import after_commit, commits, refusal
+
+TEMPLATES = registry.get("raffle").templates  # the kind's registry entry names its pages
 
 MAX_ID = 2**31 - 1
 LOCKED_INPUTS = ("ticket_price", "max_tickets_per_member", "closes_on", "closes_time", "draw_on", "draw_time",
@@ -56,7 +59,7 @@ def _raffle(raffle_id: int) -> Raffle:
 def raffles_list():
     rows = list(db.session.scalars(select(Raffle).order_by(Raffle.id.desc())))
     stats = service.raffle_stats(db.session, [r.id for r in rows])
-    return render_template("admin/raffles.html", rows=rows, stats=stats, status_labels=STATUS_LABELS)
+    return render_template(TEMPLATES["staff_list"], rows=rows, stats=stats, status_labels=STATUS_LABELS)
 
 
 @bp.route("/raffles/new", methods=["GET", "POST"])
@@ -70,7 +73,7 @@ def new_raffle():
             flash(_("The raffle is saved as a draft. Publish it when it is ready."), "success")
             return redirect(url_for(".raffle", raffle_id=raffle.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("admin/raffle_form.html", form=form, raffle=None, kind_labels=PRIZE_KIND_LABELS), status
+    return render_template(TEMPLATES["editor"], form=form, raffle=None, kind_labels=PRIZE_KIND_LABELS), status
 
 
 @bp.route("/raffles/<int:raffle_id>", methods=["GET", "POST"])
@@ -94,7 +97,7 @@ def raffle(raffle_id: int):
     status = 422 if request.method == "POST" else 200
     stats = service.raffle_stats(db.session, [raffle_id]).get(raffle_id, service.RaffleStats())
     return render_template(
-        "admin/raffle_form.html", form=form, raffle=raffle, stats=stats, confirm=ConfirmForm(),
+        TEMPLATES["editor"], form=form, raffle=raffle, stats=stats, confirm=ConfirmForm(),
         value_form=PublicValueForm(formdata=None), cancel_form=CancelForm(formdata=None),
         status_labels=STATUS_LABELS, kind_labels=PRIZE_KIND_LABELS, now=utcnow(),
         drawn=service.winners(db.session, raffle_id), prizes=service.prizes_of(db.session, raffle_id),

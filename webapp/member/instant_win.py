@@ -31,8 +31,10 @@ from webapp.member.inbox import KIND_TEMPLATES
 from webapp.member.messages import add_domain_error
 from webapp.models import utcnow
 from webapp.services.errors import DomainError, NotFound
-from webapp.services.play import instant_win
+from webapp.services.play import instant_win, registry
 from webapp.transaction import commits, refusal, reread
+
+TEMPLATES = registry.get("instant_win").templates  # the kind's registry entry names its pages
 
 MAX_ID = 2**31 - 1
 MAX_PLAY_ID = 2**63 - 1
@@ -115,7 +117,7 @@ def games_page():
     member, now = current_member(), utcnow()
     games = instant_win.open_games(db.session, member, now)
     plays = instant_win.member_plays(db.session, member.id, limit=HISTORY)
-    return render_template("member/instant_wins.html", games=games, plays=plays)
+    return render_template(TEMPLATES["list"], games=games, plays=plays)
 
 
 def _game_page(game_id: int, form: PlayForm, *, result=None, refusal: str | None = None, status: int = 200,
@@ -128,8 +130,8 @@ def _game_page(game_id: int, form: PlayForm, *, result=None, refusal: str | None
                "refusal": refusal or (_refusal_words(view.refusal) if view.refusal else None),
                "plays": instant_win.member_plays(db.session, current_member().id, game_id=game_id, limit=10)}
     if fragment:
-        return render_block("member/instant_win.html", "stage", **context), status
-    return render_template("member/instant_win.html", **context), status
+        return render_block(TEMPLATES["play"], "stage", **context), status
+    return render_template(TEMPLATES["play"], **context), status
 
 
 @bp.get("/play/spin/<int:game_id>", endpoint="instant_win")
@@ -186,5 +188,5 @@ def result_page(play_id: int):
         found, game, prize = instant_win.member_play(db.session, current_member().id, play_id)
     except NotFound:
         abort(404)  # someone else's play looks exactly like one that does not exist
-    return render_template("member/instant_win_result.html", play=found, game=game, prize=prize,
+    return render_template(TEMPLATES["result"], play=found, game=game, prize=prize,
                            prizes=instant_win.game_prizes(db.session, game.id))

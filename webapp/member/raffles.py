@@ -27,7 +27,10 @@ from webapp.member.messages import add_domain_error
 from webapp.models import Raffle, utcnow
 from webapp.services.errors import NotFound
 from webapp.services.play import raffles as service
+from webapp.services.play import registry
 from webapp.transaction import commits, refusal, reread
+
+TEMPLATES = registry.get("raffle").templates  # the kind's registry entry names its pages
 
 MAX_ID = 2**31 - 1
 EXPIRED = _l("This form has expired. Please try again.")
@@ -67,7 +70,7 @@ def _raffle_words() -> dict:
 @member_required
 def raffles_page():
     open_items, past = service.listing(db.session, current_member().id, utcnow())
-    return render_template("member/raffles.html", open_items=open_items, past=past, now=utcnow())
+    return render_template(TEMPLATES["list"], open_items=open_items, past=past, now=utcnow())
 
 
 def _item(raffle_id: int) -> service.MemberRaffle:
@@ -95,8 +98,8 @@ def _raffle_page(raffle_id: int, form: BuyForm | None = None, coupon_form: Coupo
         "draw_winners": service.winners(db.session, raffle_id) if item.raffle.status == "drawn" else [],
     }
     if block and wants_fragment():
-        return render_block("member/raffle.html", block, **context), status
-    return render_template("member/raffle.html", **context), status
+        return render_block(TEMPLATES["play"], block, **context), status
+    return render_template(TEMPLATES["play"], **context), status
 
 
 @bp.get("/raffles/<int:raffle_id>", endpoint="raffle")
@@ -190,7 +193,7 @@ def raffle_verify(raffle_id: int):
     raffle = _public(raffle_id)
     item = service.member_raffles(db.session, None, [raffle_id])[0]
     drawn = service.winners(db.session, raffle_id) if raffle.status == "drawn" else []
-    return render_template("member/raffle_verify.html", raffle=raffle, item=item, drawn=drawn,
+    return render_template(TEMPLATES["verify"], raffle=raffle, item=item, drawn=drawn,
                            command=verify_command(raffle, item.winners))
 
 
