@@ -294,3 +294,23 @@ def run_worker(app):
             SimpleWorker(queues, connection=app.extensions["vafa_redis"]).work(burst=True)
 
     return drain
+
+
+@pytest.fixture
+def smtp_server():
+    """A real local SMTP server (aiosmtpd); `smtp_server.config()` points the app at it."""
+    from tests.helpers.mail import MailServer
+
+    server = MailServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def http_recorder():
+    """A real local HTTP server recording requests, answering as scripted."""
+    from tests.helpers.http_recorder import HttpRecorder
+
+    server = HttpRecorder().start()
+    yield server
+    server.stop()

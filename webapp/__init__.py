@@ -52,6 +52,7 @@ def _configure(app: Flask, test_config: dict | None) -> None:
 def _bind_extensions(app: Flask) -> None:
     from webapp import auth, club, i18n, security  # noqa: F401  (auth registers the user loader)
     from webapp.extensions import babel, csrf, db, htmx, limiter, login_manager
+    from webapp.jobs import messages  # noqa: F401  (commits that write the outbox wake a worker)
     from webapp.redis_conn import connect
 
     db.init_app(app)

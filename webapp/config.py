@@ -53,6 +53,31 @@ def from_environment() -> dict:
         "API_RATE_LIMIT": os.environ.get("VAFA_API_RATE_LIMIT", "600 per minute"),
         # how many reverse proxies sit in front (their X-Forwarded-For is trusted)
         "VAFA_PROXY_COUNT": int(os.environ.get("VAFA_PROXY_COUNT", "0") or 0),
+        **_messaging(),
+    }
+
+
+def _messaging() -> dict:
+    """Where messages go (docs: DESIGN "Messages"); the console senders print
+    what they would send, so a fresh machine needs no provider."""
+    env = os.environ.get
+    return {
+        # the address members reach the club at: links in e-mail, SMS and push
+        "VAFA_PUBLIC_URL": env("VAFA_PUBLIC_URL", "http://127.0.0.1:5000"),
+        "VAFA_MAIL_SENDER": env("VAFA_MAIL_SENDER", "console"),
+        "SMTP_HOST": env("SMTP_HOST", "localhost"),
+        "SMTP_PORT": int(env("SMTP_PORT", "0") or 0),  # 0: the TLS mode's usual port
+        "SMTP_USER": env("SMTP_USER", ""),
+        "SMTP_PASSWORD": env("SMTP_PASSWORD", ""),
+        "SMTP_TLS": env("SMTP_TLS", "starttls"),
+        "VAFA_MAIL_FROM": env("VAFA_MAIL_FROM", "club@localhost"),
+        "VAFA_SMS_SENDER": env("VAFA_SMS_SENDER", "console"),
+        "VAFA_SMS_URL": env("VAFA_SMS_URL", ""),
+        "VAFA_SMS_TOKEN": env("VAFA_SMS_TOKEN", ""),
+        "VAFA_SMS_FROM": env("VAFA_SMS_FROM", ""),
+        "VAFA_PUSH_SENDER": env("VAFA_PUSH_SENDER", "console"),
+        "VAFA_VAPID_PRIVATE_KEY": env("VAFA_VAPID_PRIVATE_KEY", ""),
+        "VAFA_VAPID_SUBJECT": env("VAFA_VAPID_SUBJECT", "mailto:club@localhost"),
     }
 
 

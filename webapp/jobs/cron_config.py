@@ -8,6 +8,7 @@ from webapp.jobs.campaigns import start_due_campaigns
 from webapp.jobs.contests import finalise_due_contests
 from webapp.jobs.coupons import expire_coupons
 from webapp.jobs.maintenance import purge_idempotency_keys
+from webapp.jobs.messages import sweep_outbox
 from webapp.jobs.points import expire_points
 from webapp.jobs.raffles import close_and_draw_due
 from webapp.jobs.referrals import award_referral_board_prizes, expire_referrals
@@ -39,3 +40,5 @@ cron.register(award_birthdays, "default", cron="0 21 * * *", name="award_birthda
 cron.register(start_due_campaigns, "default", cron="* * * * *", name="start_due_campaigns")
 cron.register(close_and_draw_due, "default", cron="* * * * *", name="close_and_draw_raffles")
 cron.register(finalise_due_contests, "default", cron="* * * * *", name="finalise_due_contests")
+# every minute: retries whose time has come, messages held through quiet hours
+cron.register(sweep_outbox, "high", cron="* * * * *", name="sweep_outbox")

@@ -16,7 +16,7 @@ from webapp.club import club_of
 from webapp.extensions import db
 from webapp.jobs.context import job_app
 from webapp.models import Member, PointLot, utcnow
-from webapp.services.members import inbox
+from webapp.services import messages
 
 REMINDER_DAYS = (30, 7)
 
@@ -33,7 +33,7 @@ def remind_expiring_points() -> int:
 def post_expiry_reminders(session: Session, *, now: datetime, tz: str) -> int:
     """Post the due `points_expiring` messages; never commits. One grouped read of
     the open lots expiring in the next 30 days, then batched inserts that skip
-    keys already there (`inbox.post_messages`)."""
+    keys already there (`messages.notify_many`)."""
     zone = ZoneInfo(tz)
     horizon = now + timedelta(days=max(REMINDER_DAYS))
     rows = session.execute(
@@ -56,16 +56,16 @@ def post_expiry_reminders(session: Session, *, now: datetime, tz: str) -> int:
         group = days.setdefault((member_id, day), [expires_at, 0])
         group[1] += int(points)
 
-    messages = []
+    reminders = []
     for (member_id, day), (expires_at, points) in days.items():
         # the nearest threshold the day has crossed: a lot first seen 5 days out
         # gets the 7-day reminder only, not both at once
         threshold = min(d for d in REMINDER_DAYS if expires_at <= now + timedelta(days=d))
-        messages.append({
+        reminders.append({
             "member_id": member_id,
             "kind": "points_expiring",
             "params": {"points": points, "expires_at": expires_at.isoformat(), "days": threshold},
             "key": f"expiry-reminder:{member_id}:{day}:{threshold}",
         })
 
-    return inbox.post_messages(session, messages, now=now)
+    return messages.notify_many(session, reminders, now=now)

@@ -14,8 +14,7 @@ from webapp.club import club_of
 from webapp.extensions import db
 from webapp.jobs.context import job_app
 from webapp.models import Member, Purchase, utcnow
-from webapp.services import ledger, tiers
-from webapp.services.members import inbox
+from webapp.services import ledger, messages, tiers
 from webapp.services.settings import load_earn_settings
 from webapp.services.tiers.rules import BP
 
@@ -83,7 +82,7 @@ def rebate_fees(session: Session, *, day: date, now: datetime, tz: str) -> list[
     awarded = ledger.award_points_bulk(
         session, rows, kind="earn", now=now, expires_at=expires, source_type="fee_rebate",
         created_by="system", description=f"Fee rebate for {day.isoformat()}")
-    inbox.post_messages(session, [
+    messages.notify_many(session, [
         {"member_id": a.member_id, "kind": "fee_rebate", "key": a.key,
          "params": {"points": a.points, "day": day.isoformat()}} for a in awarded], now=now)
     return awarded

@@ -32,6 +32,7 @@ from webapp.models.instant_win import (
 )
 from webapp.models.ledger import CURRENCIES, LedgerEntry, PointLot
 from webapp.models.member import MEMBER_STATUSES, Member
+from webapp.models.messages import CATEGORIES, CHANNELS, OUTBOX_STATUSES, OutboxMessage
 from webapp.models.purchase import Purchase, PurchaseItem, PurchaseRefund
 from webapp.models.raffles import (
     PRIZE_KINDS,
@@ -106,6 +107,10 @@ __all__ = [
     "CreditRefund",
     "CreditSpend",
     "InboxMessage",
+    "CATEGORIES",
+    "CHANNELS",
+    "OUTBOX_STATUSES",
+    "OutboxMessage",
     "Tier",
     "TierHistory",
     "TierProgram",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import Base
@@ -52,6 +52,7 @@ class Member(SignInAccount, Base):
     birthday: Mapped[date | None]
     consent_email: Mapped[bool] = mapped_column(default=False)
     consent_sms: Mapped[bool] = mapped_column(default=False)
+    consent_push: Mapped[bool] = mapped_column(default=False, server_default=false())
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     points_balance: Mapped[int] = mapped_column(BigInteger, default=0)
     credit_balance: Mapped[int] = mapped_column(BigInteger, default=0)

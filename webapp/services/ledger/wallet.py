@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import LedgerEntry
-from webapp.services import ledger
+from webapp.services import ledger, messages
 from webapp.services.errors import DomainError, MemberNotActive, ProblemsInvalid
-from webapp.services.members import audit, inbox
+from webapp.services.members import audit
 from webapp.services.settings import load_setting, store_setting
 
 KEY = "wallet"
@@ -292,7 +292,7 @@ def convert_points(
     credit = ledger.post(session, member_id=member_id, currency="credit", amount=preview.credit,
                          kind=KIND, key=f"{base}:credit", now=now,
                          source=("ledger_entry", debit.entry.id))
-    inbox.post_message(session, member_id=member_id, kind="credit_converted",
+    messages.notify(session, member_id=member_id, kind="credit_converted",
                        params={"points": preview.points, "credit": preview.credit},
                        key=f"{base}:inbox", now=now)
     return Conversion(

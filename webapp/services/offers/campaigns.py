@@ -31,9 +31,9 @@ from webapp.models import (
     Reward,
     Segment,
 )
-from webapp.services import ledger
+from webapp.services import ledger, messages
 from webapp.services.errors import Conflict, NotFound, ProblemsInvalid
-from webapp.services.members import audit, inbox
+from webapp.services.members import audit
 from webapp.services.offers import segments
 from webapp.services.offers.campaign_report import Lift, campaign_report  # noqa: F401  (callers' names)
 from webapp.services.settings import load_earn_settings
@@ -359,7 +359,7 @@ def _message_treatment(session: Session, campaign: Campaign, now: datetime) -> N
         return
     ids = session.scalars(select(CampaignMember.member_id).where(
         CampaignMember.campaign_id == campaign.id, CampaignMember.in_control.is_(False)))
-    inbox.post_messages(session, [
+    messages.notify_many(session, [
         {"member_id": mid, "kind": "campaign", "key": f"campaign:{campaign.id}:member:{mid}",
          "params": _message_params(campaign, 0)} for mid in ids], now=now)
 
@@ -402,7 +402,7 @@ def award_next_chunk(session: Session, campaign_id: int, *, now: datetime, size:
             kind="earn", now=now, expires_at=_expiry(session, now), source_type="campaign",
             description=f"Campaign {campaign.id}: {campaign.name}")
         if campaign.message_fa:
-            inbox.post_messages_from(
+            messages.notify_from(
                 session, select(CampaignMember.member_id, key).where(*in_paid), kind="campaign",
                 params=_message_params(campaign, bonus), now=now)
         session.execute(update(CampaignMember).where(*in_paid).values(points=bonus, awarded_at=now))

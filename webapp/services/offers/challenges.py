@@ -28,9 +28,9 @@ from webapp.models import (
     Segment,
     Tier,
 )
-from webapp.services import tiers
+from webapp.services import messages, tiers
 from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound, ProblemsInvalid
-from webapp.services.members import audit, inbox
+from webapp.services.members import audit
 from webapp.services.offers import segments
 from webapp.services.play import prizes
 
@@ -465,7 +465,7 @@ def _complete(session: Session, entry: ChallengeEntry, challenge: Challenge, now
     reward_given = None
     if challenge.reward_id is not None:
         reward_given = _grant(session, entry, challenge, key=f"{key}:reward_item", about=about)
-    inbox.post_message(
+    messages.notify(
         session, member_id=entry.member_id, kind="challenge_completed", key=f"{key}:completed", now=now,
         params={"challenge_id": challenge.id, "name_fa": challenge.name_fa, "name_en": challenge.name_en,
                 "points": challenge.reward_points or 0, "reward": reward_given},

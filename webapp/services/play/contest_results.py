@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session
 
 from games.leaderboard import rank_entries
 from webapp.models import Contest, ContestEntry
-from webapp.services import ledger
-from webapp.services.members import inbox
+from webapp.services import ledger, messages
 from webapp.services.play import prizes, registry
 
 
@@ -78,7 +77,7 @@ def finalise_contest(session: Session, contest_id: int, *, now: datetime) -> Fin
             .where(ContestEntry.contest_id == contest.id),
             kind="earn", now=now, expires_at=None, source_type="contest",
             description=f"Played contest {contest.id}"))
-    inbox.post_messages(session, [
+    messages.notify_many(session, [
         {"member_id": s.entry.member_id, "kind": "contest_result", "key": f"contest:{contest.id}:result:{s.entry.member_id}",
          "params": {"contest_id": contest.id, "name_fa": contest.name_fa, "name_en": contest.name_en,
                     "rank": s.rank, "score": s.entry.score, "entrants": len(standings),

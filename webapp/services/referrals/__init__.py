@@ -36,9 +36,9 @@ from webapp.models import (
     ReferralOpen,
     RuleAward,
 )
-from webapp.services import ledger, tiers
+from webapp.services import ledger, messages, tiers
 from webapp.services.errors import Conflict, NotFound
-from webapp.services.members import audit, inbox
+from webapp.services.members import audit
 from webapp.services.offers import earn_rules
 from webapp.services.play import prizes
 from webapp.services.referrals import fraud as referral_fraud
@@ -239,10 +239,10 @@ def qualify(session: Session, referral: Referral, *, now: datetime, purchase: Pu
         _pay_commission(session, referral, now=now, purchase=purchase)
     friend = session.get(Member, referral.friend_id)
     if friend_gift is not None:
-        inbox.post_message(session, member_id=referral.friend_id, kind="referral_welcome", key=f"{key}:welcome",
+        messages.notify(session, member_id=referral.friend_id, kind="referral_welcome", key=f"{key}:welcome",
                            now=now, params=_gift_params(friend_gift))
     if referral.referrer_id is not None:
-        inbox.post_message(session, member_id=referral.referrer_id, kind="referral_qualified",
+        messages.notify(session, member_id=referral.referrer_id, kind="referral_qualified",
                            key=f"{key}:qualified", now=now,
                            params={"friend": friend.display_name or "", "capped": not referral.referrer_rewarded,
                                    **_gift_params(referrer_gift)})
@@ -338,7 +338,7 @@ def on_refund(session: Session, purchase: Purchase, *, now: datetime) -> Referra
             .where(RuleAward.event_key == key)
         ):
             prizes.take_back(session, member_id=referral.referrer_id, key=rule_key, **about)
-        inbox.post_message(session, member_id=referral.referrer_id, kind="referral_reversed",
+        messages.notify(session, member_id=referral.referrer_id, kind="referral_reversed",
                            key=f"{key}:reversed", now=now, params={})
     if referral.marketer_id is not None:
         commission = marketer_ledger.entry_by_key(session, f"{key}:commission")

@@ -26,8 +26,7 @@ from sqlalchemy.orm import Session
 
 from webapp.db import insert_ignoring_duplicates
 from webapp.models import Member, ReferralPrize
-from webapp.services import tiers
-from webapp.services.members import inbox
+from webapp.services import messages, tiers
 from webapp.services.play import prizes
 from webapp.services.referrals import stats
 from webapp.services.referrals.rules import load_settings
@@ -97,7 +96,7 @@ def award_board_prizes(session: Session, month: str, *, now: datetime, tz: str |
                             description=f"Referral board {month}: place {row.rank}")
         if given.kind == "points":
             tiers.on_points_earned(session, row.member_id, kind="earn", now=now)
-        inbox.post_message(session, member_id=row.member_id, kind="referral_board_prize", key=key, now=now,
+        messages.notify(session, member_id=row.member_id, kind="referral_board_prize", key=key, now=now,
                            params={"month": month, "place": row.rank, "qualified": row.qualified,
                                    "kind": given.kind, "amount": given.amount, "issued": given.issued})
         paid.append(BoardPrize(row.member_id, row.rank, row.qualified, given))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from webapp.db import insert_ignoring_duplicates
 from webapp.models import Member, TierHistory
-from webapp.services.members import inbox
+from webapp.services import messages
 from webapp.services.tiers import rules
 from webapp.services.tiers.club_day import club_timezone, local_day
 from webapp.services.tiers.metrics import EARNING_KINDS, member_metrics
@@ -30,7 +30,7 @@ def _history(session, *, member_id, from_id, to_id, reason, metric, actor, key, 
 
 
 def _message(session, *, member_id, kind, params, key, now) -> None:
-    inbox.post_message(session, member_id=member_id, kind=kind, params=params, key=key, now=now)
+    messages.notify(session, member_id=member_id, kind=kind, params=params, key=key, now=now)
 
 
 def record_change(session, member: Member, old: Level | None, new: Level, *, reason: str,

@@ -29,7 +29,7 @@ from webapp.models import (
     Member,
     Tier,
 )
-from webapp.services import ledger, tiers
+from webapp.services import ledger, messages, tiers
 from webapp.services.errors import (
     DomainError,
     IdempotencyConflict,
@@ -37,7 +37,6 @@ from webapp.services.errors import (
     MemberNotActive,
     NotFound,
 )
-from webapp.services.members import inbox
 from webapp.services.offers import earn_rules, segments
 from webapp.services.play import prizes
 from webapp.services.play.instant_win.setup import engine_prize, game_prizes
@@ -247,7 +246,7 @@ def _settle(session: Session, game: InstantWinGame, won: InstantWinPrize | None,
             play_row.outcome, play_row.coupon_id = "sold_out", None
         session.flush()
     if play_row.outcome == "won":
-        inbox.post_message(session, member_id=member_id, kind="instant_win", key=f"instant_win:{play_row.id}",
+        messages.notify(session, member_id=member_id, kind="instant_win", key=f"instant_win:{play_row.id}",
                            now=now, params={"game_id": game.id, "play_id": play_row.id,
                                             "name_fa": game.name_fa, "name_en": game.name_en,
                                             "prize_fa": won.name_fa, "prize_en": won.name_en,

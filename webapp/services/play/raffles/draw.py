@@ -18,7 +18,7 @@ from webapp.models import (
     RafflePrize,
     RaffleWinner,
 )
-from webapp.services.members import inbox
+from webapp.services import messages
 from webapp.services.play import prizes
 from webapp.services.play.raffles.setup import locked, prizes_of, winners_of
 
@@ -132,7 +132,7 @@ def _give(session: Session, raffle: Raffle, prize: RafflePrize, place: int, winn
                             expiring=False)
         winner.coupon_id = given.coupon_id
     winner.awarded_at = now
-    inbox.post_message(session, member_id=member_id, kind="raffle_won", key=f"raffle:{raffle.id}:won:{place}",
+    messages.notify(session, member_id=member_id, kind="raffle_won", key=f"raffle:{raffle.id}:won:{place}",
                        now=now, params={"raffle_id": raffle.id, "name_fa": raffle.name_fa, "name_en": raffle.name_en,
                                         "prize_fa": prize.name_fa, "prize_en": prize.name_en, "kind": prize.kind,
                                         "amount": prize.amount, "coupon": winner.coupon_id is not None})
