@@ -55,7 +55,7 @@ def _rows(session, **where):
 
 def test_a_cause_writes_one_row_per_channel_once_and_the_inbox_at_once(session, now):
     member = factories.member(session)
-    args = dict(member_id=member.id, kind="raffle_won", params={"name": "x"}, key="raffle:1:won:1", now=now)
+    args = {"member_id": member.id, "kind": "raffle_won", "params": {"name": "x"}, "key": "raffle:1:won:1", "now": now}
     assert messages.notify(session, **args) == 1
     assert messages.notify(session, **args) == 0  # a replayed cause
     rows = _rows(session, member_id=member.id)
@@ -105,7 +105,10 @@ def _claimed(session, member, *, kind="reward_redeemed", channel="email", now, a
     return delivery.claimed_rows(session, ids)[0][0]
 
 
-def _deliver(session, row, member, now, *, settings=policy.MessagingSettings(), tz="Asia/Tehran"):
+DEFAULT_SETTINGS = policy.MessagingSettings()
+
+
+def _deliver(session, row, member, now, *, settings=DEFAULT_SETTINGS, tz="Asia/Tehran"):
     return delivery.deliver_one(session, row, member, sender=ScriptedSender(), config={
         "SECRET_KEY": "k", "VAFA_PUBLIC_URL": "https://club.test"}, settings=settings, now=now, tz=tz)
 
