@@ -95,4 +95,6 @@ DEFAULTS = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "JOIN_RATE_LIMIT": "10 per hour",
+    # per address; mail providers send one-click unsubscribes for many members
+    "UNSUBSCRIBE_RATE_LIMIT": "60 per minute",
 }

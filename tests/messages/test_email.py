@@ -197,6 +197,15 @@ def test_the_unsubscribe_page_asks_in_the_members_language_and_its_form_needs_cs
     assert client.post(path, data={"csrf_token": token}).status_code == 200  # idempotent
 
 
+def test_the_unsubscribe_link_is_rate_limited(mail_app, client, consenting):
+    mail_app.config["UNSUBSCRIBE_RATE_LIMIT"] = "3 per minute"
+    member = consenting(email="r@example.com")
+    path = _path(links.unsubscribe_url(mail_app.config, member.id, "email"))
+    assert [client.get(path).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 429
+    assert _consent(mail_app, member.id) == (True, True)
+
+
 def _links_of(html: str) -> tuple[str, str]:
     pixel = re.search(r'<img src="(https://club\.test/m/o/[^"]+)"', html).group(1)
     click = re.search(r'<a href="(https://club\.test/m/c/[^"]+)"', html).group(1)

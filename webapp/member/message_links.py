@@ -38,7 +38,7 @@ class UnsubscribeForm(FlaskForm):
 
 
 def _unsubscribe_limit() -> str:
-    return current_app.config.get("UNSUBSCRIBE_RATE_LIMIT") or "60 per minute"
+    return current_app.config["UNSUBSCRIBE_RATE_LIMIT"]
 
 
 def _speak(locale: str) -> None:
