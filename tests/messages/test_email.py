@@ -363,3 +363,63 @@ def test_the_sender_signs_in_when_smtp_user_is_set():
         assert logins == [(b"club", b"right"), (b"club", b"wrong")]
     finally:
         server.stop()
+
+
+def _self_signed(folder) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    import ipaddress
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=1))
+            .not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_the_sender_speaks_tls_as_smtp_tls_says_and_checks_the_certificate(mode, tmp_path, monkeypatch):
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    from tests.helpers.mail import MailServer, _Keeper
+
+    cert, key = _self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    server = MailServer()
+    options = {"tls_context": server_tls, "require_starttls": True} if mode == "starttls" else {
+        "ssl_context": server_tls}
+    server.controller = Controller(_Keeper(server), hostname="127.0.0.1", port=server.port, **options)
+    server.start()
+    config = {**server.config(), "SMTP_TLS": mode}
+    try:
+        untrusted = SmtpSender(config)
+        with pytest.raises(Retry):  # a certificate nobody vouches for is not good enough
+            untrusted.send(_outgoing(1))
+        monkeypatch.setenv("SSL_CERT_FILE", cert)  # now the club trusts it
+        trusted = SmtpSender(config)
+        trusted.send(_outgoing(2))
+        trusted.close()
+        assert [m["Subject"] for m in server.wait_for(1)] == ["Message 2"]
+        if mode == "starttls":  # the server insists on TLS: plain SMTP is not an option
+            with pytest.raises(Retry):
+                SmtpSender({**config, "SMTP_TLS": "none"}).send(_outgoing(3))
+    finally:
+        server.stop()

@@ -1,8 +1,9 @@
 """E-mail over SMTP (`VAFA_MAIL_SENDER=smtp`): one connection per worker batch,
 TLS as `SMTP_TLS` says (`none`, `starttls`, `ssl`), signed in when `SMTP_USER`
 is set. A connection the server dropped between two messages is opened again
-once; a 4xx answer or a connection that will not come back may pass (Retry); a
-5xx answer for the recipient will not (Refused). News and offers carry the
+once; a 4xx answer, a connection that will not come back, or a server refusing
+our own sender or login may pass (Retry: the settings can be fixed); a 5xx
+answer for the recipient or the message will not (Refused). News and offers carry the
 one-click unsubscribe headers of RFC 8058."""
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ class SmtpSender:
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             return self._refused_or_retry(code, reply)
+        except smtplib.SMTPSenderRefused as exc:  # our address or session (530: TLS or login first)
+            self.close()  # is wrong for every message alike: they wait for the settings to be fixed
+            raise Retry(f"smtp sender refused: {exc.smtp_code} {exc.smtp_error!r}"[:300]) from None
         except smtplib.SMTPResponseException as exc:
             self.close()
             return self._refused_or_retry(exc.smtp_code, exc.smtp_error)
