@@ -18,6 +18,7 @@ SETTING = "messaging"
 CONSENT = {"email": "consent_email", "sms": "consent_sms", "push": "consent_push"}
 QUIET_CHANNELS = ("sms", "push")  # an e-mail waits in the mailbox; a phone buzzes
 QUIET_CATEGORIES = ("notice", "marketing")
+CONSENTED = ("notice", "marketing")
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ def decide(*, channel: str, category: str, member: Member, address: str | None,
         return suppressed("inactive")
     if not address:
         return suppressed("no_address")
-    if category != "essential" and channel in CONSENT and not getattr(member, CONSENT[channel]):
+    # consents are to hearing from the club; the answer to the member's own act
+    # (a code, a receipt, a reply) goes to the address they gave
+    if category in CONSENTED and channel in CONSENT and not getattr(member, CONSENT[channel]):
         return suppressed("no_consent")
     if category == "marketing" and 0 < settings.daily_marketing_cap <= marketing_today:
         return suppressed("daily_cap")
