@@ -46,8 +46,9 @@ def payload(message: Outgoing) -> bytes:
 
     body, data = message.text, encoded(message.text)
     while len(data) > MAX_PAYLOAD and body:  # a long text is cut, not refused
-        body = body[: max(len(body) - (len(data) - MAX_PAYLOAD) - 2, 0)]
-        data = encoded(body.rstrip() + "…" if body else "")
+        room = len(body.encode()) - (len(data) - MAX_PAYLOAD) - len("…".encode())
+        body = body.encode()[: max(room, 0)].decode(errors="ignore").rstrip()
+        data = encoded(body + "…" if body else "")
     return data
 
 
