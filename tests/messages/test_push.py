@@ -26,7 +26,12 @@ from webapp.models import Member, OutboxMessage, PushSubscription
 from webapp.services import messages
 from webapp.services.messages import vapid
 from webapp.services.messages.channels import Outgoing, Refused, Retry
-from webapp.services.messages.channels.webpush import MAX_PAYLOAD, WebPushSender, payload, retry_after
+from webapp.services.messages.channels.webpush import (
+    MAX_PAYLOAD,
+    WebPushSender,
+    payload,
+    retry_after,
+)
 from webapp.services.messages.render import render
 from webapp.services.messages.templates import template_for
 
@@ -426,8 +431,9 @@ def test_the_settings_page_recognises_the_member_s_own_browsers_by_hash(app, mak
 
 
 def _key_in(folder: str) -> str:
-    from webapp.config import _vapid_private_key
     from pathlib import Path
+
+    from webapp.config import _vapid_private_key
 
     return _vapid_private_key(Path(folder))
 
@@ -451,5 +457,8 @@ def test_a_vapid_key_from_the_environment_wins_in_the_format_web_push_tools_prin
     assert not (tmp_path / "vapid_private_key.pem").exists()
     public = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     assert vapid.application_server_key(raw) == b64url(public)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    assert vapid.application_server_key(pem.replace("\n", "\\n")) == b64url(public)  # one env line
     with pytest.raises(ValueError):
         vapid.private_key("not-a-key")

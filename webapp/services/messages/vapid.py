@@ -33,7 +33,8 @@ def private_key(text: str) -> ec.EllipticCurvePrivateKey:
     if not text:
         raise ValueError("VAFA_VAPID_PRIVATE_KEY is empty")
     if "-----BEGIN" in text:
-        key = serialization.load_pem_private_key(text.encode(), password=None)
+        # a PEM pasted into one environment line keeps its newlines as "\n"
+        key = serialization.load_pem_private_key(text.replace("\\n", "\n").encode(), password=None)
     else:
         raw = b64url_decode(text.replace("\n", ""))
         if len(raw) == 32:
