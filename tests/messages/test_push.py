@@ -422,12 +422,19 @@ def test_the_settings_page_offers_notifications_with_the_club_key(app, make_memb
 def test_the_settings_page_recognises_the_member_s_own_browsers_by_hash(app, make_member):
     import hashlib
 
-    _member, client = signed_in(app, make_member)
+    member, client = signed_in(app, make_member)
     endpoint = "https://push.example.com/mine"
     subscribe(client, endpoint, Browser().keys)
     html = client.get("/me/settings").get_data(as_text=True)
     assert f'data-mine="{hashlib.sha256(endpoint.encode()).hexdigest()}"' in html
     assert endpoint not in html
+
+    def unsubscribed_by_link(session):
+        session.get(Member, member.id).consent_push = False
+        session.commit()
+
+    in_db(app, unsubscribed_by_link)
+    assert 'data-mine=""' in client.get("/me/settings").get_data(as_text=True)  # shows "off": turning on asks again
 
 
 def _key_in(folder: str) -> str:

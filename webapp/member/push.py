@@ -78,5 +78,6 @@ def push_control() -> dict:
         current_app.logger.exception("VAFA_VAPID_PRIVATE_KEY is not a usable P-256 key: no web push")
         key = ""
     member = current_member()
-    mine = push_subscriptions.for_member(db.session, member.id) if member else []
+    # a member who unsubscribed from push (the link in a message) sees "off" here too
+    mine = push_subscriptions.for_member(db.session, member.id) if member and member.consent_push else []
     return {"key": key, "mine": " ".join(endpoint_mark(s.endpoint) for s in mine)}
