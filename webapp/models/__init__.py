@@ -34,6 +34,7 @@ from webapp.models.ledger import CURRENCIES, LedgerEntry, PointLot
 from webapp.models.member import MEMBER_STATUSES, Member
 from webapp.models.messages import CATEGORIES, CHANNELS, OUTBOX_STATUSES, OutboxMessage
 from webapp.models.purchase import Purchase, PurchaseItem, PurchaseRefund
+from webapp.models.push import PushSubscription
 from webapp.models.raffles import (
     PRIZE_KINDS,
     RAFFLE_STATUSES,
@@ -111,6 +112,7 @@ __all__ = [
     "CHANNELS",
     "OUTBOX_STATUSES",
     "OutboxMessage",
+    "PushSubscription",
     "Tier",
     "TierHistory",
     "TierProgram",
