@@ -15,7 +15,14 @@ from sqlalchemy import func, select
 from tests import factories
 from webapp.jobs import get_queue
 from webapp.jobs.broadcasts import send_broadcast, send_due_broadcasts
-from webapp.models import AuditLog, Broadcast, BroadcastMember, InboxMessage, OutboxMessage, Purchase
+from webapp.models import (
+    AuditLog,
+    Broadcast,
+    BroadcastMember,
+    InboxMessage,
+    OutboxMessage,
+    Purchase,
+)
 from webapp.services.members import audit
 from webapp.services.messages import broadcast_report, broadcast_send, broadcasts
 from webapp.services.messages.broadcasts import BroadcastDraft
@@ -171,3 +178,46 @@ def test_a_cancelled_broadcast_is_never_sent(session, now):
         broadcasts.schedule_broadcast(session, broadcast.id, actor=audit.CLI, now=now, send_now=True)
     actions = set(session.scalars(select(AuditLog.action).where(AuditLog.object_type == "broadcast")))
     assert actions == {"broadcasts.create", "broadcasts.schedule", "broadcasts.cancel"}
+
+
+def buy(session, member_id, when):
+    session.add(Purchase(member_id=member_id, amount=1000, currency="IRR", occurred_at=when))
+
+
+def test_the_report_counts_channels_and_compares_purchases_within_the_window(session, now, count_queries):
+    members(session, 10)
+    broadcast = create(session, now, holdout_percent=50, attribution_days=7, channels=("inbox", "email"))
+    broadcasts.schedule_broadcast(session, broadcast.id, actor=audit.CLI, now=now, send_now=True)
+    broadcast_send.begin_sending(session, broadcast.id, now=now)
+    session.commit()
+    rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email")
+                                .order_by(OutboxMessage.member_id)))
+    later = now + timedelta(hours=1)
+    outcomes = [("sent", None, later, later, later), ("delivered", None, later, later, None),
+                ("suppressed", "no_consent", None, None, None), ("suppressed", "no_address", None, None, None),
+                ("failed", "refused", None, None, None)]
+    for row, (status, reason, delivered, opened, clicked) in zip(rows, outcomes, strict=True):
+        row.status, row.reason, row.delivered_at, row.opened_at, row.clicked_at = \
+            status, reason, delivered, opened, clicked
+    messaged = [row.member_id for row in rows]
+    held = list(session.scalars(select(BroadcastMember.member_id).where(BroadcastMember.held_out)))
+    buy(session, messaged[0], now + timedelta(days=1))
+    buy(session, messaged[0], now + timedelta(days=2))  # one buyer, however many purchases
+    buy(session, messaged[1], now + timedelta(days=6, hours=23))
+    buy(session, messaged[2], now + timedelta(days=7, minutes=1))  # after the window
+    buy(session, held[0], now + timedelta(days=3))
+    buy(session, held[1], now - timedelta(minutes=5))  # before the broadcast
+    session.commit()
+
+    with count_queries() as statements:
+        report = broadcast_report.broadcast_report(session, session.get(Broadcast, broadcast.id))
+    assert len(statements) <= 3
+    inbox, email = report.channels
+    assert (inbox.channel, inbox.targeted, inbox.sent) == ("inbox", 5, 5)
+    assert (email.targeted, email.sent, email.failed, email.suppressed, email.waiting) == (5, 2, 1, 2, 0)
+    assert email.suppressed_by == {"no_consent": 1, "no_address": 1}
+    assert (email.delivered, email.opened, email.clicked) == (2, 2, 1)
+    assert (report.messaged.members, report.messaged.buyers) == (5, 2)
+    assert (report.held_out.members, report.held_out.buyers) == (5, 1)
+    assert report.messaged.rate == 40 and report.held_out.rate == 20 and report.difference == 20
+    assert report.window_end - report.window_start == timedelta(days=7)
