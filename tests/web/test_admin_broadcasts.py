@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers.web import in_db, post_form, text
+from tests.helpers.web import MEMBER_PASSWORD, in_db, log_in, post_form, text
 from tests.helpers.web import sign_in_staff as sign_in
 from webapp.jobs.messages import QUEUED_FLAG
 from webapp.models import AuditLog, Broadcast, InboxMessage, OutboxMessage
 from webapp.services import messages
 from webapp.services.members import audit
-from webapp.services.messages import broadcasts
+from webapp.services.messages import broadcast_send, broadcasts
 from webapp.services.messages.broadcasts import BroadcastDraft
 
 
@@ -210,3 +210,23 @@ def test_the_outbox_filters_pages_by_id_and_retries_a_failed_row(app, client, ma
     assert "Only a failed delivery can be tried again." in again.get_data(as_text=True)
     entry = in_db(app, lambda s: s.scalar(select(AuditLog).where(AuditLog.action == "outbox.retry")))
     assert entry.object_id == str(failed) and entry.actor.startswith("staff:")
+
+
+@pytest.mark.parametrize(("locale", "words"), [("en", "Hello Sara &lt;b&gt;now&lt;/b&gt;"),
+                                                ("fa", "سلام Sara &lt;b&gt;now&lt;/b&gt;")])
+def test_a_member_reads_the_broadcast_in_their_inbox_worded_for_them_and_escaped(app, client, make_member,
+                                                                                 locale, words):
+    member = make_member(password=MEMBER_PASSWORD, display_name="Sara", locale=locale)
+    broadcast_id = make_broadcast(app, body_en="Hello {{ name }} <b>now</b>", body_fa="سلام {{ name }} <b>now</b>")
+
+    def send(s):
+        now = datetime.now(UTC)
+        broadcasts.schedule_broadcast(s, broadcast_id, actor=audit.CLI, now=now, send_now=True)
+        broadcast_send.begin_sending(s, broadcast_id, now=now)
+        s.commit()
+
+    in_db(app, send)
+    log_in(client, member.email)
+    page = client.get("/me/inbox").get_data(as_text=True)
+    assert words in page and ("Autumn" if locale == "en" else "پاییز") in page
+    assert f'lang="{locale}"' in page
