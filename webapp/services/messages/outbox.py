@@ -100,6 +100,7 @@ def notify_from(session: Session, rows: Select, *, kind: str, params: dict, now:
                        literal(now, UTCDateTime), literal(now, UTCDateTime), sent_at)
                 .where(true()))  # a WHERE lets SQLite parse ON CONFLICT after a SELECT
             .on_conflict_do_nothing(index_elements=_CONFLICT)
+            .execution_options(preserve_rowcount=True)  # SQLAlchemy 2.1 reports -1 for an INSERT otherwise
         ).rowcount
         if channel == "inbox":
             inbox.post_messages_from(session, rows, kind=kind, params=params, now=now)
