@@ -221,3 +221,32 @@ def test_the_report_counts_channels_and_compares_purchases_within_the_window(ses
     assert (report.held_out.members, report.held_out.buyers) == (5, 1)
     assert report.messaged.rate == 40 and report.held_out.rate == 20 and report.difference == 20
     assert report.window_end - report.window_start == timedelta(days=7)
+
+
+def test_a_broadcast_reaches_a_real_smtp_server_worded_per_member_and_is_marked_sent(app, session, run_worker,
+                                                                                    smtp_server):
+    app.config.update(smtp_server.config())
+    readers = {locale: factories.member(session, email=f"{locale}@example.com", display_name=f"Reader {locale}",
+                                        locale=locale) for locale in ("en", "fa")}
+    for member in readers.values():
+        member.consent_email = True
+    silent = factories.member(session, email="silent@example.com")  # never agreed to e-mail
+    now = datetime.now(UTC)
+    broadcast = create(session, now, channels=("email",))
+    broadcasts.schedule_broadcast(session, broadcast.id, actor=audit.CLI, now=now, send_now=True)
+    session.commit()
+    enqueue(app, send_broadcast, broadcast.id)
+    run_worker()  # writes the rows; its commit wakes the delivery job, which the burst worker runs too
+    mails = {mail["To"]: mail for mail in smtp_server.wait_for(2)}
+    assert set(mails) == {"en@example.com", "fa@example.com"}
+    assert mails["en@example.com"]["Subject"].startswith("Yalda sale at ")
+    assert "Dear Reader en, the sale is on." in mails["en@example.com"].get_body(("plain",)).get_content()
+    assert "Reader fa عزیز، حراج یلدا آغاز شد." in mails["fa@example.com"].get_body(("plain",)).get_content()
+    enqueue(app, send_due_broadcasts)
+    run_worker()
+    session.rollback()
+    row = session.get(Broadcast, broadcast.id)
+    assert row.status == "sent" and row.finished_at is not None
+    [email] = broadcast_report.broadcast_report(session, row).channels
+    assert (email.targeted, email.sent, email.suppressed_by) == (3, 2, {"no_consent": 1})
+    assert session.scalar(select(OutboxMessage.reason).where(OutboxMessage.member_id == silent.id)) == "no_consent"
