@@ -193,7 +193,7 @@ def test_the_report_counts_channels_and_compares_purchases_within_the_window(ses
     rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email")
                                 .order_by(OutboxMessage.member_id)))
     later = now + timedelta(hours=1)
-    outcomes = [("sent", None, later, later, later), ("delivered", None, later, later, None),
+    outcomes = [("sent", None, later, later, later), ("delivered", None, None, later, None),
                 ("suppressed", "no_consent", None, None, None), ("suppressed", "no_address", None, None, None),
                 ("failed", "refused", None, None, None)]
     for row, (status, reason, delivered, opened, clicked) in zip(rows, outcomes, strict=True):

@@ -71,7 +71,8 @@ def channel_figures(session: Session, broadcast: Broadcast) -> list[ChannelFigur
     for channel, status, reason, n, delivered, opened, clicked in rows:
         f = figures.setdefault(channel, ChannelFigures(channel))
         f.targeted += n
-        f.delivered += delivered if status in SENT else 0
+        # a provider's report moves a row to delivered; a time is kept where it says when
+        f.delivered += n if status == "delivered" else (delivered if status == "sent" else 0)
         f.opened += opened
         f.clicked += clicked
         if status in SENT:
