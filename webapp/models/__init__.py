@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2.0 models. Import from here so Alembic sees them all."""
 
+from webapp.models.broadcasts import BROADCAST_STATUSES, Broadcast, BroadcastMember
 from webapp.models.campaigns import (
     CAMPAIGN_KINDS,
     CAMPAIGN_STATUSES,
@@ -113,6 +114,9 @@ __all__ = [
     "OUTBOX_STATUSES",
     "OutboxMessage",
     "PushSubscription",
+    "BROADCAST_STATUSES",
+    "Broadcast",
+    "BroadcastMember",
     "Tier",
     "TierHistory",
     "TierProgram",
