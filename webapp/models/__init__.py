@@ -44,6 +44,7 @@ from webapp.models.raffles import (
     RaffleTickets,
     RaffleWinner,
 )
+from webapp.models.recovery import RECOVERY_PURPOSES, RecoveryCode
 from webapp.models.referral_indexes import REFERRAL_REPORT_INDEXES  # noqa: F401  (registers them)
 from webapp.models.referrals import (
     MARKETER_ENTRY_KINDS,
@@ -111,6 +112,8 @@ __all__ = [
     "CHANNELS",
     "OUTBOX_STATUSES",
     "OutboxMessage",
+    "RECOVERY_PURPOSES",
+    "RecoveryCode",
     "Tier",
     "TierHistory",
     "TierProgram",
