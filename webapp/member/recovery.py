@@ -12,10 +12,11 @@ from flask_login import login_user
 
 from webapp.auth import current_member, safe_next
 from webapp.extensions import db, limiter
-from webapp.member import bp
+from webapp.member import bp, invite_cookies
 from webapp.member.forms import CodeLoginForm, ForgotPasswordForm, NewPasswordForm, ResetCodeForm
 from webapp.member.messages import add_domain_error
 from webapp.models import utcnow
+from webapp.services import referrals
 from webapp.services.errors import DomainError
 from webapp.services.members import recovery
 from webapp.transaction import after_commit, commits, refusal
@@ -24,6 +25,8 @@ from webapp.transaction import after_commit, commits, refusal
 RESET_MOBILE = "vafa_reset_mobile"
 CODE_MOBILE = "vafa_code_mobile"
 SENT_EMAIL = "vafa_reset_email"
+# one count per typed address, shared by every page that sends a code or link
+ADDRESS_SCOPE = "recovery-address"
 
 
 def _ip_limit() -> str:
@@ -71,7 +74,7 @@ def _page(template: str, status: int = 200, **context):
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(_ip_limit, methods=["POST"])
-@limiter.limit(_address_limit, key_func=_address_key, methods=["POST"], on_breach=_too_often)
+@limiter.shared_limit(_address_limit, ADDRESS_SCOPE, key_func=_address_key, methods=["POST"], on_breach=_too_often)
 @commits
 def forgot_password():
     form = ForgotPasswordForm()
@@ -137,8 +140,8 @@ def _signed_in_after_reset(member, remembered: str):
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(_ip_limit, methods=["POST"])
-@limiter.limit(_address_limit, key_func=_address_key, methods=["POST"], exempt_when=_checking_code,
-               on_breach=_too_often)
+@limiter.shared_limit(_address_limit, ADDRESS_SCOPE, key_func=_address_key, methods=["POST"],
+                      exempt_when=_checking_code, on_breach=_too_often)
 @commits
 def login_with_code():
     if current_member():
@@ -147,20 +150,32 @@ def login_with_code():
         browser.pop(CODE_MOBILE, None)
     form = CodeLoginForm(mobile=browser.get(CODE_MOBILE, ""), next=request.args.get("next", ""))
     if form.validate_on_submit():
-        if not _checking_code():
-            with refusal(form, field="mobile", say=_("This is not a valid mobile number.")):
-                where = recovery.request_sign_in_code(db.session, form.mobile.data, secret_key=_secret(),
-                                                      now=utcnow())
-                browser[CODE_MOBILE] = where.address
-                return redirect(url_for(".login_with_code", next=form.next.data or None))
-        else:
-            member = recovery.sign_in_with_code(db.session, form.mobile.data, form.code.data,
-                                                secret_key=_secret(), now=utcnow())
-            if member is not None:
-                browser.pop(CODE_MOBILE, None)
-                after_commit(lambda: login_user(member))
-                return redirect(safe_next(form.next.data, url_for(".dashboard")))
-            db.session.commit()  # the wrong try counts, though the answer is an error
-            form.code.errors = [*form.code.errors, _wrong_code()]
+        answer = _check_code(form) if _checking_code() else _ask_for_code(form)
+        if answer is not None:
+            return answer
     step = "code" if form.mobile.data and (browser.get(CODE_MOBILE) or form.code.data) else "mobile"
     return _page("member/login_code.html", 422 if request.method == "POST" else 200, form=form, step=step)
+
+
+def _ask_for_code(form):
+    """Step one: text a code (to a member's mobile only), then ask for it."""
+    with refusal(form, field="mobile", say=_("This is not a valid mobile number.")):
+        where = recovery.request_sign_in_code(db.session, form.mobile.data, secret_key=_secret(), now=utcnow())
+        browser[CODE_MOBILE] = where.address
+        return redirect(url_for(".login_with_code", next=form.next.data or None))
+    return None
+
+
+def _check_code(form):
+    """Step two: the code signs the member in, or the form says why not."""
+    member = recovery.sign_in_with_code(db.session, form.mobile.data, form.code.data, secret_key=_secret(),
+                                        now=utcnow())
+    if member is None:
+        db.session.commit()  # the wrong try counts, though the answer is an error
+        form.code.errors = [*form.code.errors, _wrong_code()]
+        return None
+    browser.pop(CODE_MOBILE, None)
+    # as /login does: a friend later joining from this device is the member themself
+    referrals.remember_device(db.session, member.id, invite_cookies.device_visitor(), utcnow())
+    after_commit(lambda: login_user(member))
+    return redirect(safe_next(form.next.data, url_for(".dashboard")))
