@@ -250,3 +250,21 @@ def test_an_account_gets_at_most_five_codes_an_hour_whatever_its_addresses(app, 
         assert len(sent) == recovery.SENT_PER_HOUR
         recovery.request_sign_in_code(db.session, MOBILE, secret_key="k", now=now + timedelta(hours=1, minutes=1))
         assert len(db.session.scalars(select(OutboxMessage.id)).all()) == recovery.SENT_PER_HOUR + 1
+
+
+@pytest.mark.parametrize("path", ["/password/forgot", "/login/code", "/login"])
+@pytest.mark.parametrize(("locale", "direction"), [("fa", "rtl"), ("en", "ltr")])
+def test_the_recovery_pages_speak_both_languages(client, path, locale, direction):
+    client.set_cookie("vafa_locale", locale)
+    html = client.get(path).get_data(as_text=True)
+    assert f'lang="{locale}" dir="{direction}"' in html
+    assert 'name="csrf_token"' in html and 'name="viewport"' in html
+
+
+def test_the_code_step_keeps_the_number_left_to_right_in_persian(app, client, make_member):
+    make_member(mobile=MOBILE)
+    client.set_cookie("vafa_locale", "fa")
+    _ask_code(client)
+    html = client.get("/login/code").get_data(as_text=True)
+    assert '<p dir="ltr"><strong>+989121234567</strong></p>' in html
+    assert 'autocomplete="one-time-code"' in html and 'inputmode="numeric"' in html
