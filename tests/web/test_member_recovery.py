@@ -268,3 +268,16 @@ def test_the_code_step_keeps_the_number_left_to_right_in_persian(app, client, ma
     html = client.get("/login/code").get_data(as_text=True)
     assert '<p dir="ltr"><strong>+989121234567</strong></p>' in html
     assert 'autocomplete="one-time-code"' in html and 'inputmode="numeric"' in html
+
+
+def test_a_suspended_member_gets_no_code(app, client, make_member, run_worker, sms):
+    member = make_member(mobile=MOBILE)
+
+    def suspend(session):
+        session.get(Member, member.id).status = "suspended"
+        session.commit()
+
+    in_db(app, suspend)
+    assert _ask_code(client).status_code == 302  # the same answer
+    run_worker()
+    assert sms.requests == []

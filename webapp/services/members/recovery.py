@@ -207,23 +207,29 @@ def reset_with_code(session: Session, mobile: str, code: str, password: str, *, 
     return member
 
 
-def link_holder(session: Session, token: str, *, secret_key: str, now: datetime) -> Member | None:
-    """The member a live reset link is for (nothing used up: the form shows)."""
-    row = session.scalar(select(RecoveryCode).where(
-        RecoveryCode.purpose == "reset_link", RecoveryCode.secret_hash == _digest(secret_key, "reset_link", token)))
+def _link_row(session: Session, digest: str) -> RecoveryCode | None:
+    return session.scalar(select(RecoveryCode).where(RecoveryCode.purpose == "reset_link",
+                                                     RecoveryCode.secret_hash == digest))
+
+
+def _live_member(session: Session, row: RecoveryCode | None, now: datetime) -> Member | None:
     if row is None or row.used_at is not None or row.expires_at <= now or row.tries >= MAX_TRIES:
         return None
     member = session.get(Member, row.member_id)
     return member if member is not None and member.is_active else None
 
 
+def link_holder(session: Session, token: str, *, secret_key: str, now: datetime) -> Member | None:
+    """The member a live reset link is for (nothing used up: the form shows)."""
+    return _live_member(session, _link_row(session, _digest(secret_key, "reset_link", token)), now)
+
+
 def reset_with_link(session: Session, token: str, password: str, *, secret_key: str, now: datetime) -> Member | None:
     """A new password through the e-mailed link; signs out every session."""
     check_password_strength(password)
     digest = _digest(secret_key, "reset_link", token)
-    row = session.scalar(select(RecoveryCode).where(RecoveryCode.purpose == "reset_link",
-                                                    RecoveryCode.secret_hash == digest))
-    member = link_holder(session, token, secret_key=secret_key, now=now)
+    row = _link_row(session, digest)
+    member = _live_member(session, row, now)
     if member is None or not _use(session, row, digest, now):
         return None
     _set_password(session, member, password, now)
