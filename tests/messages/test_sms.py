@@ -296,3 +296,13 @@ def test_delivery_reports_are_rate_limited(app, client):
     codes = [client.post("/hooks/sms/http/status", json={"id": "x", "status": "delivered"},
                          headers={"Authorization": "Bearer sms-token"}).status_code for _ in range(3)]
     assert codes == [404, 404, 429]
+
+
+@pytest.mark.parametrize("kind", ["sign_in_code", "password_reset_code"])
+@pytest.mark.parametrize("locale", ["fa", "en"])
+def test_a_code_costs_one_sms_in_either_language(kind, locale):
+    from webapp.services.messages.render import DEFAULT_CLUB, fill
+    from webapp.services.messages.texts import default_text
+
+    text = fill(default_text(kind, locale).body, {"club": DEFAULT_CLUB[locale], "code": "123456", "minutes": 10})
+    assert "123456" in text and count_segments(text).count == 1
