@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/hooks/"))  # machines: the API and providers' callbacks
 
 
 def api_error(status: int, code: str, message: str, **details):

@@ -296,6 +296,8 @@ def test_delivery_reports_are_rate_limited(app, client):
     codes = [client.post("/hooks/sms/http/status", json={"id": "x", "status": "delivered"},
                          headers={"Authorization": "Bearer sms-token"}).status_code for _ in range(3)]
     assert codes == [404, 404, 429]
+    limited = client.post("/hooks/sms/http/status", json={}, headers={"Authorization": "Bearer sms-token"})
+    assert limited.json["error"]["code"] == "rate_limited"  # machines get JSON, even when limited
 
 
 @pytest.mark.parametrize("kind", ["sign_in_code", "password_reset_code"])
