@@ -102,4 +102,6 @@ DEFAULTS = {
     "RECOVERY_ADDRESS_RATE_LIMIT": "5 per hour",
     "RECOVERY_RATE_LIMIT": "10 per minute;30 per hour",
     "HOOK_RATE_LIMIT": "600 per minute",
+    # per address; mail providers send one-click unsubscribes for many members
+    "UNSUBSCRIBE_RATE_LIMIT": "60 per minute",
 }
