@@ -108,6 +108,7 @@ def _messaging() -> dict:
         "VAFA_SMS_URL": env("VAFA_SMS_URL", ""),
         "VAFA_SMS_TOKEN": env("VAFA_SMS_TOKEN", ""),
         "VAFA_SMS_FROM": env("VAFA_SMS_FROM", ""),
+        "VAFA_SMS_TIMEOUT": float(env("VAFA_SMS_TIMEOUT", "10") or 10),  # seconds a provider may take
         "VAFA_PUSH_SENDER": env("VAFA_PUSH_SENDER", "webpush"),
         "VAFA_VAPID_PRIVATE_KEY": _vapid_private_key(),
         "VAFA_VAPID_SUBJECT": env("VAFA_VAPID_SUBJECT", "mailto:club@localhost"),
@@ -130,6 +131,10 @@ DEFAULTS = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "JOIN_RATE_LIMIT": "10 per hour",
+    # sign-in codes and password resets: per typed e-mail or mobile, and per visitor
+    "RECOVERY_ADDRESS_RATE_LIMIT": "5 per hour",
+    "RECOVERY_RATE_LIMIT": "10 per minute;30 per hour",
+    "HOOK_RATE_LIMIT": "600 per minute",
     # per address; mail providers send one-click unsubscribes for many members
     "UNSUBSCRIBE_RATE_LIMIT": "60 per minute",
 }

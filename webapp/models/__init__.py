@@ -46,6 +46,7 @@ from webapp.models.raffles import (
     RaffleTickets,
     RaffleWinner,
 )
+from webapp.models.recovery import RECOVERY_PURPOSES, RecoveryCode
 from webapp.models.referral_indexes import REFERRAL_REPORT_INDEXES  # noqa: F401  (registers them)
 from webapp.models.referrals import (
     MARKETER_ENTRY_KINDS,
@@ -117,6 +118,8 @@ __all__ = [
     "BROADCAST_STATUSES",
     "Broadcast",
     "BroadcastMember",
+    "RECOVERY_PURPOSES",
+    "RecoveryCode",
     "Tier",
     "TierHistory",
     "TierProgram",
