@@ -95,4 +95,5 @@ DEFAULTS = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "JOIN_RATE_LIMIT": "10 per hour",
+    "FEEDBACK_RATE_LIMIT": "6 per 10 minutes;30 per day",  # new threads and replies, per member
 }
