@@ -207,3 +207,9 @@ def test_the_feedback_pages_speak_the_members_language(app, client, make_member,
     for url in ("/feedback", thread_url):
         html = client.get(url).get_data(as_text=True)
         assert f'lang="{locale}"' in html and f'dir="{"rtl" if locale == "fa" else "ltr"}"' in html
+
+
+def test_only_the_feedback_forms_take_a_larger_body(client, member):
+    token = csrf_token(client, "/me/settings")
+    big = {"csrf_token": token, "display_name": "x" * (3 * 1024 * 1024)}
+    assert client.post("/me/settings", data=big).status_code == 413
