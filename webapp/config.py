@@ -137,4 +137,5 @@ DEFAULTS = {
     "HOOK_RATE_LIMIT": "600 per minute",
     # per address; mail providers send one-click unsubscribes for many members
     "UNSUBSCRIBE_RATE_LIMIT": "60 per minute",
+    "FEEDBACK_RATE_LIMIT": "6 per 10 minutes;30 per day",  # new threads and replies, per member
 }

@@ -22,6 +22,14 @@ from webapp.models.contests import (
     ContestEntry,
     ContestQuestion,
 )
+from webapp.models.feedback import (
+    FEEDBACK_CATEGORIES,
+    FEEDBACK_SOURCES,
+    FEEDBACK_STATUSES,
+    POST_AUTHORS,
+    FeedbackPost,
+    FeedbackThread,
+)
 from webapp.models.instant_win import (
     INSTANT_WIN_OUTCOMES,
     INSTANT_WIN_PRIZE_KINDS,
@@ -181,4 +189,10 @@ __all__ = [
     "InstantWinGame",
     "InstantWinPlay",
     "InstantWinPrize",
+    "FEEDBACK_CATEGORIES",
+    "FEEDBACK_SOURCES",
+    "FEEDBACK_STATUSES",
+    "POST_AUTHORS",
+    "FeedbackPost",
+    "FeedbackThread",
 ]
