@@ -37,6 +37,7 @@ KIND_TEMPLATES = {
                  "fee_rebate", "credit_converted", "campaign", "challenge_completed",
                  "raffle_won", "referral_board_prize")
 }
+KIND_TEMPLATES["survey"] = "_partials/inbox_survey.html"  # its score links answer in one tap
 GENERIC_TEMPLATE = "_partials/inbox_generic.html"
 
 
