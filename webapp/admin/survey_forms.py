@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from webapp.forms.fields import strip
@@ -22,8 +22,12 @@ STATUS_LABELS = {"draft": _l("Draft"), "active": _l("Active"), "closed": _l("Clo
 EVERYONE = ""  # the segment choice "every active member"
 
 
-def segment_choices(segments) -> list[tuple[str, str]]:
-    return [(EVERYONE, _l("Every active member"))] + [(str(s.id), s.name) for s in segments]
+def segment_choices(segments) -> list[SelectChoice]:
+    return [SelectChoice(EVERYONE, _l("Every active member"))] + [SelectChoice(str(s.id), s.name) for s in segments]
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
 
 
 def segment_id_of(choice: str | None) -> int | None:
@@ -31,13 +35,13 @@ def segment_id_of(choice: str | None) -> int | None:
 
 
 class SurveyForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
+    kind = SelectField(_l("Kind"), choices=_choices(KIND_LABELS))
     name = StringField(_l("Name (for staff)"), filters=[strip], validators=[DataRequired(), Length(max=MAX_NAME)])
     question_fa = TextAreaField(_l("Question in Persian"), filters=[strip],
                                 validators=[DataRequired(), Length(max=MAX_QUESTION)])
     question_en = TextAreaField(_l("Question in English"), filters=[strip],
                                 validators=[DataRequired(), Length(max=MAX_QUESTION)])
-    trigger = SelectField(_l("When members are asked"), choices=list(TRIGGER_LABELS.items()))
+    trigger = SelectField(_l("When members are asked"), choices=_choices(TRIGGER_LABELS))
     segment = SelectField(_l("Who may be asked"), choices=[], validate_choice=True)
 
     def draft(self) -> SurveyDraft:
