@@ -1,7 +1,7 @@
 """surveys: NPS/CSAT questions, invitations by unguessable token, answers
 
 Revision ID: m8a0survey
-Revises: m1a0outbox
+Revises: m7a0feedbk (m1a0outbox before the feedback branch was merged in)
 Create Date: 2026-12-03 16:45:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ BigIntPK = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 UTC = sa.DateTime(timezone=True)
 
 revision = 'm8a0survey'
-down_revision = 'm1a0outbox'
+down_revision = 'm7a0feedbk'  # chained after the merged h13-feedback revision (one head)
 branch_labels = None
 depends_on = None
 

@@ -21,6 +21,14 @@ from webapp.models.contests import (
     ContestEntry,
     ContestQuestion,
 )
+from webapp.models.feedback import (
+    FEEDBACK_CATEGORIES,
+    FEEDBACK_SOURCES,
+    FEEDBACK_STATUSES,
+    POST_AUTHORS,
+    FeedbackPost,
+    FeedbackThread,
+)
 from webapp.models.instant_win import (
     INSTANT_WIN_OUTCOMES,
     INSTANT_WIN_PRIZE_KINDS,
@@ -186,4 +194,10 @@ __all__ = [
     "Survey",
     "SurveyAnswer",
     "SurveyInvite",
+    "FEEDBACK_CATEGORIES",
+    "FEEDBACK_SOURCES",
+    "FEEDBACK_STATUSES",
+    "POST_AUTHORS",
+    "FeedbackPost",
+    "FeedbackThread",
 ]
