@@ -262,3 +262,33 @@ def test_results_per_tier_and_segment_are_fixed_queries_whatever_their_number(se
     assert per_tier[None].answers == 3
     overall = results.overall(session, survey)
     assert (overall.promoters, overall.passives, overall.detractors, overall.nps) == (1, 1, 1, 0)
+
+
+# -- a detractor's follow-up -------------------------------------------------------------------
+
+
+def _threads(session):
+    from webapp.models import FeedbackPost, FeedbackThread
+
+    return [(t.member_id, t.category, t.source, t.survey_answer_id,
+             [p.body for p in session.scalars(select(FeedbackPost).where(FeedbackPost.thread_id == t.id)
+                                              .order_by(FeedbackPost.id))])
+            for t in session.scalars(select(FeedbackThread).order_by(FeedbackThread.id))]
+
+
+@pytest.mark.parametrize(("kind", "score", "opens"), [("nps", 6, True), ("nps", 7, False), ("nps", 0, True),
+                                                      ("csat", 2, True), ("csat", 3, False)])
+def test_a_detractors_answer_opens_one_feedback_thread(session, now, kind, score, opens):
+    survey, member, invite = _invited(session, now, kind=kind)
+    answer = surveys.answer_survey(session, invite.token, score=score, comment="Too slow at the till", now=now).answer
+    surveys.answer_survey(session, invite.token, score=score, comment="again", now=now)
+    top = 10 if kind == "nps" else 5
+    expected = [(member.id, "survey", "survey", answer.id, [f"{survey.name}: {score}/{top}\n\nToo slow at the till"])]
+    assert _threads(session) == (expected if opens else [])
+
+
+def test_the_why_after_a_one_tap_detractor_score_joins_its_thread(session, now):
+    survey, member, invite = _invited(session, now)
+    answer = surveys.answer_survey(session, invite.token, score=2, comment=None, now=now).answer
+    surveys.add_comment(session, invite.token, comment="Rude staff", now=now + timedelta(minutes=1))
+    assert _threads(session) == [(member.id, "survey", "survey", answer.id, [f"{survey.name}: 2/10", "Rude staff"])]

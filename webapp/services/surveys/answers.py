@@ -11,8 +11,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import Member, Survey, SurveyAnswer, SurveyInvite
+from webapp.models import FeedbackThread, Member, Survey, SurveyAnswer, SurveyInvite
+from webapp.services import feedback
 from webapp.services.errors import DomainError, NotFound
+from webapp.services.feedback.threads import MAX_BODY
 from webapp.services.surveys import rules
 
 MAX_TOKEN = 64
@@ -87,7 +89,7 @@ def answer_survey(session: Session, token: str, *, score, comment: str | None, n
                           comment=clean_comment(comment), tier_id=found.member.tier_id, created_at=now)
     session.add(answer)
     session.flush()
-    if rules.is_detractor(survey.kind, score):
+    if rules.is_detractor(survey.kind, score) and found.member.is_active:
         follow_up(session, answer, survey, now=now)
     return Answered(answer, new=True)
 
@@ -98,11 +100,26 @@ def add_comment(session: Session, token: str, *, comment: str | None, now: datet
     if found.answer is None:
         raise NotFound("Not answered yet.")
     text = clean_comment(comment)
-    if text and not found.answer.comment:
-        found.answer.comment = text
+    answer = found.answer
+    if text and not answer.comment:
+        answer.comment = text
         session.flush()
-    return found.answer
+        if rules.is_detractor(found.survey.kind, answer.score) and found.member.is_active:
+            # the "why" after a one-tap score joins the follow-up thread opened with the score
+            thread_id = session.scalar(select(FeedbackThread.id).where(FeedbackThread.survey_answer_id == answer.id))
+            if thread_id is None:
+                follow_up(session, answer, found.survey, now=now)
+            else:
+                feedback.member_reply(session, thread_id=thread_id, member_id=answer.member_id,
+                                      body=text[:MAX_BODY], now=now)
+    return answer
 
 
-def follow_up(session: Session, answer: SurveyAnswer, survey: Survey, *, now: datetime) -> None:
-    """A detractor's answer: a feedback thread for staff to follow up."""
+def follow_up(session: Session, answer: SurveyAnswer, survey: Survey, *, now: datetime):
+    """A detractor's answer: a feedback thread (category `survey`) for staff to
+    follow up, once per answer; its first post says the survey, the score and why."""
+    top = rules.scale(survey.kind)[-1]
+    head = f"{survey.name}: {answer.score}/{top}"
+    body = f"{head}\n\n{answer.comment}" if answer.comment else head
+    return feedback.open_thread(session, member_id=answer.member_id, category="survey", body=body[:MAX_BODY],
+                                now=now, survey_answer_id=answer.id)
