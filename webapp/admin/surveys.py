@@ -1,8 +1,9 @@
 """Staff pages for surveys (under /admin/surveys): the list, the editor, the
 survey page with its actions (activate, send to a segment, close) and its
 results: the NPS (or CSAT) figures, the trend by club month, per segment and per
-tier, and the comments. Every staff may read them; owners and marketers change
-them (the `offers` capability), each change audited by the service."""
+tier, and the comments. Owners, marketers and auditors read them (the `surveys`
+capability); owners and marketers change them (`offers`), each change audited
+by the service."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from webapp.services.offers import segments as segment_service
 from webapp.services.surveys import results
 from webapp.transaction import after_commit, commits, refusal
 
-WRITE = "offers"
+READ, WRITE = "surveys", "offers"  # read: owner, marketer, auditor; change: owner, marketer
 STATE_WORDS = _l("The survey is not in a state that allows this: only drafts are activated, and only "
                  "active surveys are sent.")
 PROBLEM_FIELDS = {"segment_id": "segment"}
@@ -59,7 +60,7 @@ def _with_segments(form):
 
 
 @bp.get("/surveys")
-@staff_required("view")
+@staff_required(READ)
 def surveys():
     rows = service.survey_list(db.session)
     invited = dict(db.session.execute(select(SurveyInvite.survey_id, func.count())
@@ -107,7 +108,7 @@ def survey_edit(survey_id: int):
 
 
 @bp.get("/surveys/<int:survey_id>")
-@staff_required("view")
+@staff_required(READ)
 def survey(survey_id: int):
     survey = _survey_or_404(survey_id)
     now, club = utcnow(), current_club()
