@@ -4,6 +4,8 @@ invites chunk by chunk, writes each member's outbox rows once, and a second run
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 
 from tests.helpers.web import in_db
@@ -45,3 +47,27 @@ def test_a_closed_survey_stops_its_sending(app, make_member, run_worker):
         enqueue_send(survey_id, None)
     run_worker()
     assert counts(app) == (0, {})
+
+
+def test_the_invitation_e_mail_carries_the_question_and_the_absolute_link(app, make_member, run_worker,
+                                                                          smtp_server):
+    from webapp.extensions import db
+    from webapp.models import Member
+    from webapp.services import surveys as service
+    from webapp.services.members import audit
+
+    app.config.update(smtp_server.config())
+    app.config["VAFA_PUBLIC_URL"] = "https://club.example"
+    member = make_member(email="reader@example.com", locale="en")
+    survey_id = active_survey(app)
+    with app.app_context():
+        db.session.get(Member, member.id).consent_email = True
+        service.send_survey(db.session, survey_id, None, actor=audit.CLI, now=datetime.now(UTC))
+        db.session.commit()  # wakes the delivery worker
+    run_worker()
+    [mail] = smtp_server.wait_for(1)
+    token = in_db(app, lambda s: s.scalar(select(SurveyInvite.token)))
+    body = mail.get_body(("plain",)).get_content()
+    assert mail["To"] == "reader@example.com"
+    assert "How likely are you to recommend us to a friend?" in body
+    assert f"https://club.example/surveys/{token}" in body
