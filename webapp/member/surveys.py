@@ -32,7 +32,7 @@ CSAT_LABELS = {1: _l("Very dissatisfied"), 2: _l("Dissatisfied"), 3: _l("Neutral
 
 
 def _limit() -> str:
-    return current_app.config.get("SURVEY_RATE_LIMIT", "30 per minute")
+    return current_app.config.get("SURVEY_RATE_LIMIT", "60 per minute")
 
 
 class SurveyAnswerForm(FlaskForm):
