@@ -23,11 +23,15 @@ QUIET_CATEGORIES = ("notice", "marketing")
 @dataclass(frozen=True)
 class MessagingSettings:
     """Quiet hours as "HH:MM" club-local times (start after end wraps midnight;
-    equal: none) and marketing messages per member per club day (0: no cap)."""
+    equal: none) and marketing messages per member per club day (0: no cap);
+    `track_opens`/`track_clicks`: e-mail carries an open pixel, and links in
+    e-mail and push go through a signed redirect that notes the click."""
 
     quiet_start: str = "22:00"
     quiet_end: str = "08:00"
     daily_marketing_cap: int = 2
+    track_opens: bool = True
+    track_clicks: bool = True
 
     def window(self) -> tuple[time, time]:
         return time.fromisoformat(self.quiet_start), time.fromisoformat(self.quiet_end)
