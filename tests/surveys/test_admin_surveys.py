@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -154,3 +155,18 @@ def test_the_results_page_runs_the_same_queries_for_one_segment_or_many(app, cli
         page = client.get(f"/admin/surveys/{survey_id}")
     assert page.status_code == 200 and page.get_data(as_text=True).count("Seg 1") >= 7
     assert len(many) == len(few)
+
+
+def test_a_persian_club_reads_its_trend_by_jalali_month(app, client, make_staff, make_member):
+    import jdatetime
+
+    from webapp.i18n import JALALI_MONTHS_FA, persian_digits
+
+    app.config["VAFA_LOCALE"] = "fa"
+    survey_id = _answered(app, make_member, [(10, None, 0)])
+    sign_in_staff(client, make_staff("owner"))
+    html = client.get(f"/admin/surveys/{survey_id}").get_data(as_text=True)
+    today = jdatetime.date.fromgregorian(date=datetime.now(UTC).astimezone(ZoneInfo("Asia/Tehran")).date())
+    this_month = f"{JALALI_MONTHS_FA[today.month - 1]} {persian_digits(str(today.year))}"
+    rows = re.findall(r'<tr><th scope="row"><time datetime="[^"]+">([^<]+)</time>', html)
+    assert len(rows) == 12 and rows[0] == this_month  # newest first

@@ -237,12 +237,32 @@ def test_the_trend_counts_answers_in_the_tehran_month_they_were_given(session):
                                (0, datetime(2026, 11, 30, 21, 0, tzinfo=UTC)),
                                (9, datetime(2026, 12, 2, 9, 0, tzinfo=UTC))])
     trend = results.trend(session, survey, now=datetime(2026, 12, 3, 12, tzinfo=UTC), tz="Asia/Tehran", months=3)
-    assert [m.month.isoformat() for m in trend] == ["2026-10-01", "2026-11-01", "2026-12-01"]
+    assert [(m.month.year, m.month.number) for m in trend] == [(2026, 10), (2026, 11), (2026, 12)]
     assert [m.figures.answers for m in trend] == [0, 1, 2]
     assert [m.figures.nps for m in trend] == [None, 100, 0]
     # in UTC the same answers split the other way
     utc = results.trend(session, survey, now=datetime(2026, 12, 3, 12, tzinfo=UTC), tz="UTC", months=2)
     assert [m.figures.answers for m in utc] == [2, 1]
+
+
+def test_a_persian_club_sees_its_trend_by_jalali_month(session):
+    survey = make_survey(session, datetime(2026, 10, 1, tzinfo=UTC))
+    # 1 Dey 1405 is 22 Dec 2026: 20:00 UTC on 21 Dec is 23:30 on 30 Azar in Tehran, 21:00 UTC is 1 Dey
+    _answers(session, survey, [(3, datetime(2026, 12, 21, 20, 0, tzinfo=UTC)),
+                               (10, datetime(2026, 12, 21, 21, 0, tzinfo=UTC)),
+                               (9, datetime(2026, 12, 30, 9, 0, tzinfo=UTC))])
+    trend = results.trend(session, survey, now=datetime(2027, 1, 2, tzinfo=UTC), tz="Asia/Tehran", months=2,
+                          calendar="jalali")
+    assert [(m.month.year, m.month.number) for m in trend] == [(1405, 9), (1405, 10)]
+    assert trend[1].month.starts_at == datetime(2026, 12, 21, 20, 30, tzinfo=UTC)
+    assert [(m.figures.answers, m.figures.nps) for m in trend] == [(1, -100), (2, 100)]
+
+
+def test_months_step_back_across_the_year(session):
+    months = results.months_until(datetime(2026, 2, 10, tzinfo=UTC), "Asia/Tehran", 3)
+    assert [(m.year, m.number) for m in months] == [(2025, 12), (2026, 1), (2026, 2)]
+    jalali = results.months_until(datetime(2026, 4, 1, tzinfo=UTC), "Asia/Tehran", 3, "jalali")
+    assert [(m.year, m.number) for m in jalali] == [(1404, 11), (1404, 12), (1405, 1)]
 
 
 def test_results_per_tier_and_segment_are_fixed_queries_whatever_their_number(session, now, count_queries):

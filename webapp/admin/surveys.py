@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from webapp.admin import bp
 from webapp.admin.common import staff_actor
+from webapp.admin.segment_forms import month_names
 from webapp.admin.survey_forms import (
     KIND_LABELS,
     SHORT_KIND_LABELS,
@@ -31,6 +32,7 @@ from webapp.auth import staff_required
 from webapp.club import current_club
 from webapp.extensions import db
 from webapp.forms.confirm import ConfirmForm
+from webapp.i18n import current_locale, persian_digits
 from webapp.jobs.surveys import enqueue_send
 from webapp.models import SurveyAnswer, SurveyInvite, utcnow
 from webapp.services import surveys as service
@@ -52,6 +54,13 @@ def _survey_or_404(survey_id: int):
         return service.get_survey(db.session, survey_id)
     except service.NotFound:
         abort(404)
+
+
+def month_label(month: results.Month) -> str:
+    """"Azar 1405" / "آذر ۱۴۰۵" / "December 2026": a month of the club's calendar."""
+    locale = current_locale()
+    year = persian_digits(str(month.year)) if locale == "fa" else str(month.year)
+    return f"{month_names(month.calendar, locale)[month.number - 1]} {year}"
 
 
 def _with_segments(form):
@@ -122,7 +131,9 @@ def survey(survey_id: int):
         can_write=current_user.can(WRITE), segment_names={s.id: s.name for s in chosen},
         invited=service.invites.invited_count(db.session, survey.id),
         overall=results.overall(db.session, survey),
-        trend=results.trend(db.session, survey, now=now, tz=club.timezone),
+        trend=results.trend(db.session, survey, now=now, tz=club.timezone,
+                            calendar="jalali" if club.locale == "fa" else "gregorian"),
+        month_label=month_label,
         per_tier=results.by_tier(db.session, survey),
         tier_names={lv.id: lv for lv in (program.levels if program else ())},
         per_segment=results.by_segment(db.session, survey, chosen, now=now), segments=chosen,

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+import jdatetime
 from sqlalchemy import Integer, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
@@ -34,30 +35,52 @@ def overall(session: Session, survey: Survey) -> Figures:
     return figures(survey.kind, {int(s): int(n) for s, n in rows})
 
 
-def month_starts(now: datetime, tz: str, months: int = TREND_MONTHS) -> list[datetime]:
-    """The first instants (UTC) of the last `months` months in the club's time
-    zone, oldest first, the current month last."""
-    local = now.astimezone(ZoneInfo(tz))
-    year, month = local.year, local.month
-    starts = []
-    for _ in range(months):
-        starts.append(datetime(year, month, 1, tzinfo=ZoneInfo(tz)).astimezone(UTC))
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return starts[::-1]
+CALENDARS = ("gregorian", "jalali")
+
+
+@dataclass(frozen=True)
+class Month:
+    """A month of the club's calendar: its year and number there, and its first
+    instant (UTC) in the club's time zone."""
+
+    calendar: str
+    year: int
+    number: int
+    starts_at: datetime
+
+
+def _first_day(calendar: str, year: int, number: int) -> date:
+    return jdatetime.date(year, number, 1).togregorian() if calendar == "jalali" else date(year, number, 1)
+
+
+def months_until(now: datetime, tz: str, count: int = TREND_MONTHS, calendar: str = "gregorian") -> list[Month]:
+    """The last `count` months of the calendar (Jalali for a Persian club) in the
+    club's time zone, oldest first, the current one last."""
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    local = jdatetime.date.fromgregorian(date=today) if calendar == "jalali" else today
+    year, number = local.year, local.month
+    months = []
+    for _ in range(count):
+        first = datetime.combine(_first_day(calendar, year, number), time(), tzinfo=zone).astimezone(UTC)
+        months.append(Month(calendar, year, number, first))
+        year, number = (year, number - 1) if number > 1 else (year - 1, 12)
+    return months[::-1]
 
 
 @dataclass(frozen=True)
 class MonthFigures:
-    month: date  # its first day, in the club's calendar (Gregorian; shown in Jalali for fa)
-    starts_at: datetime
+    month: Month
     figures: Figures
 
 
-def trend(session: Session, survey: Survey, *, now: datetime, tz: str,
-          months: int = TREND_MONTHS) -> list[MonthFigures]:
+def trend(session: Session, survey: Survey, *, now: datetime, tz: str, months: int = TREND_MONTHS,
+          calendar: str = "gregorian") -> list[MonthFigures]:
     """The figures of each of the last `months` club months (months with no
-    answers included, with no score)."""
-    starts = month_starts(now, tz, months)
+    answers included, with no score): one grouped statement, the month of an
+    answer picked by a CASE over the months' first instants."""
+    chosen = months_until(now, tz, months, calendar)
+    starts = [m.starts_at for m in chosen]
     bucket = case(*((SurveyAnswer.created_at >= starts[i], i) for i in reversed(range(len(starts)))),
                   else_=-1).label("bucket")
     rows = session.execute(
@@ -65,9 +88,7 @@ def trend(session: Session, survey: Survey, *, now: datetime, tz: str,
         .where(SurveyAnswer.survey_id == survey.id, SurveyAnswer.created_at >= starts[0])
         .group_by(bucket, SurveyAnswer.score)).all()
     grouped = _counts(rows)
-    zone = ZoneInfo(tz)
-    return [MonthFigures(start.astimezone(zone).date(), start, figures(survey.kind, grouped.get(i, {})))
-            for i, start in enumerate(starts)]
+    return [MonthFigures(m, figures(survey.kind, grouped.get(i, {}))) for i, m in enumerate(chosen)]
 
 
 def by_tier(session: Session, survey: Survey) -> dict[int | None, Figures]:
