@@ -99,4 +99,5 @@ DEFAULTS = {
     "JOIN_RATE_LIMIT": "10 per hour",
     # per address; mail providers send one-click unsubscribes for many members
     "UNSUBSCRIBE_RATE_LIMIT": "60 per minute",
+    "FEEDBACK_RATE_LIMIT": "6 per 10 minutes;30 per day",  # new threads and replies, per member
 }

@@ -230,7 +230,7 @@ def test_navigation_shows_only_what_the_role_may_open(client, make_staff):
     links = set(re.findall(r'href="([^"]+)"', nav.group(0)))
     # operators pay marketers out; referrals are read with "view" (support answers
     # "why was my friend not counted?")
-    assert links == {"/admin/", "/admin/members", "/admin/referrals", "/admin/marketers"}
+    assert links == {"/admin/", "/admin/members", "/admin/referrals", "/admin/marketers", "/admin/feedback"}
 
 
 # -- languages ---------------------------------------------------------------------------

@@ -38,6 +38,7 @@ KIND_TEMPLATES = {
                  "raffle_won", "referral_board_prize")
 }
 KIND_TEMPLATES["survey"] = "_partials/inbox_survey.html"  # its score links answer in one tap
+KIND_TEMPLATES["feedback_reply"] = "_partials/inbox_feedback_reply.html"
 GENERIC_TEMPLATE = "_partials/inbox_generic.html"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.models import FEEDBACK_CATEGORIES, FeedbackPost, FeedbackThread, Member
@@ -67,16 +68,17 @@ def _active_member(session: Session, member_id: int) -> Member:
     return member
 
 
+def _survey_thread(session: Session, survey_answer_id: int) -> FeedbackThread | None:
+    return session.scalar(select(FeedbackThread).where(FeedbackThread.survey_answer_id == survey_answer_id))
+
+
 def open_thread(session: Session, *, member_id: int, category: str, body: str, now: datetime,
                 picture: str | None = None, survey_answer_id: int | None = None) -> FeedbackThread:
     """A new thread with the member's first post. With `survey_answer_id` it is
     the follow-up of that answer (source `survey`), made once: a second call
     returns the first thread unchanged."""
-    if survey_answer_id is not None:
-        existing = session.scalar(select(FeedbackThread).where(
-            FeedbackThread.survey_answer_id == survey_answer_id))
-        if existing is not None:
-            return existing
+    if survey_answer_id is not None and (existing := _survey_thread(session, survey_answer_id)):
+        return existing
     allowed = FEEDBACK_CATEGORIES if survey_answer_id is not None else MEMBER_CATEGORIES
     if category not in allowed:
         raise FeedbackInvalid({"category": "invalid_choice"})
@@ -86,8 +88,15 @@ def open_thread(session: Session, *, member_id: int, category: str, body: str, n
         member_id=member_id, category=category, subject=subject_of(text), status="new",
         source="survey" if survey_answer_id is not None else "member",
         survey_answer_id=survey_answer_id, created_at=now, updated_at=now, last_member_at=now)
-    session.add(thread)
-    session.flush()
+    try:
+        # a racing call for the same answer fails in this savepoint, not the caller's transaction
+        with session.begin_nested():
+            session.add(thread)
+            session.flush()
+    except IntegrityError:
+        if survey_answer_id is None:
+            raise
+        return _survey_thread(session, survey_answer_id)
     session.add(FeedbackPost(thread_id=thread.id, author="member", body=text, picture=picture,
                              internal=False, created_at=now))
     session.flush()

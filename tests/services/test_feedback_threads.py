@@ -230,3 +230,18 @@ def test_a_closed_member_cannot_open_a_thread(session, now):
     with pytest.raises(Exception) as refused:
         feedback.open_thread(session, member_id=member.id, category="question", body="Q", now=now)
     assert refused.value.code == "member_not_active"
+
+
+@pytest.mark.real_commits
+def test_concurrent_follow_ups_of_one_survey_answer_make_one_thread(app, session, make_member, now):
+    from tests.helpers.threads import run_together
+    from webapp.extensions import db
+
+    member = make_member()
+    session.remove()
+    outcomes = run_together(app, 8, lambda i: feedback.open_thread(
+        db.session, member_id=member.id, category="survey", body=f"Slow service {i}", now=now,
+        survey_answer_id=41).id)
+    assert len(set(outcomes)) == 1 and all(isinstance(o, int) for o in outcomes), outcomes
+    assert session.scalar(select(func.count()).select_from(FeedbackThread)) == 1
+    assert session.scalar(select(func.count()).select_from(threads.FeedbackPost)) == 1
