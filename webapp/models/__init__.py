@@ -87,6 +87,14 @@ from webapp.models.rules import (
     RuleAward,
 )
 from webapp.models.staff import ROLE_CAPABILITIES, ROLES, ApiKey, AuditLog, Staff
+from webapp.models.surveys import (
+    SURVEY_KINDS,
+    SURVEY_STATUSES,
+    SURVEY_TRIGGERS,
+    Survey,
+    SurveyAnswer,
+    SurveyInvite,
+)
 from webapp.models.tier import (
     CALENDAR_PERIODS,
     METRICS,
@@ -189,6 +197,12 @@ __all__ = [
     "InstantWinGame",
     "InstantWinPlay",
     "InstantWinPrize",
+    "SURVEY_KINDS",
+    "SURVEY_STATUSES",
+    "SURVEY_TRIGGERS",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyInvite",
     "FEEDBACK_CATEGORIES",
     "FEEDBACK_SOURCES",
     "FEEDBACK_STATUSES",

@@ -47,7 +47,7 @@ KINDS: dict[str, Kind] = {
     "referral_board_prize": Kind("notice", ("inbox",), ("month", "place")),
     "challenge_completed": Kind("notice", ("inbox", "push"), ("name", "points")),
     "fee_rebate": Kind("notice", ("inbox",), ("points", "day")),
-    "survey": Kind("notice", ("inbox", "email", "sms"), ("link",)),
+    "survey": Kind("notice", ("inbox", "email", "sms"), ("link", "question_fa", "question_en")),
     # marketing: the club's offers, capped per member per day
     "birthday": Kind("marketing", ("inbox", "email", "sms")),
     "win_back": Kind("marketing", ("inbox", "email", "sms"), ("days", "offer")),

@@ -41,6 +41,15 @@ DEFAULTS: dict[str, dict[str, Text]] = {
     },
 }
 
+# surveys (services/surveys): the question in the member's language and the link
+# that answers it; kept if an entry for the kind is already above
+DEFAULTS.setdefault("survey", {
+    "en": Text("A quick question from {{ club }}", "Hello {{ name }}, {{ question_en }}\n"
+               "Answer in one tap: {{ link }}"),
+    "fa": Text("یک پرسش کوتاه از {{ club }}", "{{ name }} عزیز، {{ question_fa }}\n"
+               "با یک لمس پاسخ دهید: {{ link }}"),
+})
+
 
 def default_text(kind: str, locale: str) -> Text:
     texts = DEFAULTS.get(kind) or GENERIC

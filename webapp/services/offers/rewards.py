@@ -45,6 +45,7 @@ from webapp.services.offers.voucher_codes import (  # noqa: F401  (callers' name
     free_codes,
     parse_voucher_codes,
 )
+from webapp.services.surveys import invites as survey_invites
 
 MAX_COST = 100_000_000
 PERCENT_BP = 10_000  # 100 % in basis points
@@ -327,8 +328,11 @@ def redeem_reward(
 ) -> Redemption:
     """Spend the member's points on the reward and issue a coupon, once per
     `request_key` (the member's one-time form token)."""
-    return _issue(session, member_id=member_id, reward_id=reward_id, request_key=f"redeem:{request_key}",
-                  now=now, charge=True, created_by=f"member:{member_id}")
+    redemption = _issue(session, member_id=member_id, reward_id=reward_id, request_key=f"redeem:{request_key}",
+                        now=now, charge=True, created_by=f"member:{member_id}")
+    if not redemption.replayed:
+        survey_invites.on_redemption(session, member_id=member_id, coupon_id=redemption.coupon.id, now=now)
+    return redemption
 
 
 def grant_reward(
