@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, pass_context
 from jinja2.sandbox import SandboxedEnvironment
@@ -82,8 +82,14 @@ def check(kind: str, source: str) -> None:
         raise TemplateProblem(f"unknown variable: {unknown[0]}", unknown[0])
 
 
+@lru_cache(maxsize=1024)
+def _compiled(source: str):
+    # compiling costs more than rendering: a batch words thousands of messages from a few templates
+    return environment().from_string(source)
+
+
 def fill(source: str, variables: Mapping) -> str:
-    return environment().from_string(source).render(**variables).strip()
+    return _compiled(source).render(**variables).strip()
 
 
 def member_locale(member: Member, config: Mapping) -> str:
