@@ -166,7 +166,8 @@ def balances(app, *ids) -> dict[int, int]:
 
 
 def kinds(app, member_id) -> list[tuple[str, dict]]:
-    return in_db(app, lambda s: [(m.kind, m.params) for m in s.scalars(
+    # the codes the inbox reads (the level names beside them are for the message templates)
+    return in_db(app, lambda s: [(m.kind, {k: v for k, v in m.params.items() if "_name_" not in k}) for m in s.scalars(
         select(InboxMessage).where(InboxMessage.member_id == member_id).order_by(InboxMessage.id))])
 
 

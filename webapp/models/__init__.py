@@ -32,6 +32,7 @@ from webapp.models.instant_win import (
 )
 from webapp.models.ledger import CURRENCIES, LedgerEntry, PointLot
 from webapp.models.member import MEMBER_STATUSES, Member
+from webapp.models.message_templates import MessageTemplate
 from webapp.models.messages import CATEGORIES, CHANNELS, OUTBOX_STATUSES, OutboxMessage
 from webapp.models.purchase import Purchase, PurchaseItem, PurchaseRefund
 from webapp.models.raffles import (
@@ -111,6 +112,7 @@ __all__ = [
     "CHANNELS",
     "OUTBOX_STATUSES",
     "OutboxMessage",
+    "MessageTemplate",
     "Tier",
     "TierHistory",
     "TierProgram",
