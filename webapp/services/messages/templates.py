@@ -44,7 +44,7 @@ def template_for(session: Session, kind: str, locale: str) -> Text:
 
 def overridden(session: Session) -> set[tuple[str, str]]:
     """(kind, locale) pairs staff have reworded."""
-    return set(session.execute(select(MessageTemplate.kind, MessageTemplate.locale)).tuples())
+    return {(kind, locale) for kind, locale in session.execute(select(MessageTemplate.kind, MessageTemplate.locale))}
 
 
 class TemplateRefused(DomainError):

@@ -23,21 +23,21 @@ DEFAULTS: dict[str, dict[str, Text]] = {
     "sign_in_code": {
         "en": Text("Your sign-in code", "{{ club }}: your sign-in code is {{ code }}. "
                    "It is valid for {{ minutes }} minutes. Do not share it."),
-        "fa": Text("کد ورود", "{{ club }}: کد ورود شما {{ code }} است و {{ minutes }} دقیقه اعتبار دارد. "
+        "fa": Text("کد ورود", "{{ club }}: کد ورود شما {{ code }} است و {{ minutes|number }} دقیقه اعتبار دارد. "
                    "آن را به کسی ندهید."),
     },
     "password_reset_code": {
         "en": Text("Your password reset code", "{{ club }}: your password reset code is {{ code }}. "
                    "It is valid for {{ minutes }} minutes."),
         "fa": Text("کد بازیابی رمز", "{{ club }}: کد بازیابی رمز شما {{ code }} است و "
-                   "{{ minutes }} دقیقه اعتبار دارد."),
+                   "{{ minutes|number }} دقیقه اعتبار دارد."),
     },
     "password_reset": {
         "en": Text("Reset your password", "Hello {{ name }}, someone asked to reset your password at "
                    "{{ club }}. Choose a new one here within {{ minutes }} minutes: {{ link }}\n"
                    "If it was not you, ignore this message."),
         "fa": Text("بازیابی رمز عبور", "{{ name }} عزیز، درخواست بازیابی رمز عبور در {{ club }} ثبت شد. "
-                   "تا {{ minutes }} دقیقه از این پیوند رمز تازه بگذارید: {{ link }}\n"
+                   "تا {{ minutes|number }} دقیقه از این پیوند رمز تازه بگذارید: {{ link }}\n"
                    "اگر شما نبودید، این پیام را نادیده بگیرید."),
     },
     # -- transactional ---------------------------------------------------------
