@@ -4,6 +4,7 @@ its own variables and renders with params shaped like its cause's."""
 from __future__ import annotations
 
 import pytest
+from jinja2.exceptions import SecurityError
 
 from webapp.models import Member, OutboxMessage
 from webapp.services.messages import catalog, render
@@ -54,3 +55,10 @@ def test_an_unknown_variable_is_refused_by_name():
     with pytest.raises(render.TemplateProblem) as refused:
         render.check("birthday", "Hi {{ name }}, {{ coupon }}")
     assert refused.value.variable == "coupon"
+
+
+@pytest.mark.parametrize("source", ["{{ ''.__class__.__mro__ }}", "{{ name.upper.__self__ }}",
+                                    "{{ name|attr('__class__') }}"])
+def test_the_sandbox_itself_refuses_reaching_python_internals(source):
+    with pytest.raises(SecurityError):
+        render.fill(source, {"name": "Sara", "locale": "en"})

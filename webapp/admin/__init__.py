@@ -18,3 +18,4 @@ from webapp.admin import audit_log, members, owner, routes, tiers, wallet_settin
 from webapp.admin import campaigns, challenges, rewards, rules, segments  # noqa: E402,F401,I001
 from webapp.admin import contests, instant_wins, raffles, referrals  # noqa: E402,F401,I001
 from webapp.admin import marketers  # noqa: E402,F401,I001
+from webapp.admin import message_settings, message_templates  # noqa: E402,F401,I001

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from jinja2 import TemplateSyntaxError, nodes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -62,6 +63,28 @@ def editable(kind: str, locale: str) -> None:
         raise DomainError("Unknown message kind or language.", kind=kind, locale=locale)
 
 
+# what a message may be made of: text, variables, filters, conditions. No loops,
+# macros, calls, item access or arithmetic: nothing staff type can run long or
+# grow large (`{{ 'x' * 10**9 }}`, nested loops), on top of the sandbox
+ALLOWED_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const, nodes.Filter,
+                 nodes.Test, nodes.If, nodes.CondExpr, nodes.Compare, nodes.Operand, nodes.And, nodes.Or,
+                 nodes.Not, nodes.Concat, nodes.Keyword)
+MAX_NUMBER = 10_000
+
+
+def allowed(source: str) -> None:
+    """Refuse what `ALLOWED_NODES` leaves out (TemplateProblem naming it)."""
+    try:
+        parsed = wording.environment().parse(source)
+    except TemplateSyntaxError as exc:
+        raise wording.TemplateProblem(f"line {exc.lineno}: {exc.message}") from None
+    for node in parsed.find_all(nodes.Node):
+        if not isinstance(node, ALLOWED_NODES):
+            raise wording.TemplateProblem(f"not allowed in a message: {type(node).__name__}")
+        if isinstance(node, nodes.Const) and isinstance(node.value, (int, float)) and abs(node.value) > MAX_NUMBER:
+            raise wording.TemplateProblem(f"number too large: {node.value}")
+
+
 def check_text(kind: str, locale: str, text: Text, config: Mapping | None = None) -> tuple[str, str]:
     """Both parts parse, use only the kind's variables (`render.check`) and render
     with the kind's sample params (the sandbox refuses `''.__class__` and the
@@ -75,6 +98,7 @@ def check_text(kind: str, locale: str, text: Text, config: Mapping | None = None
             raise TemplateRefused(field, wording.TemplateProblem(f"longer than {limit} characters"))
         try:
             wording.check(kind, source)
+            allowed(source)
             rendered.append(wording.fill(source, values))
         except wording.TemplateProblem as problem:
             raise TemplateRefused(field, problem) from None

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import LedgerEntry, Member, Purchase, Reward
 from webapp.services import ledger
-from webapp.services.errors import DomainError
+from webapp.services.errors import ProblemsInvalid
 from webapp.services.members import audit
 from webapp.services.messages.outbox import notify_from
 from webapp.services.settings import load_earn_settings, load_setting, store_setting
@@ -39,10 +39,8 @@ class WinBackSettings:
     points: int = 0
 
 
-class WinBackInvalid(DomainError):
+class WinBackInvalid(ProblemsInvalid):
     """These win-back settings cannot be used."""
-
-    code = "win_back_invalid"
 
 
 def load_win_back_settings(session: Session) -> WinBackSettings:
@@ -69,7 +67,7 @@ def save_win_back_settings(session: Session, settings: WinBackSettings, *, actor
                            now: datetime) -> WinBackSettings:
     problems = check_settings(session, settings)
     if problems:
-        raise WinBackInvalid(problems=problems)
+        raise WinBackInvalid(problems)
     # only what the chosen offer uses is kept
     settings = WinBackSettings(settings.days, settings.offer,
                                settings.reward_id if settings.offer == "reward" else None,
