@@ -95,3 +95,24 @@ def test_the_birthday_message_comes_with_the_birthday_points_once(session, now):
     assert rows[0][2]["points"] == 300
     assert outbox(session, other.id, "birthday") == []
     renders("birthday", rows[0][2])
+
+
+def test_the_nights_tier_messages_reach_every_channel_once_with_the_level_names(session, make_member, now):
+    from tests.services.test_tier_evaluation import earn, install
+    from webapp.services import tiers
+
+    install(session, now, window_days=90, grace_days=7)
+    member = make_member()
+    earn(session, member.id, 600, now - timedelta(days=80))
+    earn(session, member.id, 150, now - timedelta(days=10))
+    session.commit()
+    night = now + timedelta(days=11)
+    for when in (now, now, night, night):  # each night twice
+        tiers.evaluate_all(session, now=when)
+        session.commit()
+    up, risk = outbox(session, member.id, "tier_upgrade"), outbox(session, member.id, "tier_at_risk")
+    assert [c for c, _, _ in up] == [c for c, _, _ in risk] == ["email", "inbox", "push"]
+    assert (up[0][2]["tier_name_en"], up[0][2]["old_tier_name_en"]) == ("Gold", "")  # no level before
+    assert (risk[0][2]["tier_name_en"], risk[0][2]["keep_needed"]) == ("Gold", 350)
+    renders("tier_upgrade", up[0][2])
+    renders("tier_at_risk", risk[0][2])
