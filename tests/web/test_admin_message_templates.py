@@ -151,3 +151,12 @@ def test_an_unknown_kind_or_language_is_not_found(client, make_staff):
     signed_in(client, make_staff)
     assert client.get("/admin/messages/templates/nope/en").status_code == 404
     assert client.get("/admin/messages/templates/birthday/de").status_code == 404
+
+
+def test_every_kind_opens_in_both_languages_with_a_working_preview(client, make_staff):
+    signed_in(client, make_staff)
+    for kind in catalog.KINDS:
+        for locale in ("fa", "en"):
+            answer = client.get(f"/admin/messages/templates/{kind}/{locale}")
+            assert answer.status_code == 200, (kind, locale)
+            assert 'class="preview-subject"' in answer.get_data(as_text=True), (kind, locale)
