@@ -65,6 +65,8 @@ def _messaging() -> dict:
         # the address members reach the club at: links in e-mail, SMS and push
         "VAFA_PUBLIC_URL": env("VAFA_PUBLIC_URL", "http://127.0.0.1:5000"),
         "VAFA_MAIL_SENDER": env("VAFA_MAIL_SENDER", "console"),
+        # how long a worker may hold claimed messages before another takes them over
+        "VAFA_OUTBOX_LEASE_SECONDS": int(env("VAFA_OUTBOX_LEASE_SECONDS", "300") or 300),
         "SMTP_HOST": env("SMTP_HOST", "localhost"),
         "SMTP_PORT": int(env("SMTP_PORT", "0") or 0),  # 0: the TLS mode's usual port
         "SMTP_USER": env("SMTP_USER", ""),
@@ -95,4 +97,6 @@ DEFAULTS = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "JOIN_RATE_LIMIT": "10 per hour",
+    # per address; mail providers send one-click unsubscribes for many members
+    "UNSUBSCRIBE_RATE_LIMIT": "60 per minute",
 }

@@ -114,11 +114,14 @@ def _deliver(session, row, member, now, *, settings=DEFAULT_SETTINGS, tz="Asia/T
         "SECRET_KEY": "k", "VAFA_PUBLIC_URL": "https://club.test"}, settings=settings, now=now, tz=tz)
 
 
-def test_without_consent_a_message_is_suppressed_and_says_why(session, now, scripted):
+def test_without_consent_a_notice_is_suppressed_and_says_why_but_a_receipt_goes(session, now, scripted):
     member = factories.member(session)
-    row = _claimed(session, member, now=now)
+    row = _claimed(session, member, kind="tier_upgrade", now=now)
     assert _deliver(session, row, member, now) == "suppressed"
     assert (row.reason, scripted) == ("no_consent", [])
+    receipt = _claimed(session, member, kind="reward_redeemed", now=now)
+    receipt.params = {"reward": "Tea"}
+    assert _deliver(session, receipt, member, now) == "sent"
 
 
 def test_an_essential_message_needs_no_consent_and_goes_to_the_address_given(session, now, scripted):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 from flask import current_app, has_app_context
 from sqlalchemy import event
@@ -38,10 +39,11 @@ def deliver_outbox() -> dict:
         settings = policy.load_messaging_settings(session)
         senders: dict[str, Sender | None] = {}
         counts: dict[str, int] = {}
+        lease = timedelta(seconds=app.config.get("VAFA_OUTBOX_LEASE_SECONDS") or 300)
         started = time.monotonic()
         try:
             while time.monotonic() - started < BUDGET:
-                ids = delivery.claim(session, now=utcnow(), limit=BATCH)
+                ids = delivery.claim(session, now=utcnow(), limit=BATCH, lease=lease)
                 session.commit()
                 if not ids:
                     return counts

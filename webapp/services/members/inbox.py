@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Select, func, literal, select, true, update
 from sqlalchemy.orm import Session
 
-from webapp.db import insert_ignoring_duplicates
+from webapp.db import insert_ignoring_duplicates, inserted_count
 from webapp.models import InboxMessage
 from webapp.models.types import UTCDateTime
 
@@ -56,13 +56,12 @@ def post_messages_from(
     json.dumps(params)
     source = rows.subquery()
     member_id, key = source.c
-    return session.execute(
+    return inserted_count(session,
         insert_ignoring_duplicates(session, InboxMessage).from_select(
             ["member_id", "kind", "params", "key", "created_at"],
             select(member_id, literal(kind), literal(params, JSON), key, literal(now, UTCDateTime))
             .where(true()))  # a WHERE lets SQLite parse ON CONFLICT after a SELECT
-        .on_conflict_do_nothing(index_elements=[InboxMessage.key])
-    ).rowcount
+        .on_conflict_do_nothing(index_elements=[InboxMessage.key]))
 
 
 def unread_count(session: Session, member_id: int) -> int:

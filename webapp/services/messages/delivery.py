@@ -94,7 +94,7 @@ def deliver_one(session: Session, row: OutboxMessage, member: Member, *, sender:
         return _retry(row, Retry("sender_unavailable"), now)
     try:
         text = template_for(session, row.kind, member_locale(member, config))
-        message = render(row, member, config, text, to=address)
+        message = render(row, member, config, text, to=address, tracking=settings)
     except Exception as exc:  # a template that cannot be worded will not get better
         log.exception("outbox %s: cannot word %s", row.id, row.kind)
         return _finish(row, "failed", reason="template", error=str(exc)[:500])

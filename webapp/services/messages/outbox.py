@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Select, literal, select, true
 from sqlalchemy.orm import Session
 
-from webapp.db import insert_ignoring_duplicates
+from webapp.db import insert_ignoring_duplicates, inserted_count
 from webapp.models import OutboxMessage
 from webapp.models.types import UTCDateTime
 from webapp.services.members import inbox
@@ -91,7 +91,7 @@ def notify_from(session: Session, rows: Select, *, kind: str, params: dict, now:
         member_id, key = source.c
         status = "sent" if channel == "inbox" else "pending"
         sent_at = literal(now, UTCDateTime) if channel == "inbox" else literal(None, UTCDateTime)
-        written = session.execute(
+        written = inserted_count(session,
             insert_ignoring_duplicates(session, OutboxMessage).from_select(
                 ["member_id", "channel", "kind", "category", "key", "params", "broadcast_id", "status",
                  "attempts", "next_attempt_at", "created_at", "sent_at"],
@@ -99,8 +99,7 @@ def notify_from(session: Session, rows: Select, *, kind: str, params: dict, now:
                        literal(params, JSON), literal(broadcast_id), literal(status), literal(0),
                        literal(now, UTCDateTime), literal(now, UTCDateTime), sent_at)
                 .where(true()))  # a WHERE lets SQLite parse ON CONFLICT after a SELECT
-            .on_conflict_do_nothing(index_elements=_CONFLICT)
-        ).rowcount
+            .on_conflict_do_nothing(index_elements=_CONFLICT))
         if channel == "inbox":
             inbox.post_messages_from(session, rows, kind=kind, params=params, now=now)
         elif written:

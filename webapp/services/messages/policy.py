@@ -18,16 +18,21 @@ SETTING = "messaging"
 CONSENT = {"email": "consent_email", "sms": "consent_sms", "push": "consent_push"}
 QUIET_CHANNELS = ("sms", "push")  # an e-mail waits in the mailbox; a phone buzzes
 QUIET_CATEGORIES = ("notice", "marketing")
+CONSENTED = ("notice", "marketing")
 
 
 @dataclass(frozen=True)
 class MessagingSettings:
     """Quiet hours as "HH:MM" club-local times (start after end wraps midnight;
-    equal: none) and marketing messages per member per club day (0: no cap)."""
+    equal: none) and marketing messages per member per club day (0: no cap);
+    `track_opens`/`track_clicks`: e-mail carries an open pixel, and links in
+    e-mail and push go through a signed redirect that notes the click."""
 
     quiet_start: str = "22:00"
     quiet_end: str = "08:00"
     daily_marketing_cap: int = 2
+    track_opens: bool = True
+    track_clicks: bool = True
 
     def window(self) -> tuple[time, time]:
         return time.fromisoformat(self.quiet_start), time.fromisoformat(self.quiet_end)
@@ -60,7 +65,9 @@ def decide(*, channel: str, category: str, member: Member, address: str | None,
         return suppressed("inactive")
     if not address:
         return suppressed("no_address")
-    if category != "essential" and channel in CONSENT and not getattr(member, CONSENT[channel]):
+    # consents are to hearing from the club; the answer to the member's own act
+    # (a code, a receipt, a reply) goes to the address they gave
+    if category in CONSENTED and channel in CONSENT and not getattr(member, CONSENT[channel]):
         return suppressed("no_consent")
     if category == "marketing" and 0 < settings.daily_marketing_cap <= marketing_today:
         return suppressed("daily_cap")

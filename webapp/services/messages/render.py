@@ -14,9 +14,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from webapp.club import club_of
 from webapp.i18n import format_date, format_datetime, format_money, format_number
 from webapp.models import Member, OutboxMessage
-from webapp.services.messages import links
+from webapp.services.messages import email_layout, links
 from webapp.services.messages.catalog import kind_of
 from webapp.services.messages.channels import Outgoing
+from webapp.services.messages.policy import MessagingSettings
 from webapp.services.messages.texts import Text
 
 # every template may use these; a kind adds its own (`catalog.Kind.variables`)
@@ -114,13 +115,25 @@ def variables(row: OutboxMessage, member: Member, config: Mapping, locale: str) 
     }
 
 
-def render(row: OutboxMessage, member: Member, config: Mapping, text: Text, *, to: str) -> Outgoing:
+def render(row: OutboxMessage, member: Member, config: Mapping, text: Text, *, to: str,
+           tracking: MessagingSettings | None = None) -> Outgoing:
+    """The message for `row`'s channel; e-mail in its layout (HTML and text).
+    `tracking` (the club's settings, when delivering) turns on the open pixel
+    and the click redirect of e-mail and push; essential messages never get them."""
     locale = member_locale(member, config)
     values = variables(row, member, config, locale)
     category = kind_of(row.kind).category
-    return Outgoing(
+    track = tracking if tracking is not None and row.id is not None and category != "essential" else None
+    url = values["link"]
+    if track is not None and track.track_clicks and row.channel in ("email", "push"):
+        url = links.click_url(config, row.id, url)
+    message = Outgoing(
         id=row.id, channel=row.channel, kind=row.kind, category=category, member_id=member.id, to=to,
-        locale=locale, subject=fill(text.subject, values), text=fill(text.body, values), url=values["link"],
+        locale=locale, subject=fill(text.subject, values), text=fill(text.body, values), url=url,
         unsubscribe_url=(None if category in ("essential", "transactional")
                          else links.unsubscribe_url(config, member.id, row.channel)),
     )
+    if row.channel != "email":
+        return message
+    pixel = links.open_url(config, row.id) if track is not None and track.track_opens else None
+    return email_layout.dress(message, club=values["club"], pixel_url=pixel)

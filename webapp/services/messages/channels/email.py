@@ -1,6 +1,10 @@
 """E-mail over SMTP (`VAFA_MAIL_SENDER=smtp`): one connection per worker batch,
-TLS as `SMTP_TLS` says. A 4xx answer or a dropped connection may pass (Retry);
-a 5xx answer for the recipient will not (Refused)."""
+TLS as `SMTP_TLS` says (`none`, `starttls`, `ssl`), signed in when `SMTP_USER`
+is set. A connection the server dropped between two messages is opened again
+once; a 4xx answer, a connection that will not come back, or a server refusing
+our own sender or login may pass (Retry: the settings can be fixed); a 5xx
+answer for the recipient or the message will not (Refused). News and offers carry the
+one-click unsubscribe headers of RFC 8058."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
 from webapp.services.messages.channels import Outgoing, Refused, Retry, sender
+from webapp.services.messages.render import DEFAULT_CLUB
 
 PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 TIMEOUT = 20
@@ -26,6 +31,9 @@ def build(message: Outgoing, *, sender_address: str, sender_name: str = "") -> E
     domain = sender_address.rpartition("@")[2] or "localhost"
     mail["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
     mail["X-Vafa-Message"] = str(message.id)
+    if message.unsubscribe_url and message.category in ("notice", "marketing"):
+        mail["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mail.set_content(message.text)
     if message.html:
         mail.add_alternative(message.html, subtype="html")
@@ -51,21 +59,30 @@ class SmtpSender:
             connection = smtplib.SMTP_SSL(self.host, self.port, timeout=TIMEOUT, context=context)
         else:
             connection = smtplib.SMTP(self.host, self.port, timeout=TIMEOUT)
+        try:
             if self.tls == "starttls":
                 connection.starttls(context=context)
-        if self.user:
-            connection.login(self.user, self.password)
+            if self.user:
+                connection.login(self.user, self.password)
+        except smtplib.SMTPAuthenticationError as exc:  # our settings, not the message: it waits
+            connection.close()
+            raise Retry(f"smtp login refused: {exc.smtp_code}") from None
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def send(self, message: Outgoing) -> str | None:
-        mail = build(message, sender_address=self.sender, sender_name=self.name)
+        name = self.name or DEFAULT_CLUB.get(message.locale, DEFAULT_CLUB["en"])
+        mail = build(message, sender_address=self.sender, sender_name=name)
         try:
-            if self.connection is None:
-                self.connection = self._connect()
-            self.connection.send_message(mail)
+            self._deliver(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             return self._refused_or_retry(code, reply)
+        except smtplib.SMTPSenderRefused as exc:  # our address or session (530: TLS or login first)
+            self.close()  # is wrong for every message alike: they wait for the settings to be fixed
+            raise Retry(f"smtp sender refused: {exc.smtp_code} {exc.smtp_error!r}"[:300]) from None
         except smtplib.SMTPResponseException as exc:
             self.close()
             return self._refused_or_retry(exc.smtp_code, exc.smtp_error)
@@ -73,6 +90,18 @@ class SmtpSender:
             self.close()
             raise Retry(f"smtp: {exc}"[:300]) from None
         return mail["Message-ID"]
+
+    def _deliver(self, mail: EmailMessage) -> None:
+        """Send on the batch's connection; one that the server closed since the
+        last message (idle timeout, restart) is opened again, once."""
+        if self.connection is not None:
+            try:
+                self.connection.send_message(mail)
+                return
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                self.close()
+        self.connection = self._connect()
+        self.connection.send_message(mail)
 
     @staticmethod
     def _refused_or_retry(code: int, reply) -> None:
