@@ -15,6 +15,13 @@ CONFIG = {"SECRET_KEY": "k", "VAFA_PUBLIC_URL": "https://club.test", "VAFA_CLUB_
 PERSIAN_DIGITS = set("۰۱۲۳۴۵۶۷۸۹")
 
 
+@pytest.fixture(autouse=True)
+def _app_context(app):
+    """E-mail is dressed in its page layout, which needs the app's templates."""
+    with app.app_context():
+        yield
+
+
 @pytest.mark.parametrize("kind", sorted(catalog.KINDS))
 @pytest.mark.parametrize("locale", ["fa", "en"])
 def test_every_kind_has_a_default_in_both_languages_that_checks_and_renders(kind, locale):

@@ -120,7 +120,7 @@ def test_without_consent_a_notice_is_suppressed_and_says_why_but_a_receipt_goes(
     assert _deliver(session, row, member, now) == "suppressed"
     assert (row.reason, scripted) == ("no_consent", [])
     receipt = _claimed(session, member, kind="reward_redeemed", now=now)
-    receipt.params = {"reward": "Tea"}
+    receipt.params = {"reward": "Tea", "coupon": "TEA-1", "points": 50}
     assert _deliver(session, receipt, member, now) == "sent"
 
 

@@ -103,7 +103,9 @@ def variables(row: OutboxMessage, member: Member, config: Mapping, locale: str) 
     params = dict(row.params or {})
     link = params.pop("link", None) or links.absolute(config, params.get("path") or DEFAULT_PATH)
     for variable, stem in kind_of(row.kind).localized:
-        params[variable] = in_locale(params, stem, locale)
+        text = in_locale(params, stem, locale)
+        if text or variable not in params:  # a cause that stored one plain text keeps it
+            params[variable] = text
     return {
         **params,
         "name": member.display_name or DEFAULT_NAME[locale],
