@@ -189,13 +189,13 @@ DEFAULTS: dict[str, dict[str, Text]] = {
                    "افزود{% endif %}. {{ link }}"),
     },
     "win_back": {
-        "en": Text("We miss you at {{ club }}", "{{ name }}, it has been {{ days|number }} days since your "
-                   "last visit and we miss you."
+        "en": Text("We miss you at {{ club }}", "{{ name }}, it has been more than {{ days|number }} days "
+                   "since your last purchase and we miss you."
                    "{% if points %} We added {{ points|number }} bonus points to your card."
                    "{% elif reward %} Come back for {{ reward }}, waiting for you in the rewards.{% endif %}"
                    " {{ link }}"),
-        "fa": Text("دلمان برایتان تنگ شده", "{{ name }} عزیز، {{ days|number }} روز از آخرین خرید شما "
-                   "می‌گذرد و دلمان برایتان تنگ شده است."
+        "fa": Text("دلمان برایتان تنگ شده", "{{ name }} عزیز، بیش از {{ days|number }} روز از آخرین خرید "
+                   "شما می‌گذرد و دلمان برایتان تنگ شده است."
                    "{% if points %} {{ points|number }} امتیاز هدیه به کارت شما افزودیم."
                    "{% elif reward %} {{ reward }} در میان جایزه‌ها منتظر شماست.{% endif %} {{ link }}"),
     },
