@@ -160,3 +160,12 @@ def test_every_kind_opens_in_both_languages_with_a_working_preview(client, make_
             answer = client.get(f"/admin/messages/templates/{kind}/{locale}")
             assert answer.status_code == 200, (kind, locale)
             assert 'class="preview-subject"' in answer.get_data(as_text=True), (kind, locale)
+
+
+def test_the_preview_button_works_without_javascript_and_saves_nothing(client, app, make_staff):
+    signed_in(client, make_staff)
+    answer = post_form(client, EDITOR, {"subject": "Hi {{ name }}", "body": "Gift: {{ points|number }}",
+                                        "preview": "1"})
+    assert answer.status_code == 200
+    assert "Gift: 200" in page(answer)
+    assert in_db(app, lambda s: s.scalar(select(MessageTemplate.id))) is None
