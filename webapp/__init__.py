@@ -83,4 +83,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer keys, no cookies: CSRF does not apply
+    from webapp.hooks import bp as hooks_bp
+
+    app.register_blueprint(hooks_bp)
+    csrf.exempt(hooks_bp)  # providers' callbacks carry a token, not cookies
     errors.init_app(app)

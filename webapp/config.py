@@ -35,6 +35,37 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def _vapid_private_key(folder: Path | None = None) -> str:
+    """VAFA_VAPID_PRIVATE_KEY from the environment (base64url raw, DER or PEM),
+    else a P-256 key generated once into instance/ as PEM. Browsers subscribe
+    with its public half: changing it silently orphans every subscription."""
+    key = os.environ.get("VAFA_VAPID_PRIVATE_KEY")
+    if key:
+        return key
+    folder = folder or INSTANCE
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "vapid_private_key.pem"
+    if not path.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        # O_EXCL on a private temporary file, then a hard link: two processes
+        # starting together keep one key, and nobody reads a half-written one
+        temporary = folder / f".vapid-{os.getpid()}-{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()
+
+
 def from_environment() -> dict:
     INSTANCE.mkdir(parents=True, exist_ok=True)
     locale = os.environ.get("VAFA_LOCALE", "fa")
@@ -77,9 +108,12 @@ def _messaging() -> dict:
         "VAFA_SMS_URL": env("VAFA_SMS_URL", ""),
         "VAFA_SMS_TOKEN": env("VAFA_SMS_TOKEN", ""),
         "VAFA_SMS_FROM": env("VAFA_SMS_FROM", ""),
-        "VAFA_PUSH_SENDER": env("VAFA_PUSH_SENDER", "console"),
-        "VAFA_VAPID_PRIVATE_KEY": env("VAFA_VAPID_PRIVATE_KEY", ""),
+        "VAFA_SMS_TIMEOUT": float(env("VAFA_SMS_TIMEOUT", "10") or 10),  # seconds a provider may take
+        "VAFA_PUSH_SENDER": env("VAFA_PUSH_SENDER", "webpush"),
+        "VAFA_VAPID_PRIVATE_KEY": _vapid_private_key(),
         "VAFA_VAPID_SUBJECT": env("VAFA_VAPID_SUBJECT", "mailto:club@localhost"),
+        # push endpoints must be https; true also takes http://127.0.0.1 (a local test push service)
+        "VAFA_PUSH_ALLOW_HTTP": _bool("VAFA_PUSH_ALLOW_HTTP", False),
     }
 
 
@@ -97,6 +131,11 @@ DEFAULTS = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "JOIN_RATE_LIMIT": "10 per hour",
+    # sign-in codes and password resets: per typed e-mail or mobile, and per visitor
+    "RECOVERY_ADDRESS_RATE_LIMIT": "5 per hour",
+    "RECOVERY_RATE_LIMIT": "10 per minute;30 per hour",
+    "HOOK_RATE_LIMIT": "600 per minute",
     # per address; mail providers send one-click unsubscribes for many members
     "UNSUBSCRIBE_RATE_LIMIT": "60 per minute",
+    "FEEDBACK_RATE_LIMIT": "6 per 10 minutes;30 per day",  # new threads and replies, per member
 }

@@ -35,15 +35,9 @@ def insert_ignoring_duplicates(session, model):
 
 
 def inserted_count(session, stmt) -> int:
-    """Run an INSERT … SELECT and say how many rows it inserted. PostgreSQL gets
-    the count from a RETURNING wrapped in a CTE: through SQLAlchemy 2.1 and
-    psycopg 3 the cursor's rowcount for a compiled INSERT … SELECT is -1."""
-    from sqlalchemy import func, literal, select
-
-    if session.get_bind().dialect.name == "postgresql":
-        written = stmt.returning(literal(1)).cte("written")
-        return session.scalar(select(func.count()).select_from(written))
-    return session.execute(stmt).rowcount
+    """Run an INSERT … SELECT and say how many rows it inserted (SQLAlchemy 2.1
+    reports -1 for an INSERT unless asked to keep the driver's count)."""
+    return session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
 
 
 def in_ids(session, column, ids):

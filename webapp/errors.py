@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/hooks/"))  # machines: the API and providers' callbacks
 
 
 def api_error(status: int, code: str, message: str, **details):
@@ -35,6 +35,8 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         status = exc.code or 500
+        if exc.response is not None:  # the view already worded it (a rate limit's on_breach page)
+            return exc.response
         if wants_json():
             message = exc.description if status != 429 else "Too many requests; slow down."
             return api_error(status, _CODES.get(status, "error"), message)

@@ -229,8 +229,9 @@ def test_navigation_shows_only_what_the_role_may_open(client, make_staff):
     nav = re.search(r'<nav class="admin-nav".*?</nav>', client.get("/admin/").get_data(as_text=True), re.S)
     links = set(re.findall(r'href="([^"]+)"', nav.group(0)))
     # operators pay marketers out; referrals are read with "view" (support answers
-    # "why was my friend not counted?")
-    assert links == {"/admin/", "/admin/members", "/admin/referrals", "/admin/marketers"}
+    # "why was my friend not counted?"), answer feedback and retry failed deliveries
+    assert links == {"/admin/", "/admin/members", "/admin/referrals", "/admin/marketers", "/admin/outbox",
+                     "/admin/feedback"}
 
 
 # -- languages ---------------------------------------------------------------------------

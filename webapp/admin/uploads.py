@@ -1,25 +1,20 @@
-"""Storing a picture a staff member uploads: judged by its content (never by
-its file name or the browser's content type), at most 1 MB, random name."""
+"""Storing a picture a staff member uploads (the checks are `webapp.uploads`'):
+judged by its content, at most 1 MB, random name; refusals worded for staff."""
 
 from __future__ import annotations
 
-import secrets
-
 from flask_babel import gettext as _
 
-from webapp.uploads import uploads_dir
+from webapp.uploads import (
+    IMAGE_TYPES,
+    MAX_IMAGE,
+    PictureRefused,
+    discard_picture,
+    image_type,
+    save_picture,
+)
 
-MAX_IMAGE = 1024 * 1024
-IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
-
-
-def image_type(head: bytes) -> str | None:
-    for magic, ext in IMAGE_TYPES.items():
-        if head.startswith(magic):
-            return ext
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return ".webp"
-    return None
+__all__ = ["IMAGE_TYPES", "MAX_IMAGE", "discard_image", "has_upload", "image_type", "store_image"]
 
 
 def has_upload(field) -> bool:
@@ -29,22 +24,15 @@ def has_upload(field) -> bool:
 def store_image(field, kind: str) -> str | None:
     """Save the file uploaded in `field` under a random name and return it, or
     put the reason on the field and return None."""
-    content = field.data.read(MAX_IMAGE + 1)
-    if len(content) > MAX_IMAGE:
-        field.errors = [*field.errors, _("The picture is larger than 1 MB.")]
+    try:
+        return save_picture(field.data, kind)
+    except PictureRefused as refused:
+        reason = (_("The picture is larger than 1 MB.") if refused.reason == "too_large"
+                  else _("Upload a PNG, JPEG or WebP picture."))
+        field.errors = [*field.errors, reason]
         return None
-    ext = image_type(content[:16])
-    if ext is None:
-        field.errors = [*field.errors, _("Upload a PNG, JPEG or WebP picture.")]
-        return None
-    folder = uploads_dir(kind)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = secrets.token_hex(16) + ext
-    (folder / name).write_bytes(content)
-    return name
 
 
 def discard_image(name: str | None, kind: str) -> None:
     """Remove a picture stored for a save that was then refused."""
-    if name:
-        (uploads_dir(kind) / name).unlink(missing_ok=True)
+    discard_picture(name, kind)

@@ -4,6 +4,7 @@ Run exactly one cron process; the jobs are idempotent anyway."""
 from rq import cron
 
 from webapp.jobs.birthdays import award_birthdays
+from webapp.jobs.broadcasts import send_due_broadcasts
 from webapp.jobs.campaigns import start_due_campaigns
 from webapp.jobs.contests import finalise_due_contests
 from webapp.jobs.coupons import expire_coupons
@@ -45,3 +46,5 @@ cron.register(close_and_draw_due, "default", cron="* * * * *", name="close_and_d
 cron.register(finalise_due_contests, "default", cron="* * * * *", name="finalise_due_contests")
 # every minute: retries whose time has come, messages held through quiet hours
 cron.register(sweep_outbox, "high", cron="* * * * *", name="sweep_outbox")
+# every minute: broadcasts whose time has come; sending ones whose messages are all dealt with
+cron.register(send_due_broadcasts, "default", cron="* * * * *", name="send_due_broadcasts")

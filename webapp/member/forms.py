@@ -83,3 +83,27 @@ class SettingsForm(FlaskForm):
     locale = RadioField(_l("Language"), choices=LOCALE_CHOICES, validators=[InputRequired()])
     consent_email = BooleanField(_l("News and offers by e-mail"))
     consent_sms = BooleanField(_l("News and offers by SMS"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    login = StringField(
+        _l("E-mail or mobile number"),
+        validators=[DataRequired(_l("Enter your e-mail or mobile number.")), Length(max=254)],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password."))])
+
+
+class ResetCodeForm(NewPasswordForm):
+    mobile = HiddenField()
+    code = StringField(_l("The 6-digit code we sent you"),
+                       validators=[DataRequired(_l("Enter the code from the SMS.")), Length(max=20)])
+
+
+class CodeLoginForm(FlaskForm):
+    mobile = TelField(_l("Mobile number"),
+                      validators=[DataRequired(_l("Enter your mobile number.")), Length(max=32)])
+    code = StringField(_l("The 6-digit code we sent you"), validators=[Optional(), Length(max=20)])
+    next = HiddenField()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, current_app, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 from wtforms import IntegerField
@@ -19,12 +19,14 @@ from wtforms.validators import NumberRange, Optional
 from webapp.auth import current_member, member_required
 from webapp.extensions import db
 from webapp.htmx import is_htmx
-from webapp.i18n import localized_key
+from webapp.i18n import current_locale, localized_key
 from webapp.member import bp
 from webapp.member.tiers import level_names
 from webapp.models import InboxMessage, utcnow
 from webapp.services import tiers
 from webapp.services.members import inbox as inbox_service
+from webapp.services.messages import render
+from webapp.services.messages.texts import Text
 from webapp.transaction import commits, reread
 
 PAGE = 20
@@ -35,8 +37,9 @@ KIND_TEMPLATES = {
     kind: f"_partials/inbox_{kind}.html"
     for kind in ("tier_upgrade", "tier_downgrade", "tier_at_risk", "points_expiring",
                  "fee_rebate", "credit_converted", "campaign", "challenge_completed",
-                 "raffle_won", "referral_board_prize")
+                 "raffle_won", "referral_board_prize", "broadcast")
 }
+KIND_TEMPLATES["feedback_reply"] = "_partials/inbox_feedback_reply.html"
 GENERIC_TEMPLATE = "_partials/inbox_generic.html"
 
 
@@ -137,8 +140,22 @@ def param_localized(params, field: str) -> str | None:
     return param_text(params, localized_key(field)) or param_text(params, f"{field}_en")
 
 
+def own_words(message) -> Text | None:
+    """A message that brought its own wording (a broadcast: staff's subject and
+    body, templates themselves) worded for the reader, by the sandbox that words
+    its e-mails; None when it cannot be (the generic words show instead)."""
+    member, locale = current_member(), current_locale()
+    own = render.own_text(message.params, locale)
+    if own is None or member is None:
+        return None
+    try:
+        return render.fill_own(own, render.variables(message, member, current_app.config, locale))
+    except Exception:  # stored data worded by a sandbox: never a 500 in the inbox
+        return None
+
+
 @bp.app_context_processor
 def _inbox_words() -> dict:
     return {"inbox_template": inbox_template, "inbox_unread": inbox_unread, "param_int": param_int,
             "param_when": param_when, "param_text": param_text,
-            "param_localized": param_localized}
+            "param_localized": param_localized, "own_words": own_words}

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2.0 models. Import from here so Alembic sees them all."""
 
+from webapp.models.broadcasts import BROADCAST_STATUSES, Broadcast, BroadcastMember
 from webapp.models.campaigns import (
     CAMPAIGN_KINDS,
     CAMPAIGN_STATUSES,
@@ -21,6 +22,14 @@ from webapp.models.contests import (
     ContestEntry,
     ContestQuestion,
 )
+from webapp.models.feedback import (
+    FEEDBACK_CATEGORIES,
+    FEEDBACK_SOURCES,
+    FEEDBACK_STATUSES,
+    POST_AUTHORS,
+    FeedbackPost,
+    FeedbackThread,
+)
 from webapp.models.instant_win import (
     INSTANT_WIN_OUTCOMES,
     INSTANT_WIN_PRIZE_KINDS,
@@ -35,6 +44,7 @@ from webapp.models.member import MEMBER_STATUSES, Member
 from webapp.models.message_templates import MessageTemplate
 from webapp.models.messages import CATEGORIES, CHANNELS, OUTBOX_STATUSES, OutboxMessage
 from webapp.models.purchase import Purchase, PurchaseItem, PurchaseRefund
+from webapp.models.push import PushSubscription
 from webapp.models.raffles import (
     PRIZE_KINDS,
     RAFFLE_STATUSES,
@@ -45,6 +55,7 @@ from webapp.models.raffles import (
     RaffleTickets,
     RaffleWinner,
 )
+from webapp.models.recovery import RECOVERY_PURPOSES, RecoveryCode
 from webapp.models.referral_indexes import REFERRAL_REPORT_INDEXES  # noqa: F401  (registers them)
 from webapp.models.referrals import (
     MARKETER_ENTRY_KINDS,
@@ -113,6 +124,12 @@ __all__ = [
     "OUTBOX_STATUSES",
     "OutboxMessage",
     "MessageTemplate",
+    "PushSubscription",
+    "BROADCAST_STATUSES",
+    "Broadcast",
+    "BroadcastMember",
+    "RECOVERY_PURPOSES",
+    "RecoveryCode",
     "Tier",
     "TierHistory",
     "TierProgram",
@@ -174,4 +191,10 @@ __all__ = [
     "InstantWinGame",
     "InstantWinPlay",
     "InstantWinPrize",
+    "FEEDBACK_CATEGORIES",
+    "FEEDBACK_SOURCES",
+    "FEEDBACK_STATUSES",
+    "POST_AUTHORS",
+    "FeedbackPost",
+    "FeedbackThread",
 ]

@@ -12,10 +12,11 @@ from webapp.models.types import BigIntPK, UTCDateTime, utcnow
 # what each role may do; views check capabilities, never role names
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     "owner": frozenset(
-        {"view", "members", "adjust", "settings", "api_keys", "audit", "offers", "staff", "tiers"}
+        {"view", "members", "adjust", "settings", "api_keys", "audit", "offers", "staff", "tiers",
+         "feedback"}
     ),
     "marketer": frozenset({"view", "members", "offers", "tiers"}),
-    "operator": frozenset({"view", "members", "adjust"}),
+    "operator": frozenset({"view", "members", "adjust", "feedback"}),
     "auditor": frozenset({"view", "members", "audit"}),
 }
 ROLES = tuple(ROLE_CAPABILITIES)

@@ -21,6 +21,7 @@ from webapp.models import Member, OutboxMessage
 from webapp.services.messages import policy
 from webapp.services.messages.catalog import kind_of
 from webapp.services.messages.channels import ADDRESS, Refused, Retry, Sender
+from webapp.services.messages.channels.sms import count_segments
 from webapp.services.messages.render import member_locale, render
 from webapp.services.messages.templates import template_for
 
@@ -109,6 +110,8 @@ def deliver_one(session: Session, row: OutboxMessage, member: Member, *, sender:
         return _retry(row, Retry(f"{type(exc).__name__}: {exc}"[:500]), now)
     row.provider_id = None if provider_id is None else str(provider_id)[:120]
     row.sent_at = now
+    if row.channel == "sms":
+        row.segments = count_segments(message.text).count
     secret = kind_of(row.kind).secret
     if secret:  # a code or reset link must not outlive its delivery in our tables
         row.params = {k: ("" if k in secret else v) for k, v in (row.params or {}).items()}

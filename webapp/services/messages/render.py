@@ -117,6 +117,24 @@ def variables(row: OutboxMessage, member: Member, config: Mapping, locale: str) 
     }
 
 
+def own_text(params, locale: str) -> Text | None:
+    """A message that brings its own wording (a broadcast: the staff's subject and
+    body per language, in params `subject_<locale>`/`body_<locale>`) is worded from
+    it, in the same sandbox, instead of from its kind's template."""
+    params = params if isinstance(params, dict) else {}
+    body = params.get(f"body_{locale}") or params.get("body_en")
+    if not isinstance(body, str):
+        return None
+    subject = params.get(f"subject_{locale}") or params.get("subject_en") or ""
+    return Text(str(subject), body)
+
+
+def fill_own(text: Text, values: Mapping) -> Text:
+    """Staff's own subject and body filled for one member; the body may use the subject."""
+    subject = fill(text.subject, {**values, "subject": "", "body": ""})
+    return Text(subject, fill(text.body, {**values, "subject": subject, "body": ""}))
+
+
 def render(row: OutboxMessage, member: Member, config: Mapping, text: Text, *, to: str,
            tracking: MessagingSettings | None = None) -> Outgoing:
     """The message for `row`'s channel; e-mail in its layout (HTML and text).
@@ -124,6 +142,11 @@ def render(row: OutboxMessage, member: Member, config: Mapping, text: Text, *, t
     and the click redirect of e-mail and push; essential messages never get them."""
     locale = member_locale(member, config)
     values = variables(row, member, config, locale)
+    own = own_text(row.params, locale)
+    if own is not None:
+        filled = fill_own(own, values)
+        values.update(subject=filled.subject, body=filled.body)
+        text = Text("{{ subject }}", "{{ body }}")
     category = kind_of(row.kind).category
     track = tracking if tracking is not None and row.id is not None and category != "essential" else None
     url = values["link"]

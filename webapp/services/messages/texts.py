@@ -23,14 +23,13 @@ DEFAULTS: dict[str, dict[str, Text]] = {
     "sign_in_code": {
         "en": Text("Your sign-in code", "{{ club }}: your sign-in code is {{ code }}. "
                    "It is valid for {{ minutes }} minutes. Do not share it."),
-        "fa": Text("کد ورود", "{{ club }}: کد ورود شما {{ code }} است و {{ minutes|number }} دقیقه اعتبار دارد. "
-                   "آن را به کسی ندهید."),
+        # one SMS: a Persian SMS holds 70 characters (UCS-2)
+        "fa": Text("کد ورود", "{{ club }}: کد ورود {{ code }} — {{ minutes }} دقیقه اعتبار دارد. به کسی ندهید."),
     },
     "password_reset_code": {
         "en": Text("Your password reset code", "{{ club }}: your password reset code is {{ code }}. "
                    "It is valid for {{ minutes }} minutes."),
-        "fa": Text("کد بازیابی رمز", "{{ club }}: کد بازیابی رمز شما {{ code }} است و "
-                   "{{ minutes|number }} دقیقه اعتبار دارد."),
+        "fa": Text("کد بازیابی رمز", "{{ club }}: کد بازیابی رمز {{ code }} — {{ minutes }} دقیقه اعتبار دارد."),
     },
     "password_reset": {
         "en": Text("Reset your password", "Hello {{ name }}, someone asked to reset your password at "

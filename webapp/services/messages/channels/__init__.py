@@ -94,4 +94,4 @@ ADDRESS: dict[str, Callable[[Member], str | None]] = {
 
 def _load_all() -> None:
     # the sender modules register themselves on import
-    from webapp.services.messages.channels import console, email  # noqa: F401
+    from webapp.services.messages.channels import console, email, sms, webpush  # noqa: F401
