@@ -1,7 +1,7 @@
 """message templates: staff's wording of a message kind per locale
 
 Revision ID: m5a0templ
-Revises: m7a0feedbk
+Revises: m8a0survey
 Create Date: 2026-12-03 16:45:00
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 UTC = sa.DateTime(timezone=True)
 
 revision = 'm5a0templ'
-down_revision = 'm7a0feedbk'
+down_revision = 'm8a0survey'
 branch_labels = None
 depends_on = None
 

@@ -20,4 +20,5 @@ from webapp.admin import contests, instant_wins, raffles, referrals  # noqa: E40
 from webapp.admin import marketers  # noqa: E402,F401,I001
 from webapp.admin import message_settings, message_templates  # noqa: E402,F401,I001
 from webapp.admin import broadcasts, outbox  # noqa: E402,F401,I001
+from webapp.admin import surveys  # noqa: E402,F401,I001
 from webapp.admin import feedback  # noqa: E402,F401,I001

@@ -39,6 +39,7 @@ KIND_TEMPLATES = {
                  "fee_rebate", "credit_converted", "campaign", "challenge_completed",
                  "raffle_won", "referral_board_prize", "broadcast")
 }
+KIND_TEMPLATES["survey"] = "_partials/inbox_survey.html"  # its score links answer in one tap
 KIND_TEMPLATES["feedback_reply"] = "_partials/inbox_feedback_reply.html"
 GENERIC_TEMPLATE = "_partials/inbox_generic.html"
 

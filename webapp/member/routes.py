@@ -214,4 +214,5 @@ from webapp.member import contests, instant_win, raffles  # noqa: E402,F401,I001
 from webapp.member import invite_cookies, invites  # noqa: E402,F401,I001
 from webapp.member import recovery as recovery_pages  # noqa: E402,F401,I001
 from webapp.member import message_links, push  # noqa: E402,F401,I001
+from webapp.member import surveys as survey_pages  # noqa: E402,F401,I001
 from webapp.member import feedback  # noqa: E402,F401,I001

@@ -88,6 +88,14 @@ from webapp.models.rules import (
     RuleAward,
 )
 from webapp.models.staff import ROLE_CAPABILITIES, ROLES, ApiKey, AuditLog, Staff
+from webapp.models.surveys import (
+    SURVEY_KINDS,
+    SURVEY_STATUSES,
+    SURVEY_TRIGGERS,
+    Survey,
+    SurveyAnswer,
+    SurveyInvite,
+)
 from webapp.models.tier import (
     CALENDAR_PERIODS,
     METRICS,
@@ -191,6 +199,12 @@ __all__ = [
     "InstantWinGame",
     "InstantWinPlay",
     "InstantWinPrize",
+    "SURVEY_KINDS",
+    "SURVEY_STATUSES",
+    "SURVEY_TRIGGERS",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyInvite",
     "FEEDBACK_CATEGORIES",
     "FEEDBACK_SOURCES",
     "FEEDBACK_STATUSES",

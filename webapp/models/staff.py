@@ -13,11 +13,11 @@ from webapp.models.types import BigIntPK, UTCDateTime, utcnow
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     "owner": frozenset(
         {"view", "members", "adjust", "settings", "api_keys", "audit", "offers", "staff", "tiers",
-         "feedback"}
+         "feedback", "surveys"}
     ),
-    "marketer": frozenset({"view", "members", "offers", "tiers"}),
+    "marketer": frozenset({"view", "members", "offers", "tiers", "surveys"}),
     "operator": frozenset({"view", "members", "adjust", "feedback"}),
-    "auditor": frozenset({"view", "members", "audit"}),
+    "auditor": frozenset({"view", "members", "audit", "surveys"}),
 }
 ROLES = tuple(ROLE_CAPABILITIES)
 

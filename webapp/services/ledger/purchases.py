@@ -14,6 +14,7 @@ from webapp.services import ledger, messages, referrals, tiers
 from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound
 from webapp.services.offers import challenges, earn_rules, rule_engine
 from webapp.services.settings import EarnSettings, load_earn_settings
+from webapp.services.surveys import invites as survey_invites
 from webapp.services.tiers import rules as tier_rules
 
 
@@ -100,6 +101,7 @@ def record_purchase(
     challenges.on_purchase(session, purchase, now=now)
     if referrals.on_purchase(session, purchase, now=now):
         balance = ledger.balance_of(session, member_id, "points")  # a welcome gift may have come with it
+    survey_invites.on_purchase(session, member_id=member_id, purchase_id=purchase.id, now=now)
     return purchase, _send_receipt(session, purchase, balance, now=now)
 
 

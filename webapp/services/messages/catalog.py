@@ -60,7 +60,8 @@ KINDS: dict[str, Kind] = {
     "challenge_completed": Kind("notice", ("inbox", "push"), ("challenge", "points"),
                                 localized=(("challenge", "name"),)),
     "fee_rebate": Kind("notice", ("inbox",), ("points", "day")),
-    "survey": Kind("notice", ("inbox", "email", "sms"), ("link",)),
+    "survey": Kind("notice", ("inbox", "email", "sms"), ("link", "question", "question_fa", "question_en"),
+                   localized=(("question", "question"),)),
     # marketing: the club's offers, capped per member per day
     "birthday": Kind("marketing", ("inbox", "email", "sms"), ("points",)),
     "win_back": Kind("marketing", ("inbox", "email", "sms"), ("days", "reward", "points"),

@@ -173,10 +173,10 @@ DEFAULTS: dict[str, dict[str, Text]] = {
                    "{{ points|number }} امتیاز به شما برگرداند."),
     },
     "survey": {
-        "en": Text("How are we doing?", "{{ name }}, how likely are you to recommend {{ club }} to a friend? "
+        "en": Text("A quick question from {{ club }}", "Hello {{ name }}, {{ question }}\n"
                    "Answer in one tap: {{ link }}"),
-        "fa": Text("نظر شما برای ما مهم است", "{{ name }} عزیز، چقدر احتمال دارد {{ club }} را به دوستانتان "
-                   "پیشنهاد کنید؟ با یک لمس پاسخ دهید: {{ link }}"),
+        "fa": Text("یک پرسش کوتاه از {{ club }}", "{{ name }} عزیز، {{ question }}\n"
+                   "با یک لمس پاسخ دهید: {{ link }}"),
     },
     # -- marketing ---------------------------------------------------------------
     "birthday": {

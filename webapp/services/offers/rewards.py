@@ -45,6 +45,7 @@ from webapp.services.offers.voucher_codes import (  # noqa: F401  (callers' name
     free_codes,
     parse_voucher_codes,
 )
+from webapp.services.surveys import invites as survey_invites
 
 MAX_COST = 100_000_000
 PERCENT_BP = 10_000  # 100 % in basis points
@@ -336,6 +337,8 @@ def redeem_reward(
                     now=now, params={"coupon_id": coupon.id, "reward_id": reward.id, "reward_fa": reward.name_fa,
                                      "reward_en": reward.name_en, "coupon": coupon.partner_code or coupon.code,
                                      "points": coupon.points_spent or 0, "path": f"/me/coupons/{coupon.id}"})
+    if not redemption.replayed:
+        survey_invites.on_redemption(session, member_id=member_id, coupon_id=redemption.coupon.id, now=now)
     return redemption
 
 
