@@ -108,7 +108,7 @@ def test_mail_arrives_as_text_and_html_in_each_members_language_and_direction(ma
         assert "<script>" not in html and "&lt;script&gt;alert(" in html  # the body is escaped
         assert NASTY in mail.get_body(("plain",)).get_content()  # plain text stays as written
         assert re.search(r'<a href="https://club\.test/m/c/[^"]+"', html)  # the button, tracked
-    assert fa["Subject"] == "خبری از باشگاه وفا" and en["Subject"] == "News from Vafa club"
+    assert fa["Subject"] == "به سطح Gold رسیدید" and en["Subject"] == "You are now Gold"
     assert "باشگاه وفا" in fa["From"] and "Vafa club" in en["From"]
 
 
@@ -116,8 +116,9 @@ def test_the_one_click_unsubscribe_headers_are_on_news_and_offers_only(mail_app,
                                                                      smtp_server):
     member = consenting(email="h@example.com", locale="en")
     _send(mail_app, member.id, "tier_upgrade", params={"tier": "Gold", "multiplier": 2})  # notice
-    _send(mail_app, member.id, "birthday")  # marketing
-    _send(mail_app, member.id, "reward_redeemed", params={"reward": "Tea"})  # transactional
+    _send(mail_app, member.id, "birthday", params={"points": 100})  # marketing
+    _send(mail_app, member.id, "reward_redeemed",
+          params={"reward": "Tea", "coupon": "TEA-1", "points": 50})  # transactional
     _send(mail_app, member.id, "password_reset", params={"link": f"{PUBLIC}/password/reset/t", "minutes": 30},
           address="h@example.com")  # essential
     run_worker()
@@ -145,7 +146,7 @@ def test_a_one_click_post_unsubscribes_that_member_from_that_channel_only(mail_a
     reader = consenting(email="reader@example.com", mobile="09121110000", locale="en")
     other = consenting(email="other@example.com", mobile="09121110001", locale="en")
     for member in (reader, other):
-        _send(mail_app, member.id, "birthday")
+        _send(mail_app, member.id, "birthday", params={"points": 100})
     run_worker()
     mail = _by_to(smtp_server.wait_for(2), "reader@example.com")
     url = _header(mail, "List-Unsubscribe").strip("<>")
@@ -216,7 +217,7 @@ def test_the_pixel_and_the_click_note_the_first_time_only(mail_app, client, cons
                                                          smtp_server):
     member = consenting(email="t@example.com", locale="en")
     _send(mail_app, member.id, "tier_upgrade", key="one", params={"tier": "Gold", "multiplier": 2})
-    _send(mail_app, member.id, "birthday", key="two")
+    _send(mail_app, member.id, "birthday", key="two", params={"points": 100})
     run_worker()
     mails = smtp_server.wait_for(2)
     by_key = {_row(mail_app, k).id: k for k in ("one", "two")}

@@ -14,6 +14,7 @@ from webapp.models import InboxMessage, OutboxMessage
 from webapp.services import messages
 from webapp.services.messages import delivery, policy
 from webapp.services.messages.channels import Refused, Retry, sender
+from webapp.services.messages.samples import sample_params
 
 SENT: list = []
 SCRIPT: list = []  # what the test sender does next: None sends, an exception is raised
@@ -87,7 +88,7 @@ def test_a_real_worker_delivers_through_the_configured_sender(app, client, make_
     with app.app_context():
         m = db.session.get(type(member), member.id)
         m.consent_email = m.consent_sms = True
-        messages.notify(db.session, member_id=m.id, kind="reward_redeemed", params={"reward": "Tea"},
+        messages.notify(db.session, member_id=m.id, kind="reward_redeemed", params=sample_params("reward_redeemed"),
                         key="redeem:1", now=datetime.now(UTC), channels=("email", "sms"))
         db.session.commit()  # wakes a worker
     run_worker()
@@ -99,7 +100,7 @@ def test_a_real_worker_delivers_through_the_configured_sender(app, client, make_
 
 
 def _claimed(session, member, *, kind="reward_redeemed", channel="email", now, address=None):
-    messages.notify(session, member_id=member.id, kind=kind, params={}, key=f"k:{kind}",
+    messages.notify(session, member_id=member.id, kind=kind, params=sample_params(kind), key=f"k:{kind}",
                     now=now, channels=(channel,), address=address)
     ids = delivery.claim(session, now=now)
     return delivery.claimed_rows(session, ids)[0][0]
@@ -119,7 +120,7 @@ def test_without_consent_a_notice_is_suppressed_and_says_why_but_a_receipt_goes(
     assert _deliver(session, row, member, now) == "suppressed"
     assert (row.reason, scripted) == ("no_consent", [])
     receipt = _claimed(session, member, kind="reward_redeemed", now=now)
-    receipt.params = {"reward": "Tea"}
+    receipt.params = {"reward": "Tea", "coupon": "TEA-1", "points": 50}
     assert _deliver(session, receipt, member, now) == "sent"
 
 

@@ -90,7 +90,7 @@ def notify(app, member_id: int, *, kind: str = "reward_redeemed", key: str = "re
     from webapp.extensions import db
 
     with app.app_context():
-        messages.notify(db.session, member_id=member_id, kind=kind, params={"reward": "Tea"}, key=key,
+        messages.notify(db.session, member_id=member_id, kind=kind, params={"reward": "Tea", "coupon": "TEA-1", "points": 50}, key=key,
                         now=datetime.now(UTC), channels=("push",))
         db.session.commit()  # wakes a worker
         return db.session.scalar(select(OutboxMessage.id).where(

@@ -79,7 +79,7 @@ def _queue_sms(app, member_id, key="receipt:1", kind="reward_redeemed", params=N
     from webapp.extensions import db
 
     with app.app_context():
-        messages.notify(db.session, member_id=member_id, kind=kind, params=params or {"reward": "Tea"},
+        messages.notify(db.session, member_id=member_id, kind=kind, params=params or {"reward": "Tea", "coupon": "TEA-1", "points": 50},
                         key=key, now=datetime.now(UTC), channels=("sms",))
         db.session.commit()  # wakes a worker
 

@@ -53,7 +53,8 @@ def history(session, member_id):
 
 
 def inbox_of(session, member_id):
-    return [(m.kind, m.params) for m in session.scalars(
+    """The codes the inbox reads (the level names beside them are for the message templates)."""
+    return [(m.kind, {k: v for k, v in m.params.items() if "_name_" not in k}) for m in session.scalars(
         select(InboxMessage).where(InboxMessage.member_id == member_id).order_by(InboxMessage.id))]
 
 

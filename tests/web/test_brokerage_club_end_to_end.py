@@ -155,10 +155,11 @@ class Till:
 
 
 def tally(app) -> tuple[int, int, int, int]:
-    """(ledger entries, tier history rows, inbox messages, purchases)."""
+    """(ledger entries, tier history rows, inbox messages but the till's welcomes, purchases)."""
     return in_db(app, lambda s: tuple(
-        s.scalar(select(func.count()).select_from(model))
-        for model in (LedgerEntry, TierHistory, InboxMessage, Purchase)))
+        s.scalar(select(func.count()).select_from(model).where(*where))
+        for model, where in ((LedgerEntry, ()), (TierHistory, ()), (InboxMessage, (InboxMessage.kind != "welcome",)),
+                             (Purchase, ()))))
 
 
 def balances(app, *ids) -> dict[int, int]:
@@ -166,8 +167,10 @@ def balances(app, *ids) -> dict[int, int]:
 
 
 def kinds(app, member_id) -> list[tuple[str, dict]]:
-    return in_db(app, lambda s: [(m.kind, m.params) for m in s.scalars(
-        select(InboxMessage).where(InboxMessage.member_id == member_id).order_by(InboxMessage.id))])
+    # the codes the inbox reads (the level names beside them are for the message templates)
+    return in_db(app, lambda s: [(m.kind, {k: v for k, v in m.params.items() if "_name_" not in k}) for m in s.scalars(
+        select(InboxMessage).where(InboxMessage.member_id == member_id, InboxMessage.kind != "welcome")
+        .order_by(InboxMessage.id))])
 
 
 def history(app, member_id) -> list[tuple[str, str | None, str]]:

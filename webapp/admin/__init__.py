@@ -18,6 +18,7 @@ from webapp.admin import audit_log, members, owner, routes, tiers, wallet_settin
 from webapp.admin import campaigns, challenges, rewards, rules, segments  # noqa: E402,F401,I001
 from webapp.admin import contests, instant_wins, raffles, referrals  # noqa: E402,F401,I001
 from webapp.admin import marketers  # noqa: E402,F401,I001
+from webapp.admin import message_settings, message_templates  # noqa: E402,F401,I001
 from webapp.admin import broadcasts, outbox  # noqa: E402,F401,I001
 from webapp.admin import surveys  # noqa: E402,F401,I001
 from webapp.admin import feedback  # noqa: E402,F401,I001

@@ -1,7 +1,7 @@
 """Birthday points: once a day, the `birthday` rules for members whose birthday
 is today in the club's time zone. The ledger key `birthday:{member}:{year}` (and
 the rule award's unique event key) make a second run, or a retried job, award
-nothing more."""
+nothing more; the birthday message shares the key, so it is written once too."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from webapp.club import club_of
 from webapp.extensions import db
 from webapp.jobs.context import job_app
 from webapp.models import Member, utcnow
+from webapp.services import messages
 from webapp.services.offers import checkin, earn_rules
 
 
@@ -41,7 +42,11 @@ def award_birthdays_on(session: Session, *, now: datetime, tz: str) -> int:
                           .order_by(Member.id))
     awarded = 0
     for member_id in list(ids):
-        if earn_rules.award_for_event(session, member_id=member_id, trigger="birthday",
-                                      event_key=f"birthday:{member_id}:{today.year}", now=now, tz=tz):
+        key = f"birthday:{member_id}:{today.year}"
+        awards = earn_rules.award_for_event(session, member_id=member_id, trigger="birthday",
+                                            event_key=key, now=now, tz=tz)
+        if awards:
             awarded += 1
+            messages.notify(session, member_id=member_id, kind="birthday", key=key, now=now,
+                            params={"points": sum(a.points for a in awards), "path": "/me/activity"})
     return awarded

@@ -10,6 +10,7 @@ from webapp.jobs.contests import finalise_due_contests
 from webapp.jobs.coupons import expire_coupons
 from webapp.jobs.maintenance import purge_idempotency_keys
 from webapp.jobs.messages import sweep_outbox
+from webapp.jobs.messages_winback import send_win_back_messages
 from webapp.jobs.points import expire_points
 from webapp.jobs.raffles import close_and_draw_due
 from webapp.jobs.referrals import award_referral_board_prizes, expire_referrals
@@ -34,6 +35,8 @@ cron.register(remind_expiring_points, "default", cron="0 5 * * *", name="remind_
 cron.register(award_referral_board_prizes, "default", cron="35 20 * * *", name="award_referral_board_prizes")
 # 21:00 UTC is 00:30 in Tehran: birthday points arrive as the member's day begins
 cron.register(award_birthdays, "default", cron="0 21 * * *", name="award_birthdays")
+# 06:30 UTC is 10:00 in Tehran: win-back offers arrive in the morning, outside quiet hours
+cron.register(send_win_back_messages, "default", cron="30 6 * * *", name="send_win_back_messages")
 
 # every minute: start campaigns whose time has come, end live offers past their end;
 # freeze raffles past their close and enqueue draws whose time has come; finalise

@@ -83,7 +83,7 @@ def join():
             ids = accounts.normalise_identifiers(form.email.data, form.mobile.data)
             member = accounts.create_member(
                 db.session, ids=ids, password=form.password.data, now=now,
-                display_name=form.display_name.data or "", locale=current_locale(),
+                display_name=form.display_name.data or "", locale=current_locale(), welcome=True,
             )
             # the same transaction: a member and who brought them, or neither
             referrals.on_join(db.session, member, link, now=now, visitor=visitor,

@@ -41,6 +41,7 @@ from webapp.models.instant_win import (
 )
 from webapp.models.ledger import CURRENCIES, LedgerEntry, PointLot
 from webapp.models.member import MEMBER_STATUSES, Member
+from webapp.models.message_templates import MessageTemplate
 from webapp.models.messages import CATEGORIES, CHANNELS, OUTBOX_STATUSES, OutboxMessage
 from webapp.models.purchase import Purchase, PurchaseItem, PurchaseRefund
 from webapp.models.push import PushSubscription
@@ -130,6 +131,7 @@ __all__ = [
     "CHANNELS",
     "OUTBOX_STATUSES",
     "OutboxMessage",
+    "MessageTemplate",
     "PushSubscription",
     "BROADCAST_STATUSES",
     "Broadcast",

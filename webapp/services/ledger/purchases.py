@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.models import Purchase, PurchaseItem, PurchaseRefund
-from webapp.services import ledger, referrals, tiers
+from webapp.services import ledger, messages, referrals, tiers
 from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound
 from webapp.services.offers import challenges, earn_rules, rule_engine
 from webapp.services.settings import EarnSettings, load_earn_settings
@@ -102,7 +102,16 @@ def record_purchase(
     if referrals.on_purchase(session, purchase, now=now):
         balance = ledger.balance_of(session, member_id, "points")  # a welcome gift may have come with it
     survey_invites.on_purchase(session, member_id=member_id, purchase_id=purchase.id, now=now)
-    return purchase, balance
+    return purchase, _send_receipt(session, purchase, balance, now=now)
+
+
+def _send_receipt(session: Session, purchase: Purchase, balance: int, *, now: datetime) -> int:
+    """The member's receipt (`purchase_receipt`), written with the purchase; returns the balance."""
+    messages.notify(session, member_id=purchase.member_id, kind="purchase_receipt", now=now,
+                    key=f"purchase:{purchase.id}:receipt",
+                    params={"purchase_id": purchase.id, "amount": purchase.amount,
+                            "points": purchase.points_earned, "balance": balance, "path": "/me/activity"})
+    return balance
 
 
 def _lock_buyer(session: Session, member_id: int, external_ref: str | None):

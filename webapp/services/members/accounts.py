@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Marketer, Member
 from webapp.models.member import new_session_token
+from webapp.services import messages
 from webapp.services.errors import Conflict, DomainError, NotFound
 from webapp.services.members import passwords
 from webapp.services.members.identity import (
@@ -81,7 +82,10 @@ def create_member(
     display_name: str = "",
     locale: str | None = None,
     referred_by_id: int | None = None,
+    welcome: bool = False,
 ) -> Member:
+    """A new member; `welcome`: a sign-up (the join page, the till), told so in
+    the same transaction (`welcome`, once per member)."""
     if not (ids.email or ids.mobile or ids.external_id):
         raise MissingIdentifier()
     if password is not None:
@@ -108,6 +112,9 @@ def create_member(
         raise AlreadyRegistered() from exc
     earn_rules.award_for_event(session, member_id=member.id, trigger="signup",
                                event_key=f"signup:{member.id}", now=now)
+    if welcome:
+        messages.notify(session, member_id=member.id, kind="welcome", params={"path": "/me"},
+                        key=f"welcome:{member.id}", now=now)
     return member
 
 
@@ -140,7 +147,7 @@ def find_or_create(
                 setattr(member, field, getattr(ids, field))
         session.flush()
         return member, False
-    return create_member(session, ids=ids, now=now, display_name=display_name, locale=locale), True
+    return create_member(session, ids=ids, now=now, display_name=display_name, locale=locale, welcome=True), True
 
 
 def find_for_login(session: Session, login: str) -> Member | None:

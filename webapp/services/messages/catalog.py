@@ -19,9 +19,14 @@ class Kind:
     variables: tuple[str, ...] = ()
     # params that must not outlive delivery (a sign-in code): blanked once sent
     secret: tuple[str, ...] = ()
+    # (variable, stem): a text its cause stored in both languages (`<stem>_fa`,
+    # `<stem>_en`; a bare `fa`/`en` for an empty stem) that templates read as one
+    # variable in the member's language (`render.variables`)
+    localized: tuple[tuple[str, str], ...] = ()
 
 
 _EVENT = ("inbox", "email", "push")
+_GIFT = ("kind", "amount")  # prizes.Given: points, credit (money) or a reward coupon
 KINDS: dict[str, Kind] = {
     # essential: asked for by the member, to the address they typed
     "sign_in_code": Kind("essential", ("sms",), ("code", "minutes"), secret=("code",)),
@@ -30,33 +35,45 @@ KINDS: dict[str, Kind] = {
     # transactional: the answer to the member's own act
     "welcome": Kind("transactional", ("inbox", "email")),
     "purchase_receipt": Kind("transactional", ("email",), ("amount", "points", "balance")),
-    "reward_redeemed": Kind("transactional", _EVENT, ("reward", "coupon", "points")),
+    "reward_redeemed": Kind("transactional", _EVENT, ("reward", "coupon", "points"),
+                            localized=(("reward", "reward"),)),
     "credit_converted": Kind("transactional", ("inbox",), ("points", "credit")),
-    "instant_win": Kind("transactional", ("inbox",), ("name", "prize")),
+    "instant_win": Kind("transactional", ("inbox",), ("game", "prize", "kind", "value"),
+                        localized=(("game", "name"), ("prize", "prize"))),
     "feedback_reply": Kind("transactional", _EVENT, ("thread_id", "excerpt")),
     # notices: what the club did on its own
-    "tier_upgrade": Kind("notice", _EVENT, ("tier", "multiplier")),
-    "tier_at_risk": Kind("notice", _EVENT, ("tier", "needed", "by")),
-    "tier_downgrade": Kind("notice", _EVENT, ("tier", "old_tier")),
+    "tier_upgrade": Kind("notice", _EVENT, ("tier", "old_tier"),
+                         localized=(("tier", "tier_name"), ("old_tier", "old_tier_name"))),
+    "tier_at_risk": Kind("notice", _EVENT, ("tier", "keep_needed", "keep_by"),
+                         localized=(("tier", "tier_name"),)),
+    "tier_downgrade": Kind("notice", _EVENT, ("tier", "old_tier"),
+                           localized=(("tier", "tier_name"), ("old_tier", "old_tier_name"))),
     "points_expiring": Kind("notice", _EVENT, ("points", "expires_at", "days")),
-    "raffle_won": Kind("notice", ("inbox", "email", "sms", "push"), ("name", "prize")),
-    "contest_result": Kind("notice", ("inbox", "push"), ("name", "rank", "score")),
-    "referral_qualified": Kind("notice", ("inbox", "push"), ("friend", "points")),
-    "referral_welcome": Kind("notice", ("inbox", "push"), ("points",)),
+    "raffle_won": Kind("notice", ("inbox", "email", "sms", "push"), ("raffle", "prize", *_GIFT),
+                       localized=(("raffle", "name"), ("prize", "prize"))),
+    "contest_result": Kind("notice", ("inbox", "push"), ("contest", "rank", "score", "entrants"),
+                           localized=(("contest", "name"),)),
+    "referral_qualified": Kind("notice", ("inbox", "push"), ("friend", *_GIFT)),
+    "referral_welcome": Kind("notice", ("inbox", "push"), _GIFT),
     "referral_reversed": Kind("notice", ("inbox",)),
-    "referral_board_prize": Kind("notice", ("inbox",), ("month", "place")),
-    "challenge_completed": Kind("notice", ("inbox", "push"), ("name", "points")),
+    "referral_board_prize": Kind("notice", ("inbox",), ("month", "place", *_GIFT)),
+    "challenge_completed": Kind("notice", ("inbox", "push"), ("challenge", "points"),
+                                localized=(("challenge", "name"),)),
     "fee_rebate": Kind("notice", ("inbox",), ("points", "day")),
-    "survey": Kind("notice", ("inbox", "email", "sms"), ("link", "question_fa", "question_en")),
+    "survey": Kind("notice", ("inbox", "email", "sms"), ("link", "question", "question_fa", "question_en"),
+                   localized=(("question", "question"),)),
     # marketing: the club's offers, capped per member per day
-    "birthday": Kind("marketing", ("inbox", "email", "sms")),
-    "win_back": Kind("marketing", ("inbox", "email", "sms"), ("days", "offer")),
-    "campaign": Kind("marketing", ("inbox",), ("points",)),
+    "birthday": Kind("marketing", ("inbox", "email", "sms"), ("points",)),
+    "win_back": Kind("marketing", ("inbox", "email", "sms"), ("days", "reward", "points"),
+                     localized=(("reward", "reward"),)),
+    "campaign": Kind("marketing", ("inbox",), ("points", "message"), localized=(("message", ""),)),
     "broadcast": Kind("marketing", ("inbox",), ("subject", "body")),
 }
 # a kind this version does not know still reaches the inbox
 UNKNOWN = Kind("notice", ("inbox",))
 SETTING = "message_channels"
+# the inbox is the member's only record of these (staff's own words): always on
+INBOX_KEPT = ("campaign", "broadcast", "feedback_reply")
 
 
 def kind_of(name: str) -> Kind:

@@ -97,10 +97,21 @@ def member_locale(member: Member, config: Mapping) -> str:
     return locale if locale in ("fa", "en") else "en"
 
 
+def in_locale(params: Mapping, stem: str, locale: str) -> str:
+    """A text stored in both languages (`<stem>_fa`/`<stem>_en`, or `fa`/`en`),
+    in `locale`; the other language when that one is empty."""
+    first, second = (f"{stem}_{lang}" if stem else lang for lang in (locale, "en" if locale == "fa" else "fa"))
+    return str(params.get(first) or params.get(second) or "")
+
+
 def variables(row: OutboxMessage, member: Member, config: Mapping, locale: str) -> dict:
     club = club_of(config)
     params = dict(row.params or {})
     link = params.pop("link", None) or links.absolute(config, params.get("path") or DEFAULT_PATH)
+    for variable, stem in kind_of(row.kind).localized:
+        text = in_locale(params, stem, locale)
+        if text or variable not in params:  # a cause that stored one plain text keeps it
+            params[variable] = text
     return {
         **params,
         "name": member.display_name or DEFAULT_NAME[locale],

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.models import REWARD_KINDS, REWARD_STATUSES, Coupon, Member, Reward, Tier
-from webapp.services import ledger, tiers
+from webapp.services import ledger, messages, tiers
 from webapp.services.errors import (
     IdempotencyConflict,
     InsufficientPoints,
@@ -327,9 +327,16 @@ def redeem_reward(
     session: Session, *, member_id: int, reward_id: int, request_key: str, now: datetime,
 ) -> Redemption:
     """Spend the member's points on the reward and issue a coupon, once per
-    `request_key` (the member's one-time form token)."""
+    `request_key` (the member's one-time form token); the member is told the
+    coupon code (`reward_redeemed`)."""
     redemption = _issue(session, member_id=member_id, reward_id=reward_id, request_key=f"redeem:{request_key}",
                         now=now, charge=True, created_by=f"member:{member_id}")
+    coupon = redemption.coupon
+    reward = session.get(Reward, coupon.reward_id)
+    messages.notify(session, member_id=member_id, kind="reward_redeemed", key=f"coupon:{coupon.id}:redeemed",
+                    now=now, params={"coupon_id": coupon.id, "reward_id": reward.id, "reward_fa": reward.name_fa,
+                                     "reward_en": reward.name_en, "coupon": coupon.partner_code or coupon.code,
+                                     "points": coupon.points_spent or 0, "path": f"/me/coupons/{coupon.id}"})
     if not redemption.replayed:
         survey_invites.on_redemption(session, member_id=member_id, coupon_id=redemption.coupon.id, now=now)
     return redemption

@@ -40,8 +40,14 @@ def record_change(session, member: Member, old: Level | None, new: Level, *, rea
              reason=reason, metric=metric, actor=actor, key=key, now=now)
     if old is None or new.rank != old.rank:
         kind = "tier_upgrade" if old is None or new.rank > old.rank else "tier_downgrade"
-        _message(session, member_id=member.id, kind=kind,
-                 params={"from": old.code if old else None, "to": new.code}, key=key, now=now)
+        _message(session, member_id=member.id, kind=kind, params=moved_params(old, new), key=key, now=now)
+
+
+def moved_params(old: Level | None, new: Level) -> dict:
+    """A level change's message params: the codes (the inbox) and both names (the templates)."""
+    return {"from": old.code if old else None, "to": new.code,
+            "tier_name_fa": new.name_fa, "tier_name_en": new.name_en,
+            "old_tier_name_fa": old.name_fa if old else "", "old_tier_name_en": old.name_en if old else ""}
 
 
 def upgrade_key(member_id: int, tier_id: int, day: str) -> str:

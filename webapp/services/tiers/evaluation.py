@@ -3,6 +3,7 @@ over the member table, whatever the club's size."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +11,8 @@ from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, not_
 from sqlalchemy.orm import Session, aliased
 
 from webapp.db import insert_ignoring_duplicates
-from webapp.models import InboxMessage, Member, TierHistory
+from webapp.models import Member, TierHistory
+from webapp.services import messages
 from webapp.services.tiers import rules
 from webapp.services.tiers.club_day import club_timezone, local_day
 from webapp.services.tiers.metrics import metric_query, windows
@@ -82,14 +84,20 @@ class _Night:
         )
 
     def messages(self, where, kind, params, reason: str, *, with_target: bool = False, join=None):
-        source = select(Member.id, kind, params, self.key(reason, with_target), sql_time(self.now))
+        """One grouped read of the members told, then their outbox rows (inbox
+        and the kind's other channels) in batches; keys already written are skipped.
+        `kind` is a name or a SQL expression giving one per member."""
+        kind = literal(kind) if isinstance(kind, str) else kind
+        source = select(Member.id, kind, params, self.key(reason, with_target))
         if join is not None:
             source = source.select_from(Member).outerjoin(*join)
-        self.session.execute(
-            insert_ignoring_duplicates(self.session, InboxMessage).from_select(
-                ["member_id", "kind", "params", "key", "created_at"], source.where(where),
-            ).on_conflict_do_nothing(index_elements=["key"])
-        )
+        by_code = {lv.code: lv for lv in self.levels}
+        told = []
+        for member_id, kind_name, values, key in self.session.execute(source.where(where)):
+            values = dict(values) if isinstance(values, dict) else json.loads(values)
+            told.append({"member_id": member_id, "kind": kind_name, "key": key,
+                         "params": {**values, **_level_names(by_code, values)}})
+        messages.notify_many(self.session, told, now=self.now)
 
     def update(self, where, **values) -> int:
         return self.session.execute(
@@ -98,6 +106,14 @@ class _Night:
 
     def moved_params(self):
         return json_object(self.session, **{"from": self.code_of_held(), "to": self.code_of_target()})
+
+
+def _level_names(by_code: dict, values: dict) -> dict:
+    """The names the templates read (`catalog`: tier, old_tier) beside the codes the inbox reads."""
+    held = by_code.get(values.get("to") or values.get("tier"))
+    old = by_code.get(values.get("from")) if "to" in values else None
+    return {"tier_name_fa": held.name_fa if held else "", "tier_name_en": held.name_en if held else "",
+            "old_tier_name_fa": old.name_fa if old else "", "old_tier_name_en": old.name_en if old else ""}
 
 
 def evaluate_all(session: Session, *, now: datetime, tz: str | None = None) -> EvaluationResult:
@@ -149,7 +165,7 @@ def _upgrade(night: _Night) -> int:
     told = and_(rises, night.target_rank > 0)  # a first evaluation at the entry level is silent
     upgraded = night.session.scalar(select(func.count()).select_from(Member).where(told)) or 0
     night.history(told, "upgrade", with_target=True)
-    night.messages(told, literal("tier_upgrade"), night.moved_params(), "upgrade", with_target=True)
+    night.messages(told, "tier_upgrade", night.moved_params(), "upgrade", with_target=True)
     night.update(rises, tier_id=night.target_id, tier_since=night.now, downgrade_due_at=None)
     return upgraded
 
@@ -179,7 +195,7 @@ def _start_grace(night: _Night) -> int:
         join = (sq, sq.c.member_id == Member.id)
         current = func.coalesce(sq.c.current, 0)
     keep_needed = cast(not_negative(threshold - current), BigInteger)
-    night.messages(newly, literal("tier_at_risk"), json_object(
+    night.messages(newly, "tier_at_risk", json_object(
         night.session, tier=night.code_of_held(), keep_needed=keep_needed,
         keep_by=cast(literal(due.isoformat()), String)), "at_risk", join=join)
     return night.update(newly, downgrade_due_at=due)
@@ -189,7 +205,7 @@ def _downgrade(night: _Night) -> int:
     """Grace over: down to the level the metric earns."""
     falls = and_(night.below, Member.downgrade_due_at <= night.now)
     night.history(falls, "downgrade")
-    night.messages(falls, literal("tier_downgrade"), night.moved_params(), "downgrade")
+    night.messages(falls, "tier_downgrade", night.moved_params(), "downgrade")
     return night.update(falls, tier_id=night.target_id, tier_since=night.now, downgrade_due_at=None)
 
 
