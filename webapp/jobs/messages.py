@@ -39,6 +39,7 @@ def deliver_outbox() -> dict:
         settings = policy.load_messaging_settings(session)
         senders: dict[str, Sender | None] = {}
         counts: dict[str, int] = {}
+        wordings: dict = {}  # staff edits reach the next job
         lease = timedelta(seconds=app.config.get("VAFA_OUTBOX_LEASE_SECONDS") or 300)
         started = time.monotonic()
         try:
@@ -50,7 +51,7 @@ def deliver_outbox() -> dict:
                 for row, member in delivery.claimed_rows(session, ids):
                     sender = senders[row.channel] if row.channel in senders else _open(row.channel, app.config, senders)
                     outcome = delivery.deliver_one(session, row, member, sender=sender, config=app.config,
-                                                   settings=settings, now=utcnow(), tz=tz)
+                                                   settings=settings, now=utcnow(), tz=tz, wordings=wordings)
                     session.commit()  # one commit per message: a kill loses none
                     counts[outcome] = counts.get(outcome, 0) + 1
             wake()  # out of time with rows left: a fresh job goes on

@@ -77,9 +77,11 @@ def marketing_sent_today(session: Session, row: OutboxMessage, *, now: datetime,
 
 
 def deliver_one(session: Session, row: OutboxMessage, member: Member, *, sender: Sender | None,
-                config: Mapping, settings: policy.MessagingSettings, now: datetime, tz: str) -> str:
+                config: Mapping, settings: policy.MessagingSettings, now: datetime, tz: str,
+                wordings: dict | None = None) -> str:
     """Decide, word and send one claimed row; returns its new status. The caller
-    commits. `sender` None: the channel's sender could not be opened (retried)."""
+    commits. `sender` None: the channel's sender could not be opened (retried).
+    `wordings` keeps each (kind, locale)'s template for a batch: one read, not one per message."""
     if row.status != "sending":
         return row.status  # someone else finished it
     address = row.address or ADDRESS[row.channel](member)
@@ -94,7 +96,9 @@ def deliver_one(session: Session, row: OutboxMessage, member: Member, *, sender:
     if sender is None:
         return _retry(row, Retry("sender_unavailable"), now)
     try:
-        text = template_for(session, row.kind, member_locale(member, config))
+        wording = (row.kind, member_locale(member, config))
+        cache = wordings if wordings is not None else {}
+        text = cache[wording] if wording in cache else cache.setdefault(wording, template_for(session, *wording))
         message = render(row, member, config, text, to=address, tracking=settings)
     except Exception as exc:  # a template that cannot be worded will not get better
         log.exception("outbox %s: cannot word %s", row.id, row.kind)
