@@ -281,3 +281,14 @@ def test_a_suspended_member_gets_no_code(app, client, make_member, run_worker, s
     assert _ask_code(client).status_code == 302  # the same answer
     run_worker()
     assert sms.requests == []
+
+
+def test_a_hanging_provider_never_holds_up_the_page(app, client, make_member, sms):
+    import time
+
+    make_member(mobile=MOBILE)
+    sms.default = Answer(200, {"id": "p"}, delay=5)  # the provider would take 5 s to answer
+    started = time.monotonic()
+    asked = _ask_code(client)
+    assert asked.status_code == 302 and time.monotonic() - started < 2
+    assert sms.requests == []  # only a worker ever talks to the provider
