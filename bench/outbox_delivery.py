@@ -117,7 +117,8 @@ def write_batch(session, tag: str, per_channel: int) -> float:
     audience = (select(Member.id, literal(f"{tag}:") + cast(Member.id, String))
                 .where(Member.email.like("outbench%")).order_by(Member.id).limit(per_channel))
     for channel in ("email", "sms"):
-        messages.notify_from(session, audience, kind="reward_redeemed", params={"reward": "Bench tea"},
+        messages.notify_from(session, audience, kind="reward_redeemed",
+                             params={"reward_fa": "چای", "reward_en": "Bench tea", "coupon": "BENCH-1", "points": 100},
                              now=datetime.now(UTC), channels=(channel,))
     session.commit()
     return time.perf_counter() - started
@@ -166,24 +167,42 @@ def throughput(app, session, env, per_channel: int, workers: int) -> None:
 
 
 def horse_of(process: subprocess.Popen) -> int | None:
-    found = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
-    return int(found[0]) if found else None
+    """The work horse: of the worker's children (its scheduler starts first), the
+    one forked last, for the job in hand."""
+    children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+
+    def started(pid: str) -> int:
+        try:  # field 22 of /proc/<pid>/stat: start time in clock ticks since boot
+            return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        except (OSError, IndexError, ValueError):
+            return -1
+
+    return int(max(children, key=started)) if children else None
+
+
+def sent(session, tag: str) -> int:
+    session.rollback()
+    return session.scalar(text("SELECT count(*) FROM outbox_message WHERE key LIKE :tag AND status = 'sent'"),
+                          {"tag": f"{tag}:%"})
 
 
 def killed_run(app, session, env, per_channel: int, kills: int) -> None:
     write_batch(session, "kill", per_channel)
+    total = 2 * per_channel
     for n in range(kills):
         enqueue_jobs(app, 1)
         process = worker(env)
-        time.sleep(3 + n)
+        target = total * (n + 1) // (kills + 1)  # kill at evenly spaced points of the batch
+        while sent(session, "kill") < target and process.poll() is None:
+            time.sleep(0.05)
         horse = horse_of(process)
         if horse is None:
             print(f"  kill {n + 1}: the worker had finished already")
             process.wait()
             continue
         os.kill(horse, signal.SIGKILL)
-        process.wait()
-        print(f"  kill {n + 1}: SIGKILLed the work horse {horse} with {pending(session, 'kill'):,} messages left")
+        print(f"  kill {n + 1}: SIGKILLed the work horse {horse} after {sent(session, 'kill'):,} messages")
+        process.wait()  # the worker goes on with any other job queued, then stops
         time.sleep(LEASE + 1)  # its claimed rows wait out their lease
     while pending(session, "kill"):
         enqueue_jobs(app, 1)
