@@ -233,3 +233,16 @@ def test_e_mail_reaches_a_real_smtp_server_and_a_5xx_recipient_is_refused(app, m
         row = _rows(db.session, key="welcome:2")[0]
         assert (row.status, row.reason) == ("failed", "refused")
         assert row.error.startswith("550")
+
+
+def test_claimed_rows_not_worked_on_are_handed_back_without_an_attempt(session, now):
+    member = factories.member(session)
+    for key in ("a", "b"):
+        messages.notify(session, member_id=member.id, kind="welcome", params={}, key=key, now=now,
+                        channels=("email",))
+    ids = delivery.claim(session, now=now)
+    done = session.get(OutboxMessage, ids[0])
+    done.status = "sent"
+    assert delivery.release(session, ids) == 1  # the sent one stays sent
+    assert delivery.claim(session, now=now) == ids[1:]
+    assert session.get(OutboxMessage, ids[1]).attempts == 1

@@ -48,7 +48,13 @@ def deliver_outbox() -> dict:
                 session.commit()
                 if not ids:
                     return counts
+                claimed_at = time.monotonic()
                 for row, member in delivery.claimed_rows(session, ids):
+                    if time.monotonic() - claimed_at > lease.total_seconds() / 2:
+                        # slow providers: hand the rest back before another worker may take them over
+                        delivery.release(session, ids)
+                        session.commit()
+                        break
                     sender = senders[row.channel] if row.channel in senders else _open(row.channel, app.config, senders)
                     outcome = delivery.deliver_one(session, row, member, sender=sender, config=app.config,
                                                    settings=settings, now=utcnow(), tz=tz, wordings=wordings)

@@ -52,6 +52,15 @@ def claim(session: Session, *, now: datetime, limit: int = 200, lease: timedelta
     return ids
 
 
+def release(session: Session, ids: list[int]) -> int:
+    """Hand back claimed rows not yet worked on (still `sending`): due again at
+    once, the claim not counted as an attempt."""
+    return session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
+        .values(status="pending", claimed_until=None, attempts=OutboxMessage.attempts - 1)
+    ).rowcount
+
+
 def claimed_rows(session: Session, ids: list[int]) -> list[tuple[OutboxMessage, Member]]:
     return [(row, member) for row, member in session.execute(
         select(OutboxMessage, Member).join(Member, Member.id == OutboxMessage.member_id)
