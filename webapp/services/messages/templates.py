@@ -24,6 +24,7 @@ from webapp.services.messages.catalog import (
     channels_for,
     kind_of,
 )
+from webapp.services.messages.channels.sms import count_segments
 from webapp.services.messages.samples import sample_params
 from webapp.services.messages.texts import Text, default_text
 from webapp.services.settings import load_setting
@@ -186,21 +187,9 @@ class Preview:
     sms_parts: int
 
 
-GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-           "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€")
-
-
-def sms_parts(text: str) -> int:
-    """Segments of an SMS: GSM-7 160 (153 when split), else UCS-2 70 (67)."""
-    if not text:
-        return 0
-    single, split = (160, 153) if set(text) <= GSM7 else (70, 67)
-    return 1 if len(text) <= single else -(-len(text) // split)
-
-
 def preview(kind: str, locale: str, text: Text, config: Mapping) -> Preview:
     """The wording with the kind's sample params, as a member would read it;
     raises TemplateRefused for what `save_template` would refuse."""
     editable(kind, locale)
     subject, body = check_text(kind, locale, text, config)
-    return Preview(subject, body, len(body), sms_parts(body))
+    return Preview(subject, body, len(body), count_segments(body).count if body else 0)
