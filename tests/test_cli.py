@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from tests.helpers.mail import free_port
 from webapp.models import (
     ApiKey,
     AuditLog,
@@ -223,12 +223,6 @@ def test_demo_data_twice_does_not_duplicate_anything(cli, session):
 
 
 # -- vafa run, for real ---------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def children_of(pid: int) -> set[int]:
