@@ -6,12 +6,14 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, request, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from webapp.extensions import db, login_manager
-from webapp.models import Marketer, Member, Staff
+from webapp.models import InboxMessage, Marketer, Member, Staff
+from webapp.services import config_cache
 
 
 @login_manager.user_loader
@@ -20,10 +22,35 @@ def load_account(session_id: str):
     model = {"m": Member, "s": Staff, "k": Marketer}.get(kind)
     if model is None or not token:
         return None
-    account = db.session.scalar(select(model).where(model.session_token == token))
-    if account is None or not account.is_active:
+    if model is Member:
+        return _load_member(token)
+    # the configuration's version rides along: the request's first query says
+    # whether this process's cached configuration is still the club's
+    row = db.session.execute(select(model, config_cache.version_column())
+                             .where(model.session_token == token)).first()
+    if row is None or not row[0].is_active:
         return None
-    return account
+    config_cache.remember_version(db.session, row[1])
+    return row[0]
+
+
+def _load_member(token: str) -> Member | None:
+    """The member and what every member page's frame shows, in one query: the
+    unread badge, whether they are a marketer, the configuration's version.
+    The password hash stays in the database until a sign-in asks for it."""
+    unread = (select(func.count()).select_from(InboxMessage)
+              .where(InboxMessage.member_id == Member.id, InboxMessage.read_at.is_(None))
+              .scalar_subquery())
+    marketer = select(Marketer.id).where(Marketer.member_id == Member.id, Marketer.status == "active").exists()
+    row = db.session.execute(
+        select(Member, unread, marketer, config_cache.version_column())
+        .where(Member.session_token == token).options(defer(Member.password_hash))
+    ).first()
+    if row is None or not row[0].is_active:
+        return None
+    member, g.vafa_unread, g.vafa_is_marketer, version = row
+    config_cache.remember_version(db.session, version)
+    return member
 
 
 def current_member() -> Member | None:

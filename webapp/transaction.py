@@ -102,6 +102,7 @@ def reread() -> None:
     balances with UPDATEs the ORM does not see; a commit did this before)."""
     db.session.flush()
     db.session.expire_all()
+    g.pop("vafa_unread", None)  # the badge the member's query counted (webapp.auth)
 
 
 def _own_words(say, exc: DomainError):

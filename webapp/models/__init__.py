@@ -14,7 +14,7 @@ from webapp.models.challenges import (
     Challenge,
     ChallengeEntry,
 )
-from webapp.models.club import ApiIdempotency, ClubSetting
+from webapp.models.club import ApiIdempotency, ClubConfig, ClubSetting
 from webapp.models.contests import (
     CONTEST_STATUSES,
     Contest,
@@ -148,6 +148,7 @@ __all__ = [
     "ApiIdempotency",
     "ApiKey",
     "AuditLog",
+    "ClubConfig",
     "ClubSetting",
     "LedgerEntry",
     "Member",

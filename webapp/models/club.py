@@ -19,6 +19,16 @@ class ClubSetting(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class ClubConfig(Base):
+    """One row: the version of the club's configuration, a token replaced by every
+    change to it (`services.config_cache`)."""
+
+    __tablename__ = "club_config"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
 class ApiIdempotency(Base):
     """The stored answer to a POST, keyed by (API key, Idempotency-Key)."""
 

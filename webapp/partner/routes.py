@@ -52,9 +52,14 @@ def current_marketer() -> Marketer | None:
 
 
 @bp.app_template_global("partner_of_member")
-def partner_of_member() -> Marketer | None:
-    """For the member pages: the dashboard links to /partner for a member who is a marketer."""
-    return current_marketer() if current_user.is_authenticated and current_user.is_member else None
+def partner_of_member() -> bool:
+    """For the member pages: the dashboard links to /partner for a member who is a
+    marketer (the member's own query said so, `webapp.auth`)."""
+    if not (current_user.is_authenticated and current_user.is_member):
+        return False
+    if "vafa_is_marketer" in g:
+        return bool(g.vafa_is_marketer)
+    return current_marketer() is not None
 
 
 @bp.app_template_filter("bp_percent")

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from webapp.models import ClubSetting
+from webapp.services import config_cache
 from webapp.services.errors import DomainError
 from webapp.services.members import audit
 
@@ -32,7 +33,12 @@ KEY = "earn"
 
 
 def load_setting(session: Session, key: str, cls):
-    """The dataclass stored under `key`, defaults for what is missing or unknown."""
+    """The dataclass stored under `key`, defaults for what is missing or unknown
+    (a frozen snapshot, cached per process and configuration version)."""
+    return config_cache.cached(session, f"setting:{key}:{cls.__qualname__}", lambda s: _read_setting(s, key, cls))
+
+
+def _read_setting(session: Session, key: str, cls):
     row = session.get(ClubSetting, key)
     if row is None or not isinstance(row.value, dict):
         return cls()

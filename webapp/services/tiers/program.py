@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import String, cast, event, literal, select, update
+from sqlalchemy import String, cast, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.db import insert_ignoring_duplicates
 from webapp.models import Member, Tier, TierHistory, TierProgram
+from webapp.services import config_cache
 from webapp.services.errors import Conflict, ProblemsInvalid
 from webapp.services.members import audit
 from webapp.services.tiers import rules
@@ -74,22 +75,11 @@ def _level_of(tier: Tier) -> Level:
     )
 
 
-PROGRAM_CACHE = "vafa_tier_program"
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_program(session: Session, *_args) -> None:
-    session.info.pop(PROGRAM_CACHE, None)
-
-
 def load_program(session: Session) -> Program | None:
-    """The club's program, or None when it has none yet. Read once per
-    transaction: a page asks for it from several cards; `save_program` and the
-    end of the transaction forget it."""
-    if PROGRAM_CACHE not in session.info:
-        session.info[PROGRAM_CACHE] = _read_program(session)
-    return session.info[PROGRAM_CACHE]
+    """The club's program, or None when it has none yet: a snapshot cached per
+    process and configuration version (`config_cache`), as pages and the
+    purchase call read it on every request."""
+    return config_cache.cached(session, "tier_program", _read_program)
 
 
 def _read_program(session: Session) -> Program | None:
@@ -124,9 +114,8 @@ def save_program(session: Session, program: Program, *, actor: audit.Actor, now:
     problems = rules.check_program(program)
     if problems:
         raise TierProgramInvalid(problems)
-    session.info.pop(PROGRAM_CACHE, None)
     row = _program_row(session, lock=True)
-    before = _snapshot(load_program(session)) if row is not None else None
+    before = _snapshot(_read_program(session)) if row is not None else None
     if row is None:
         row = _create_program_row(session, program)
     row.metric = program.metric
@@ -142,7 +131,6 @@ def save_program(session: Session, program: Program, *, actor: audit.Actor, now:
     session.flush()
     _replace_levels(session, row, program, now=now)
     session.expire(row, ["tiers"])  # the collection loaded with the row is stale now
-    session.info.pop(PROGRAM_CACHE, None)  # and so is the program read for `before`
     audit.record(session, actor, "tiers.program", "tier_program", row.id, now=now,
                  before=before, after=_snapshot(program))
     session.flush()
