@@ -20,10 +20,14 @@ test: $(STAMP)  ## the whole suite, browser tests included
 lint: $(STAMP)
 	$(BIN)/ruff check webapp games tests bench
 
+# summary.py measures pages.py and purchases.py at both sizes (vafa_bench_10k and
+# vafa_bench_100k on DATABASE_URL's server); serve.py, floor_app.py and the seeders are theirs
+BENCH_SHARED = bench/summary.py bench/pages.py bench/purchases.py bench/serve.py bench/floor_app.py \
+	bench/seed_members.py bench/seed_club.py bench/pg_bench.py
+
 bench: $(STAMP)  ## needs DATABASE_URL (PostgreSQL) and wrk
-	$(BIN)/python bench/seed_members.py
-	$(BIN)/python bench/me_throughput.py
-	@for script in $(filter-out bench/seed_members.py bench/me_throughput.py,$(wildcard bench/*.py)); do \
+	$(BIN)/python bench/summary.py $(BENCH_ARGS)
+	@for script in $(filter-out $(BENCH_SHARED),$(wildcard bench/*.py)); do \
 		echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 translations: $(STAMP)  ## extract, update and compile both catalogs (members, staff)
