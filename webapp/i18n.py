@@ -9,13 +9,17 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import jdatetime
+from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from flask import g, request
+from flask_babel import get_translations
 from flask_login import current_user
 
 from webapp.club import current_club
@@ -74,9 +78,15 @@ def _localise_digits(text: str, locale: str) -> str:
     return text.translate(_TO_PERSIAN_NUMBER) if locale == "fa" else text
 
 
+@lru_cache(maxsize=8)
+def _babel(locale: str) -> Locale:
+    # Babel parses a locale name on every call: a page formats dozens of numbers
+    return Locale.parse(locale)
+
+
 def format_number(value: int | Decimal, locale: str | None = None) -> str:
     locale = locale or current_locale()
-    return _localise_digits(format_decimal(value, locale=locale), locale)
+    return _localise_digits(format_decimal(value, locale=_babel(locale)), locale)
 
 
 def format_points(value: int, locale: str | None = None) -> str:
@@ -92,7 +102,7 @@ def format_money(amount: int, currency: str | None = None, locale: str | None = 
     if currency == "IRR" and locale == "fa":
         # CLDR's fa symbol for IRR is the Latin code; members expect the word
         return f"{format_number(value, locale)} ریال"
-    text = format_currency(value, currency, locale=locale)
+    text = format_currency(value, currency, locale=_babel(locale))
     # CLDR spaces a letter symbol off the number ("IRR 5,600"); Babel does not
     text = _CODE_BEFORE_DIGIT.sub("\\1\xa0", text, count=1)
     return _localise_digits(text, locale)
@@ -114,7 +124,7 @@ def format_date(value: datetime | date | None, locale: str | None = None, tz: st
     if locale == "fa":
         j = jdatetime.date.fromgregorian(date=day)
         return persian_digits(f"{j.day} {JALALI_MONTHS_FA[j.month - 1]} {j.year}")
-    return babel_format_date(day, format="medium", locale=locale)
+    return babel_format_date(day, format="medium", locale=_babel(locale))
 
 
 def format_datetime(value: datetime | None, locale: str | None = None, tz: str | None = None) -> str:
@@ -122,7 +132,7 @@ def format_datetime(value: datetime | None, locale: str | None = None, tz: str |
         return ""
     locale = locale or current_locale()
     local = _local(value, tz)
-    time = _localise_digits(babel_format_time(local, format="short", locale=locale), locale)
+    time = _localise_digits(babel_format_time(local, format="short", locale=_babel(locale)), locale)
     return f"{format_date(local, locale)}، {time}" if locale == "fa" else f"{format_date(local, locale)}, {time}"
 
 
@@ -147,7 +157,28 @@ def iso_date(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+def request_translations():
+    """The request's translations, looked up once: Flask-Babel's lookup walks
+    `g`, the domain and the locale on each of a page's fifty-odd strings. Kept
+    where `flask_babel.refresh` (a language switch mid-request) forgets it."""
+    if not g:
+        return get_translations()
+    holder = g.setdefault("_flask_babel", SimpleNamespace())
+    found = getattr(holder, "babel_translations", None)
+    if found is None:
+        found = holder.babel_translations = get_translations()
+    return found
+
+
 def init_app(app) -> None:
+    # after Flask-Babel's own: the templates' _() and ngettext() use the request's translations
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters.update(
         number=format_number,
         points=format_points,

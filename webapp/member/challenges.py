@@ -42,9 +42,14 @@ class ChallengesCard:
     now: datetime
 
 
-def dashboard_state(member, now):
+def dashboard_facts(member, now) -> dict:
+    """The `facts` the card needs when /me fetches its cards' facts together."""
+    return service.member_facts(db.session, member, now)
+
+
+def dashboard_state(member, now, found: dict | None = None):
     """What the challenges card on /me shows (None: no card)."""
-    items = service.member_challenges(db.session, member, now)
+    items = service.member_challenges(db.session, member, now, found)
     if not items:
         return None
     joined = [i for i in items if i.joined][:CARD_JOINED]

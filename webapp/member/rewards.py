@@ -77,10 +77,15 @@ def _reward_words() -> dict:
             "coupon_status_label": lambda s: STATUS_LABELS.get(s, s), "kind_note": KIND_NOTES.get}
 
 
-def dashboard_state(member, now):
+def dashboard_facts(member, now) -> dict:
+    """The `facts` the card needs when /me fetches its cards' facts together."""
+    return rewards.standing_facts(db.session, member, now)
+
+
+def dashboard_state(member, now, found: dict | None = None):
     """What the rewards card on /me shows (None: no card): the cheapest rewards
     the member can redeem now, else the ones they are closest to."""
-    catalog = rewards.member_catalog(db.session, member, now)
+    catalog = rewards.member_catalog(db.session, member, now, found)
     ready = [i for i in catalog.afford if i.redeemable][:CARD_ITEMS]
     near = [i for i in catalog.away if i.blocked is None][:CARD_ITEMS]
     if not ready and not near:

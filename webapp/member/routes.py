@@ -23,7 +23,7 @@ from webapp.member.messages import add_domain_error, currency_label, entry_about
 from webapp.models import utcnow
 from webapp.services import ledger, referrals, tiers
 from webapp.services.ledger import activity as activity_service
-from webapp.services.members import accounts
+from webapp.services.members import accounts, facts
 from webapp.transaction import after_commit, commits, refusal
 
 EXPIRY_WINDOW = timedelta(days=30)
@@ -145,18 +145,22 @@ def set_locale():
 @member_required
 def dashboard():
     member, now = current_member(), utcnow()
-    expiring = ledger.expiring_points(db.session, member.id, now, now + EXPIRY_WINDOW)
+    # the cards' small facts in one query; the club's configuration comes cached
+    found = facts.fetch(db.session, {
+        "expiring": ledger.expiring_fact(member.id, now, now + EXPIRY_WINDOW),
+        **checkin.dashboard_facts(member, now), **challenges.dashboard_facts(member, now),
+        **rewards.dashboard_facts(member, now)})
     recent = activity_service.member_activity(db.session, member.id, limit=5).entries
     program = tiers.load_program(db.session)
     tz = current_club().timezone
     progress = tiers.member_progress(db.session, member, now, tz, program) if program else None
     return render_template(
         "member/dashboard.html", member=member, recent=recent, program=program, progress=progress,
-        expiring=points_by_day(expiring, now, tz),
+        expiring=points_by_day(ledger.expiring_of(found["expiring"]), now, tz),
         # cards of the offer engine; each module decides whether it has one to show
-        checkin_card=checkin.dashboard_state(member, now),
-        challenges_card=challenges.dashboard_state(member, now),
-        rewards_card=rewards.dashboard_state(member, now),
+        checkin_card=checkin.dashboard_state(member, now, found),
+        challenges_card=challenges.dashboard_state(member, now, found),
+        rewards_card=rewards.dashboard_state(member, now, found),
         invite_card=invites.dashboard_state(member),
     )
 

@@ -35,6 +35,7 @@ from webapp.models import (
     Raffle,
     RafflePrize,
     Reward,
+    Segment,
     Tier,
     TierProgram,
 )
@@ -55,6 +56,7 @@ WATCHED: dict[type, frozenset[str]] = {
     ContestQuestion: frozenset(),
     Raffle: frozenset(),
     RafflePrize: frozenset(),
+    Segment: frozenset(),
 }
 
 VERSION = "vafa_config_version"  # session.info: the token this transaction read

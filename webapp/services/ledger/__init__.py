@@ -30,6 +30,7 @@ from webapp.services.errors import (
     InsufficientPoints,
     NotFound,
 )
+from webapp.services.members import facts
 
 BALANCE_COLUMN = {"points": Member.points_balance, "credit": Member.credit_balance}
 INSUFFICIENT = {"points": InsufficientPoints, "credit": InsufficientCredit}
@@ -396,19 +397,22 @@ def due_lot_ids(session: Session, now: datetime, limit: int) -> list[int]:
     )
 
 
+def expiring_fact(member_id: int, now: datetime, until: datetime) -> Select:
+    """The member's points expiring in (now, until], per expiry time (`facts`)."""
+    return (select(*facts.fact("expiring", n1=func.sum(PointLot.remaining), t1=PointLot.expires_at))
+            .where(PointLot.member_id == member_id, PointLot.remaining > 0,
+                   PointLot.expires_at > now, PointLot.expires_at <= until)
+            .group_by(PointLot.expires_at))
+
+
+def expiring_of(rows) -> list[tuple[datetime, int]]:
+    """(expires_at, points) of `expiring_fact`'s rows, soonest first."""
+    return sorted((row.t1, int(row.n1)) for row in rows)
+
+
 def expiring_points(session: Session, member_id: int, now: datetime, until: datetime):
     """(expires_at, points) of the member's lots expiring in (now, until]."""
-    return session.execute(
-        select(PointLot.expires_at, func.sum(PointLot.remaining))
-        .where(
-            PointLot.member_id == member_id,
-            PointLot.remaining > 0,
-            PointLot.expires_at > now,
-            PointLot.expires_at <= until,
-        )
-        .group_by(PointLot.expires_at)
-        .order_by(PointLot.expires_at)
-    ).all()
+    return expiring_of(facts.fetch(session, {"expiring": expiring_fact(member_id, now, until)})["expiring"])
 
 
 # -- consistency ------------------------------------------------------------------

@@ -22,15 +22,27 @@ def member_activity(
     session: Session, member_id: int, *, before_id: int | None = None, limit: int = PAGE_SIZE
 ) -> ActivityPage:
     """Keyset pagination on the entry id (ids grow with time), so a page never
-    shifts when new entries arrive while the member scrolls."""
-    query = select(LedgerEntry).where(LedgerEntry.member_id == member_id)
+    shifts when new entries arrive while the member scrolls. One statement: the
+    page's entries, each with the earn rule that paid it (`rule_note`, else None)."""
+    page = select(LedgerEntry.id).where(LedgerEntry.member_id == member_id)
     if before_id is not None:
-        query = query.where(LedgerEntry.id < before_id)
-    rows = list(session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    entries = rows[:limit]
-    attach_rule_notes(session, entries)
-    return ActivityPage(entries=entries, next_before=entries[-1].id if more else None)
+        page = page.where(LedgerEntry.id < before_id)
+    page = page.order_by(LedgerEntry.id.desc()).limit(limit + 1).subquery()
+    rows = session.execute(
+        select(LedgerEntry, *NOTE_COLUMNS).join(page, page.c.id == LedgerEntry.id)
+        .outerjoin(RuleAward, RuleAward.entry_id == LedgerEntry.id)
+        .outerjoin(EarnRule, EarnRule.id == RuleAward.rule_id)
+        .outerjoin(Tier, Tier.id == RuleAward.tier_id)
+        .order_by(LedgerEntry.id.desc(), RuleAward.id))
+    entries: dict[int, LedgerEntry] = {}
+    for entry, *note in rows:
+        if entry.id not in entries:  # one note an entry: the first award's
+            entry.rule_note = RuleNote(*note) if note[0] is not None else None
+            entries[entry.id] = entry
+    listed = list(entries.values())
+    more = len(listed) > limit
+    listed = listed[:limit]
+    return ActivityPage(entries=listed, next_before=listed[-1].id if more else None)
 
 
 @dataclass(frozen=True)
@@ -45,18 +57,5 @@ class RuleNote:
     perk_multiplier_bp: int
 
 
-def attach_rule_notes(session: Session, entries: list[LedgerEntry]) -> None:
-    """Give each entry an earn rule paid its `rule_note` (else None): one query
-    for the whole page, so the list never asks per entry."""
-    ids = [e.id for e in entries if e.source_type == "earn_rule"]
-    notes = {}
-    if ids:
-        rows = session.execute(
-            select(RuleAward.entry_id, EarnRule.name_fa, EarnRule.name_en, Tier.name_fa,
-                   Tier.name_en, RuleAward.tier_multiplier_bp, RuleAward.perk_multiplier_bp)
-            .join(EarnRule, EarnRule.id == RuleAward.rule_id)
-            .outerjoin(Tier, Tier.id == RuleAward.tier_id)
-            .where(RuleAward.entry_id.in_(ids)))
-        notes = {row[0]: RuleNote(*row[1:]) for row in rows}
-    for entry in entries:
-        entry.rule_note = notes.get(entry.id)
+NOTE_COLUMNS = (EarnRule.name_fa, EarnRule.name_en, Tier.name_fa, Tier.name_en,
+                RuleAward.tier_multiplier_bp, RuleAward.perk_multiplier_bp)

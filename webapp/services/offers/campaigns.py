@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, case, cast, exists, literal, select, true, update
+from sqlalchemy import Select, String, case, cast, exists, literal, select, true, update
 from sqlalchemy.orm import Session
 
 from webapp.db import insert_ignoring_duplicates
@@ -33,7 +33,7 @@ from webapp.models import (
 )
 from webapp.services import ledger, messages
 from webapp.services.errors import Conflict, NotFound, ProblemsInvalid
-from webapp.services.members import audit
+from webapp.services.members import audit, facts
 from webapp.services.offers import segments
 from webapp.services.offers.campaign_report import Lift, campaign_report  # noqa: F401  (callers' names)
 from webapp.services.settings import load_earn_settings
@@ -445,14 +445,22 @@ def member_offers(session: Session, member_id: int, now: datetime) -> dict[int, 
     """reward_id -> the running offer campaign's price, for a member in its
     treatment group (control members and everyone else: nothing). One query;
     two offers of one reward: the cheaper wins."""
-    rows = session.execute(
-        select(Campaign.reward_id, Campaign.id, Campaign.offer_cost_points)
-        .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
-        .where(CampaignMember.member_id == member_id, CampaignMember.in_control.is_(False),
-               Campaign.kind == "offer", Campaign.status == "running",
-               Campaign.starts_at <= now, Campaign.ends_at > now)
-        .order_by(Campaign.offer_cost_points.desc(), Campaign.id.desc())).all()
-    return {reward_id: Offer(campaign_id, cost) for reward_id, campaign_id, cost in rows}
+    return offers_of(facts.fetch(session, {"offer": offers_fact(member_id, now)})["offer"])
+
+
+def offers_fact(member_id: int, now: datetime) -> Select:
+    """The running offers the member is in the treatment group of (`facts`)."""
+    return (select(*facts.fact("offer", ref=Campaign.reward_id, n1=Campaign.id, n2=Campaign.offer_cost_points))
+            .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
+            .where(CampaignMember.member_id == member_id, CampaignMember.in_control.is_(False),
+                   Campaign.kind == "offer", Campaign.status == "running",
+                   Campaign.starts_at <= now, Campaign.ends_at > now))
+
+
+def offers_of(rows) -> dict[int, Offer]:
+    """`offers_fact`'s rows by reward; of two offers of one reward the cheaper wins."""
+    ordered = sorted(rows, key=lambda r: (-r.n2, -r.n1))  # dearest first: the cheaper overwrites
+    return {int(r.ref): Offer(int(r.n1), int(r.n2)) for r in ordered}
 
 
 def in_treatment(session: Session, campaign_id: int, member_id: int) -> bool:

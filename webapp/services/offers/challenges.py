@@ -313,11 +313,7 @@ def eligible_ids(session: Session, member: Member, challenges, now: datetime) ->
     rank = _member_rank(session, member) if ranks else 0
     wanted = {c.segment_id for c in challenges if c.segment_id is not None}
     inside = segments.member_ids_in(session, sorted(wanted), member.id, now) if wanted else set()
-    return {
-        c.id for c in challenges
-        if (c.min_tier_id is None or rank >= ranks.get(c.min_tier_id, 0))
-        and (c.segment_id is None or c.segment_id in inside)
-    }
+    return {c.id for c in challenges if may_join(c, rank, ranks, inside)}
 
 
 def join_challenge(session: Session, *, challenge_id: int, member_id: int, now: datetime
@@ -511,63 +507,12 @@ def earn_perks(session: Session, member_id: int, now: datetime) -> list[Perk]:
     return [Perk(multiplier_bp=bp, name_en=name, challenge_id=cid) for cid, bp, name in rows]
 
 
-# -- what a member sees -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MemberChallenge:
-    challenge: Challenge
-    entry: ChallengeEntry | None
-    eligible: bool
-    reward_name_fa: str | None = None
-    reward_name_en: str | None = None
-
-    @property
-    def joined(self) -> bool:
-        return self.entry is not None
-
-    @property
-    def completed(self) -> bool:
-        return self.entry is not None and self.entry.completed_at is not None
-
-    @property
-    def progress(self) -> int:
-        if self.entry is None:
-            return 0
-        return max(self.entry.progress, self.challenge.goal) if self.completed else self.entry.progress
-
-    @property
-    def left(self) -> int:
-        return 0 if self.completed else max(self.challenge.goal - self.progress, 0)
-
-    @property
-    def percent(self) -> int:
-        return min(100, self.progress * 100 // self.challenge.goal)
-
-    def started(self, now: datetime) -> bool:
-        return self.challenge.starts_at <= now
-
-
-def member_challenges(session: Session, member: Member, now: datetime) -> list[MemberChallenge]:
-    """Open challenges the member has joined or may join, joined first, soonest
-    ending first. A fixed number of queries."""
-    rows = session.execute(
-        select(Challenge, Reward.name_fa, Reward.name_en)
-        .outerjoin(Reward, Reward.id == Challenge.reward_id)
-        .where(Challenge.status == "active", Challenge.ends_at > now)
-        .order_by(Challenge.ends_at, Challenge.id)
-    ).all()
-    if not rows:
-        return []
-    challenges = [c for c, _fa, _en in rows]
-    entries = {e.challenge_id: e for e in session.scalars(
-        select(ChallengeEntry).where(ChallengeEntry.member_id == member.id,
-                                     ChallengeEntry.challenge_id.in_([c.id for c in challenges])))}
-    eligible = eligible_ids(session, member, [c for c in challenges if c.id not in entries], now)
-    found = [MemberChallenge(c, entries.get(c.id), c.id in eligible, fa, en)
-             for c, fa, en in rows if c.id in entries or c.id in eligible]
-    return sorted(found, key=lambda m: not m.joined)  # stable: keeps the ending order
-
-
-def member_challenge(session: Session, member: Member, challenge_id: int, now: datetime) -> MemberChallenge | None:
-    return next((m for m in member_challenges(session, member, now) if m.challenge.id == challenge_id), None)
+# what a member sees lives in member_challenges (re-exported for callers)
+from webapp.services.offers.member_challenges import (  # noqa: E402
+    MemberChallenge,  # noqa: F401
+    may_join,
+    member_challenge,  # noqa: F401
+    member_challenges,  # noqa: F401
+    member_facts,  # noqa: F401
+    open_challenges,  # noqa: F401
+)

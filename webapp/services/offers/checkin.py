@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from games import streaks
 from webapp.models import CheckIn
 from webapp.services import ledger, tiers
 from webapp.services.errors import DomainError
+from webapp.services.members import facts
 from webapp.services.offers import earn_rules, rule_engine
 
 
@@ -54,6 +55,18 @@ def _last(session: Session, member_id: int) -> CheckIn | None:
                           .order_by(CheckIn.day.desc()).limit(1))
 
 
+def last_fact(member_id: int) -> Select:
+    """The member's latest check-in, its day as ISO text (`facts`)."""
+    latest = select(func.max(CheckIn.day)).where(CheckIn.member_id == member_id).scalar_subquery()
+    return select(*facts.fact("checkin", n1=CheckIn.streak, s=cast(CheckIn.day, String(10)))).where(
+        CheckIn.member_id == member_id, CheckIn.day == latest)
+
+
+def last_of(rows) -> CheckIn | None:
+    """`last_fact`'s row as a check-in (read-only: never added to a session)."""
+    return CheckIn(day=date.fromisoformat(rows[0].s[:10]), streak=int(rows[0].n1)) if rows else None
+
+
 def _state(row: CheckIn | None) -> streaks.Streak:
     if row is None:
         return streaks.NO_STREAK
@@ -86,13 +99,19 @@ def check_in(session: Session, member_id: int, *, now: datetime, tz: str | None 
     return CheckInResult(today, row.streak, sum(a.points for a in awards), new=True)
 
 
-def card_state(session: Session, member, *, now: datetime, tz: str | None = None) -> CardState | None:
-    """What the check-in card shows; None when no check-in rule is active."""
+_UNREAD = object()
+
+
+def card_state(session: Session, member, *, now: datetime, tz: str | None = None,
+               last: CheckIn | None | object = _UNREAD) -> CardState | None:
+    """What the check-in card shows; None when no check-in rule is active. `last`:
+    the latest check-in when the page read it already (`last_fact`)."""
     rows = earn_rules.active_rules(session, "checkin")
     if not rows:
         return None
     today = local_today(now, tz)
-    last = _last(session, member.id)
+    if last is _UNREAD:
+        last = _last(session, member.id)
     done = last is not None and last.day == today
     streak = streaks.current_length(_state(last), today, STREAK_RULE)
     rules = [earn_rules.engine_rule(r) for r in rows]

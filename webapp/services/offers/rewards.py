@@ -16,19 +16,19 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.models import REWARD_KINDS, REWARD_STATUSES, Coupon, Member, Reward, Tier
-from webapp.services import ledger, messages, tiers
+from webapp.services import config_cache, ledger, messages, tiers
 from webapp.services.errors import (
     IdempotencyConflict,
     InsufficientPoints,
     MemberNotActive,
     NotFound,
 )
-from webapp.services.members import audit
+from webapp.services.members import audit, facts
 from webapp.services.offers import campaigns, coupons, segments
 from webapp.services.offers.reward_errors import (
     CouponNotCancellable,
@@ -201,39 +201,66 @@ class Catalog:
         return not (self.afford or self.away or self.locked)
 
 
-def _on_offer(now: datetime):
-    return and_(Reward.status == "active",
-                or_(Reward.starts_at.is_(None), Reward.starts_at <= now),
-                or_(Reward.ends_at.is_(None), Reward.ends_at > now))
-
-
 def held_counts(session: Session, member_id: int, reward_ids=None) -> dict[int, int]:
     """reward_id → coupons the member holds of it (cancelled ones do not count)."""
-    stmt = (select(Coupon.reward_id, func.count()).where(Coupon.member_id == member_id,
-                                                         Coupon.status != "cancelled")
-            .group_by(Coupon.reward_id))
+    stmt = held_fact(member_id)
     if reward_ids is not None:
         stmt = stmt.where(Coupon.reward_id.in_(list(reward_ids)))
-    return dict(session.execute(stmt).all())
+    return held_of(facts.fetch(session, {"held": stmt})["held"])
 
 
-def member_catalog(session: Session, member: Member, now: datetime) -> Catalog:
-    """The member's view of the catalog, grouped. One query per kind of data:
-    rewards, the tier program, held coupons, segment memberships, offers."""
-    rewards = list(session.scalars(select(Reward).where(_on_offer(now))
-                                   .order_by(Reward.cost_points, Reward.id)))
-    balance = ledger.balance_of(session, member.id, "points")
-    catalog = Catalog(balance=balance)
+def held_fact(member_id: int):
+    """The coupons the member holds, per reward (`facts`)."""
+    return (select(*facts.fact("held", ref=Coupon.reward_id, n1=func.count()))
+            .where(Coupon.member_id == member_id, Coupon.status != "cancelled").group_by(Coupon.reward_id))
+
+
+def held_of(rows) -> dict[int, int]:
+    return {int(r.ref): int(r.n1) for r in rows}
+
+
+def _active_rewards(session: Session) -> tuple[Reward, ...]:
+    """Every active reward, detached for the configuration cache: its stock is
+    read with it, and a redemption that empties or refills a stock makes a new
+    version (`_take_stock`)."""
+    rows = tuple(session.scalars(select(Reward).where(Reward.status == "active")
+                                 .order_by(Reward.cost_points, Reward.id)))
+    for reward in rows:
+        session.expunge(reward)
+    return rows
+
+
+def offered_rewards(session: Session, now: datetime) -> list[Reward]:
+    """The rewards on offer now, cheapest first (shared, read-only objects)."""
+    return [r for r in config_cache.cached(session, "rewards", _active_rewards)
+            if (r.starts_at is None or r.starts_at <= now) and (r.ends_at is None or r.ends_at > now)]
+
+
+def standing_facts(session: Session, member: Member, now: datetime) -> dict[str, object]:
+    """The `facts` the catalog needs of the member: coupons held, personal offers,
+    and the segments of the segment-only rewards they are in."""
+    wanted = {r.segment_id for r in offered_rewards(session, now) if r.segment_id is not None}
+    return {"held": held_fact(member.id), "offer": campaigns.offers_fact(member.id, now),
+            "reward_segment": segments.member_facts(session, "reward_segment", wanted, member.id, now)}
+
+
+def member_catalog(session: Session, member: Member, now: datetime, found: dict | None = None) -> Catalog:
+    """The member's view of the catalog, grouped: the rewards and the tier program
+    from the configuration cache, the member's standing (`standing_facts`, or
+    `found` when the page fetched them with its other facts) in one query."""
+    rewards = offered_rewards(session, now)
+    catalog = Catalog(balance=member.points_balance)
     if not rewards:
         return catalog
+    found = found if found is not None else facts.fetch(session, standing_facts(session, member, now))
+    balance = catalog.balance
     program = tiers.load_program(session)
     level = tiers.member_level(session, member, program) if program else None
     rank = level.rank if level else 0
     levels_by_tier = {lv.id: lv for lv in program.levels} if program else {}
-    segment_ids = {r.segment_id for r in rewards if r.segment_id is not None}
-    in_segments = segments.member_ids_in(session, segment_ids, member.id, now) if segment_ids else set()
-    held = held_counts(session, member.id)
-    offers = campaigns.member_offers(session, member.id, now)
+    in_segments = {int(r.ref) for r in found["reward_segment"]}
+    held = held_of(found["held"])
+    offers = campaigns.offers_of(found["offer"])
     for reward in rewards:
         if reward.segment_id is not None and reward.segment_id not in in_segments:
             continue  # not for this member: not shown at all
@@ -422,10 +449,12 @@ def _take_stock(session: Session, reward_id: int) -> None:
     taken = session.execute(
         update(Reward).where(Reward.id == reward_id, or_(Reward.stock.is_(None), Reward.stock > 0))
         .values(stock=Reward.stock - 1, issued_count=Reward.issued_count + 1)
-        .returning(Reward.id).execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+        .returning(Reward.id, Reward.stock).execution_options(synchronize_session=False)
+    ).first()
     if taken is None:
         raise OutOfStock(reward_id=reward_id)
+    if taken.stock == 0:
+        config_cache.changed(session)  # the catalog shows it sold out from now on
     _expire_loaded(session, reward_id)
 
 
@@ -493,9 +522,11 @@ def cancel_coupon(
                     kind="refund", key=f"coupon:{coupon.id}:cancel", now=now, source=("coupon", coupon.id),
                     created_by=actor.label, description="Coupon cancelled by the club")
     if coupon.kind != "partner_voucher":
-        session.execute(update(Reward).where(Reward.id == coupon.reward_id)
-                        .values(stock=Reward.stock + 1, issued_count=Reward.issued_count - 1)
-                        .execution_options(synchronize_session=False))
+        stock = session.execute(update(Reward).where(Reward.id == coupon.reward_id)
+                                .values(stock=Reward.stock + 1, issued_count=Reward.issued_count - 1)
+                                .returning(Reward.stock).execution_options(synchronize_session=False)).scalar()
+        if stock == 1:
+            config_cache.changed(session)  # back in stock
     else:
         session.execute(update(Reward).where(Reward.id == coupon.reward_id)
                         .values(issued_count=Reward.issued_count - 1)

@@ -64,8 +64,9 @@ from sqlalchemy.orm import Session
 
 from webapp.club import current_club
 from webapp.models import Member, Purchase, Segment, Tier
+from webapp.services import config_cache
 from webapp.services.errors import Conflict, DomainError, NotFound, Problem, ProblemsInvalid
-from webapp.services.members import audit
+from webapp.services.members import audit, facts
 from webapp.services.offers.segment_birthdays import in_jalali_months
 from webapp.services.tiers import club_timezone
 
@@ -383,11 +384,34 @@ def member_ids_in(session: Session, segment_ids, member_id: int, now: datetime) 
     segments = [loaded[i] for i in wanted if i in loaded]
     if not segments:
         return set()
-    ctx = _context(now, member_id=member_id)
-    branches = [select(literal(s.id).label("segment_id"))
-                .where(Member.id == member_id, *where_clauses(s.conditions, ctx)) for s in segments]
+    branches = _member_branches(segments, member_id, now, lambda s: [literal(s.id).label("segment_id")])
     stmt = branches[0] if len(branches) == 1 else union_all(*branches)
     return {int(i) for i in session.scalars(stmt)}
+
+
+def _member_branches(segments, member_id: int, now: datetime, columns) -> list:
+    """One SELECT per segment, returning `columns(segment)` when the member is in it."""
+    ctx = _context(now, member_id=member_id)
+    return [select(*columns(s)).where(Member.id == member_id, *where_clauses(s.conditions, ctx))
+            for s in segments]
+
+
+def _definitions(session: Session) -> dict[int, SegmentDefinition]:
+    return {s.id: SegmentDefinition(s.id, s.conditions) for s in session.scalars(select(Segment))}
+
+
+@dataclass(frozen=True)
+class SegmentDefinition:
+    id: int
+    conditions: list
+
+
+def member_facts(session: Session, name: str, segment_ids, member_id: int, now: datetime) -> list:
+    """`facts` SELECTs naming (as `ref`) each of `segment_ids` the member is in;
+    the definitions come from the configuration cache."""
+    known = config_cache.cached(session, "segments", _definitions)
+    segments = [known[i] for i in sorted({int(i) for i in segment_ids or ()}) if i in known]
+    return _member_branches(segments, member_id, now, lambda s: facts.fact(name, ref=literal(s.id)))
 
 
 def contains(session: Session, segment_id: int, member_id: int, now: datetime) -> bool:

@@ -119,3 +119,23 @@ def member_contributions(session: Session, program: Program, member_id: int, now
         .group_by(time_col).order_by(time_col)
     ).all()
     return tuple((when, int(amount)) for when, amount in rows if amount)
+
+
+def member_standing(session: Session, program: Program, member_id: int, now: datetime,
+                    *, horizon_days: int = LEAVING_HORIZON_DAYS, tz: str | None = None):
+    """(current, qualifying, contributions) of one member in one statement: a
+    rolling window's sum grouped so that what leaves within the horizon comes
+    per time and the rest as one row (`member_metrics` + `member_contributions`)."""
+    if program.window_kind != "rolling":
+        return (*member_metrics(session, program, member_id, now, tz), ())
+    win = windows(program, now, tz)
+    member_col, time_col, value, filters = _source(program)
+    leaving = and_(time_col <= win.qualify_start + timedelta(days=horizon_days), time_col <= now)
+    bucket = case((leaving, time_col), else_=None)
+    rows = session.execute(
+        select(bucket, func.sum(value)).where(member_col == member_id, *filters,
+                                              _in_window(time_col, win, win.qualify_start))
+        .group_by(bucket)).all()
+    current = max(sum(int(amount or 0) for _when, amount in rows), 0)
+    contributions = tuple(sorted((when, int(amount)) for when, amount in rows if when is not None and amount))
+    return current, current, contributions

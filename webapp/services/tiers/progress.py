@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Member, TierHistory
 from webapp.services.tiers import rules
 from webapp.services.tiers.club_day import club_timezone
-from webapp.services.tiers.metrics import LEAVING_HORIZON_DAYS, member_contributions, member_metrics
+from webapp.services.tiers.metrics import LEAVING_HORIZON_DAYS, member_standing
 from webapp.services.tiers.program import load_program
 from webapp.services.tiers.rules import Level, Program
 
@@ -44,7 +44,7 @@ def member_progress(session: Session, member: Member, now: datetime,
         return None
     tz = club_timezone(tz)
     level = member_level(session, member, program)
-    current, _qualifying = member_metrics(session, program, member.id, now, tz)
+    current, _qualifying, contributions = member_standing(session, program, member.id, now, tz=tz)
     due = member.downgrade_due_at
     if override_active(member, now):
         due = member.tier_override_until
@@ -52,7 +52,7 @@ def member_progress(session: Session, member: Member, now: datetime,
         due = rules.downgrade_due(program, now)  # what the next night would set
     return rules.progress(
         program, level, current, now, tz,
-        contributions=member_contributions(session, program, member.id, now, tz=tz),
+        contributions=contributions,
         downgrade_due_at=due, leaving_horizon_days=LEAVING_HORIZON_DAYS,
     )
 
