@@ -106,6 +106,23 @@ def test_doctor_checks_what_the_club_owes_marketers(cli, session):
     assert f"marketer {marketer.id}: balance 1 != entries 40000" in result.stdout
 
 
+def test_doctor_checks_each_raffles_counters_against_its_entries(cli, session, make_member):
+    from tests.factories import buy_tickets, make_raffle
+
+    now = datetime.now(UTC)
+    raffle_id = make_raffle(session, now)
+    buy_tickets(session, raffle_id, make_member(points=100).id, 2, now)
+    assert cli("doctor").exit_code == 0
+    session.execute(text("UPDATE raffle SET entries_count = 0 WHERE id = :id"), {"id": raffle_id})
+    session.commit()
+
+    result = cli("doctor")
+
+    assert result.exit_code != 0
+    assert lines(result.stderr) == ["error: 1 raffle counter mismatch(es)"]
+    assert f"raffle {raffle_id}: counters 0 entries / 2 tickets != rows 1 / 2" in result.stdout
+
+
 # -- create-api-key / create-staff ------------------------------------------------------
 
 

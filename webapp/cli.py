@@ -53,11 +53,13 @@ def db_upgrade():
 @with_appcontext
 def doctor():
     from webapp.services.ledger import find_mismatches
+    from webapp.services.play import raffles
     from webapp.services.referrals import marketer_ledger
 
     try:
         mismatches = find_mismatches(db.session)
         owed = marketer_ledger.find_mismatches(db.session)
+        counters = raffles.counter_mismatches(db.session)
     except Exception as exc:  # noqa: BLE001
         fail(f"cannot read the ledger: {str(exc).splitlines()[0]}")
     for m in mismatches:
@@ -67,8 +69,13 @@ def doctor():
         )
     for marketer_id, balance, entries in owed:
         click.echo(f"marketer {marketer_id}: balance {balance} != entries {entries}")
+    for c in counters:
+        click.echo(f"raffle {c.raffle_id}: counters {c.entries_count} entries / {c.tickets_total} tickets"
+                   f" != rows {c.entries} / {c.tickets}")
     if mismatches or owed:
         fail(f"{len(mismatches) + len(owed)} balance mismatch(es)")
+    if counters:
+        fail(f"{len(counters)} raffle counter mismatch(es)")
     click.echo("ledger ok: every balance equals the sum of its entries")
 
 

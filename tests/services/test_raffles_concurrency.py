@@ -94,3 +94,18 @@ def test_a_close_racing_buys_freezes_exactly_what_was_bought(app, session, make_
     assert frozen == {code: t for code, t in bought.items() if t > 0}
     spent = -(session.scalar(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.kind == "spend")) or 0)
     assert spent == sum(frozen.values()) == raffle.tickets_total
+
+
+def test_many_members_buying_at_once_all_get_their_tickets_and_every_ticket_is_counted(app, session, make_member,
+                                                                                           now):
+    raffle_id = make_raffle(session, now, ticket_price=1, max_tickets_per_member=50)
+    members = [make_member(points=100, now=now).id for _ in range(THREADS)]
+    session.remove()
+
+    outcomes = run_together(app, THREADS, lambda i: raffles.buy_tickets(
+        db.session, raffle_id=raffle_id, member_id=members[i], quantity=i + 1, request_key=f"m-{i}", now=now))
+
+    assert all(isinstance(o, raffles.TicketsAdded) for o in outcomes), outcomes  # no deadlock, no refusal
+    raffle = session.get(Raffle, raffle_id)
+    assert (raffle.entries_count, raffle.tickets_total) == (THREADS, THREADS * (THREADS + 1) // 2)
+    assert raffles.counter_mismatches(session) == []

@@ -59,8 +59,10 @@ class Raffle(Base):
     commitment: Mapped[str | None] = mapped_column(String(64))
     entries_file: Mapped[bytes | None] = mapped_column(LargeBinary)
     entries_digest: Mapped[str | None] = mapped_column(String(64))
-    entries_count: Mapped[int | None] = mapped_column(Integer)
-    tickets_total: Mapped[int | None] = mapped_column(BigInteger)
+    # kept with every ticket added (entries with tickets, and their tickets), so no
+    # page counts the entries; the close freezes them with the file
+    entries_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tickets_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     draw_key: Mapped[str | None] = mapped_column(String(64))
     draw_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # staff's "draw now"
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -54,7 +54,7 @@ WATCHED: dict[type, frozenset[str]] = {
     Challenge: frozenset(),
     Contest: frozenset(),
     ContestQuestion: frozenset(),
-    Raffle: frozenset(),
+    Raffle: frozenset({"entries_count", "tickets_total"}),  # moved by every ticket: entries._count
     RafflePrize: frozenset(),
     Segment: frozenset(),
 }

@@ -1,7 +1,7 @@
 """Raffles, the member side: buying tickets, turning a coupon into tickets,
 the tier's extra tickets, and the raffles a member sees with their odds.
 
-Locks: the raffle row FOR SHARE (many members buy at once), then the member
+Locks: the raffle row FOR KEY SHARE (many members buy at once), then the member
 FOR NO KEY UPDATE (one member's requests queue up, so the cap and the
 balance are exact); see the package's docstring for the order."""
 
@@ -41,7 +41,6 @@ from webapp.services.play.raffles.setup import (
     RaffleInvalid,
     int_in,
     locked,
-    raffle_stats,
     winners_of,
 )
 
@@ -97,7 +96,7 @@ def is_open(raffle: Raffle, now: datetime) -> bool:
 
 
 def _open_for_entries(session: Session, raffle_id: int, now: datetime) -> Raffle:
-    # FOR SHARE: buys run side by side, the close (FOR UPDATE) waits for them
+    # FOR KEY SHARE: buys run side by side, the close (FOR UPDATE) waits for them
     raffle = locked(session, raffle_id, read=True)
     if raffle.status == "draft":
         raise NotFound("Raffle not found.", raffle_id=raffle_id)
@@ -175,12 +174,25 @@ def _add(session: Session, raffle: Raffle, entry: RaffleEntry, *, source: str, q
     stmt = update(RaffleEntry).where(RaffleEntry.id == entry.id)
     if source != "perk":  # the guard: the member lock already makes this exact
         stmt = stmt.where(RaffleEntry.bought + RaffleEntry.from_coupons + quantity <= raffle.max_tickets_per_member)
-    done = session.execute(stmt.values({column: column + quantity, RaffleEntry.tickets: RaffleEntry.tickets + quantity})
-                           .returning(RaffleEntry.id).execution_options(synchronize_session=False)).scalar_one_or_none()
-    if done is None:
+    tickets = session.execute(
+        stmt.values({column: column + quantity, RaffleEntry.tickets: RaffleEntry.tickets + quantity})
+        .returning(RaffleEntry.tickets).execution_options(synchronize_session=False)).scalar_one_or_none()
+    if tickets is None:
         raise TicketLimitReached(raffle_id=raffle.id, left=0)
     session.expire(entry)
+    _count(session, raffle, tickets=quantity, entries=1 if tickets == quantity else 0)
     return added
+
+
+def _count(session: Session, raffle: Raffle, *, tickets: int, entries: int) -> None:
+    """The raffle's counters move with the tickets, in the same transaction and
+    by increment (concurrent buyers never read-modify-write them); volatile in
+    `config_cache.WATCHED`, so a ticket is no new configuration version."""
+    session.execute(update(Raffle).where(Raffle.id == raffle.id)
+                    .values(tickets_total=Raffle.tickets_total + tickets,
+                            entries_count=Raffle.entries_count + entries)
+                    .execution_options(synchronize_session=False))
+    session.expire(raffle, ["tickets_total", "entries_count"])
 
 
 def _on_first_entry(session: Session, raffle: Raffle, member: Member, entry: RaffleEntry, now: datetime) -> int:
@@ -305,8 +317,8 @@ class MemberRaffle:
 
 
 def member_raffles(session: Session, member_id: int | None, raffle_ids) -> list[MemberRaffle]:
-    """Each raffle with its prizes, totals and the member's own entry (a fixed
-    number of queries whatever the number of raffles)."""
+    """Each raffle with its prizes, totals (its counters) and the member's own
+    entry (a fixed number of queries whatever the number of raffles)."""
     ids = list(raffle_ids)
     if not ids:
         return []
@@ -315,24 +327,13 @@ def member_raffles(session: Session, member_id: int | None, raffle_ids) -> list[
     for prize in session.scalars(select(RafflePrize).where(RafflePrize.raffle_id.in_(ids))
                                  .order_by(RafflePrize.raffle_id, RafflePrize.position)):
         items[prize.raffle_id].prizes.append(prize)
-    for rid, stats in raffle_stats(session, ids).items():
-        items[rid].total_tickets, items[rid].entries = stats.tickets, stats.entries
+    for item in items.values():  # the raffle's counters: nothing here counts entries
+        item.total_tickets, item.entries = item.raffle.tickets_total, item.raffle.entries_count
     if member_id is not None:
         for entry in session.scalars(select(RaffleEntry).where(RaffleEntry.raffle_id.in_(ids),
                                                                 RaffleEntry.member_id == member_id)):
             items[entry.raffle_id].entry = entry
     return list(items.values())
-
-
-def listing(session: Session, member_id: int, now: datetime, past_limit: int = 10):
-    """(open raffles soonest closing first, past raffles newest first)."""
-    open_ids = list(session.scalars(select(Raffle.id).where(Raffle.status == "open", Raffle.closes_at > now)
-                                    .order_by(Raffle.closes_at, Raffle.id)))
-    past_ids = list(session.scalars(
-        select(Raffle.id).where((Raffle.status.in_(("closed", "drawn")))
-                                | ((Raffle.status == "open") & (Raffle.closes_at <= now)))
-        .order_by(Raffle.closes_at.desc(), Raffle.id.desc()).limit(past_limit)))
-    return member_raffles(session, member_id, open_ids), member_raffles(session, member_id, past_ids)
 
 
 def public_raffle(session: Session, raffle_id: int) -> Raffle:

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import String, cast, func, literal, select, update
+from sqlalchemy import String, case, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 
 import games.raffle as engine
@@ -225,7 +225,12 @@ def create_raffle(session: Session, spec: RaffleSpec, *, actor: audit.Actor, now
 
 
 def locked(session: Session, raffle_id: int, *, read: bool = False) -> Raffle:
-    raffle = session.scalar(select(Raffle).where(Raffle.id == raffle_id).with_for_update(read=read)
+    """The raffle row, locked FOR UPDATE, or with `read` FOR KEY SHARE: buys run
+    side by side and each still moves the counters with an UPDATE (FOR SHARE
+    would deadlock two buyers upgrading their locks), while everything that takes
+    FOR UPDATE (staff edits, the close, the draw, cancelling) waits for them."""
+    raffle = session.scalar(select(Raffle).where(Raffle.id == raffle_id)
+                            .with_for_update(read=read, key_share=read)
                             .execution_options(populate_existing=True))
     if raffle is None:
         raise NotFound("Raffle not found.", raffle_id=raffle_id)
@@ -348,13 +353,37 @@ class RaffleStats:
 
 
 def raffle_stats(session: Session, raffle_ids) -> dict[int, RaffleStats]:
+    """Entries (with tickets) and tickets of each raffle: its counters."""
     ids = list(raffle_ids)
     if not ids:
         return {}
-    rows = session.execute(
-        select(RaffleEntry.raffle_id, func.count(), func.coalesce(func.sum(RaffleEntry.tickets), 0))
-        .where(RaffleEntry.raffle_id.in_(ids), RaffleEntry.tickets > 0).group_by(RaffleEntry.raffle_id)).all()
+    rows = session.execute(select(Raffle.id, Raffle.entries_count, Raffle.tickets_total)
+                           .where(Raffle.id.in_(ids))).all()
     return {rid: RaffleStats(int(n), int(t)) for rid, n, t in rows}
+
+
+@dataclass(frozen=True)
+class CounterMismatch:
+    raffle_id: int
+    entries_count: int
+    tickets_total: int
+    entries: int
+    tickets: int
+
+
+def counter_mismatches(session: Session) -> list[CounterMismatch]:
+    """Raffles whose counters differ from their entries (`vafa doctor`)."""
+    sums = (select(RaffleEntry.raffle_id,
+                   func.count(case((RaffleEntry.tickets > 0, 1))).label("entries"),
+                   func.coalesce(func.sum(RaffleEntry.tickets), 0).label("tickets"))
+            .group_by(RaffleEntry.raffle_id).subquery())
+    entries, tickets = func.coalesce(sums.c.entries, 0), func.coalesce(sums.c.tickets, 0)
+    rows = session.execute(
+        select(Raffle.id, Raffle.entries_count, Raffle.tickets_total, entries, tickets)
+        .outerjoin(sums, sums.c.raffle_id == Raffle.id)
+        .where((Raffle.entries_count != entries) | (Raffle.tickets_total != tickets))
+        .order_by(Raffle.id)).all()
+    return [CounterMismatch(*(int(v) for v in row)) for row in rows]
 
 
 def winners(session: Session, raffle_id: int) -> list[RaffleWinner]:
