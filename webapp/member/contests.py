@@ -23,7 +23,7 @@ from webapp.member import inbox as inbox_pages
 from webapp.member.messages import add_domain_error
 from webapp.models import ContestQuestion, utcnow
 from webapp.services.errors import NotFound
-from webapp.services.play import contest_play, leaderboards, registry
+from webapp.services.play import contest_list, contest_play, leaderboards, registry
 from webapp.transaction import after_commit, commits, refusal
 from webapp.uploads import send_picture
 
@@ -66,10 +66,8 @@ def contest_image(name: str):
 @member_required
 def contests_page():
     now = utcnow()
-    member = current_member()
-    listing = contest_play.member_contests(db.session, member.id, now)
-    streak = contest_play.play_streak(db.session, member.id, now, current_club().timezone)
-    return render_template("member/contests.html", listing=listing, streak=streak, now=now,
+    listing = contest_list.member_contests(db.session, current_member().id, now, current_club().timezone)
+    return render_template("member/contests.html", listing=listing, streak=listing.streak, now=now,
                            kind_labels=registry.labels("contest"))
 
 

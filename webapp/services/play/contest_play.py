@@ -13,6 +13,7 @@ The correct option is only ever returned with the result of an answer."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -243,40 +244,22 @@ def predict(session: Session, *, contest_id: int, member_id: int, value: tuple[i
     return entry
 
 
-# -- the list and the streak ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ContestListing:
-    open: list[tuple[Contest, ContestEntry | None]]
-    upcoming: list[tuple[Contest, ContestEntry | None]]
-    finished: list[tuple[Contest, ContestEntry | None]]
-
-
-def member_contests(session: Session, member_id: int, now: datetime, *, finished_limit: int = 10) -> ContestListing:
-    """Published contests with the member's own entry, in one query each way."""
-    rows = session.execute(
-        select(Contest, ContestEntry)
-        .outerjoin(ContestEntry, (ContestEntry.contest_id == Contest.id) & (ContestEntry.member_id == member_id))
-        .where(Contest.status != "draft")
-        .order_by(Contest.closes_at)).all()
-    listing = ContestListing([], [], [])
-    for contest, entry in rows:
-        if contest.status == "finalised" or contest.closes_at <= now:
-            listing.finished.append((contest, entry))
-        elif contest.opens_at > now:
-            listing.upcoming.append((contest, entry))
-        else:
-            listing.open.append((contest, entry))
-    listing.finished.reverse()
-    del listing.finished[finished_limit:]
-    return listing
+# -- the streak ------------------------------------------------------
 
 
 def play_streak(session: Session, member_id: int, now: datetime, tz: str) -> int:
     """Days in a row (club-local days) on which the member played any contest."""
-    zone = ZoneInfo(tz)
     started = session.scalars(select(ContestEntry.started_at).where(
-        ContestEntry.member_id == member_id, ContestEntry.started_at >= now - timedelta(days=STREAK_DAYS)))
+        ContestEntry.member_id == member_id, ContestEntry.started_at >= streak_since(now)))
+    return streak_length(started, now, tz)
+
+
+def streak_since(now: datetime) -> datetime:
+    return now - timedelta(days=STREAK_DAYS)
+
+
+def streak_length(started: Iterable[datetime], now: datetime, tz: str) -> int:
+    """The streak of these start times (those since `streak_since(now)`)."""
+    zone = ZoneInfo(tz)
     days: list[date] = sorted({when.astimezone(zone).date() for when in started})
     return streaks.current_length(streaks.replay(days), now.astimezone(zone).date())
