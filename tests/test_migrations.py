@@ -77,3 +77,37 @@ def test_upgrading_an_old_club_keeps_members_purchases_and_balances(empty_databa
     assert tuple(member) == ("old@example.com", 120, 0, None)
     assert tuple(purchase) == (1200000, 0)
     assert entries == 120
+
+
+def test_raffle_counters_are_backfilled_from_the_entries(empty_database_url):
+    from alembic import command
+
+    command.upgrade(alembic_config(empty_database_url), "p1a0config")
+    engine = make_engine(empty_database_url)
+    with engine.begin() as conn:
+        for member_id in (1, 2, 3):
+            conn.execute(text(
+                "INSERT INTO member (id, email, display_name, referral_code, status, consent_email, consent_sms,"
+                " consent_push, session_token, points_balance, credit_balance, tier_metric, created_at)"
+                f" VALUES ({member_id}, 'm{member_id}@example.com', 'M', 'CODE000{member_id}', 'active', false,"
+                f" false, false, 'tok{member_id}', 0, 0, 0, '2025-01-01 00:00:00')"))
+        for raffle_id, status in ((1, "open"), (2, "draft")):
+            conn.execute(text(
+                "INSERT INTO raffle (id, name_fa, name_en, ticket_price, max_tickets_per_member, closes_at, draw_at,"
+                " alternates, status, created_by, created_at, updated_at) VALUES"
+                f" ({raffle_id}, 'ق', 'R', 10, 20, '2025-02-01 00:00:00', '2025-02-02 00:00:00', 0, '{status}',"
+                " 'cli', '2025-01-01 00:00:00', '2025-01-01 00:00:00')"))
+        for entry_id, member_id, tickets in ((1, 1, 3), (2, 2, 5), (3, 3, 0)):
+            conn.execute(text(
+                "INSERT INTO raffle_entry (id, raffle_id, member_id, code, tickets, bought, from_coupons,"
+                f" from_perks, created_at) VALUES ({entry_id}, 1, {member_id}, 'c{entry_id}', {tickets},"
+                f" {tickets}, 0, 0, '2025-01-01 00:00:00')"))
+    engine.dispose()
+
+    upgrade(empty_database_url)
+
+    engine = make_engine(empty_database_url)
+    with engine.connect() as conn:
+        counters = conn.execute(text("SELECT id, entries_count, tickets_total FROM raffle ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(row) for row in counters] == [(1, 2, 8), (2, 0, 0)]
