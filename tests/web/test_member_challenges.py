@@ -191,3 +191,16 @@ def test_pages_need_a_signed_in_member(app, client):
     assert client.get("/me/challenges").status_code == 302
     assert client.post(f"/me/challenges/{challenge_id}/join").status_code in (302, 400)
     assert entries(app) == 0
+
+
+def test_the_challenges_page_takes_a_few_statements_for_a_returning_member(app, client, make_member,
+                                                                             count_queries):
+    ids = [make_challenge(app, days=d) for d in (5, 10, 15)]
+    member = signed_in(client, make_member)
+    join(app, ids[0], member.id)
+    buy(app, member.id, 2)
+    assert client.get("/me/challenges").status_code == 200
+    with count_queries() as statements:
+        assert client.get("/me/challenges").status_code == 200
+    # the member with the configuration version; the open challenges; the member's entries
+    assert len(statements) <= 4, statements

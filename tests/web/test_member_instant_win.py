@@ -194,3 +194,15 @@ def test_both_locales_render_the_list_the_game_and_the_result(client, make_membe
         assert "گردونهٔ شانس" in html and "بردید" in html and "۵۰ امتیاز" in html
     else:
         assert "Lucky wheel" in html and "You won Fifty points!" in html
+
+
+def test_the_games_page_takes_a_few_statements_for_a_returning_member(client, make_member, make_game,
+                                                                        count_queries):
+    for _ in range(3):
+        make_game()
+    sign_in(client, make_member)
+    assert client.get("/play/spin").status_code == 200
+    with count_queries() as statements:
+        assert client.get("/play/spin").status_code == 200
+    # the member with the configuration version; the open games; the member's last plays
+    assert len(statements) <= 4, statements
