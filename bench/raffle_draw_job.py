@@ -54,6 +54,13 @@ def seed_entries(session: Session, raffle_id: int, members: int, now: datetime) 
               ORDER BY id LIMIT :members) m
         CROSS JOIN LATERAL (SELECT CASE WHEN m.r % 2 = 0 THEN 5 ELSE 15 END AS n) t
     """), {"rid": raffle_id, "now": now, "members": members})
+    # the raffle's counters move with its entries (vafa doctor checks them)
+    session.execute(text("""
+        UPDATE raffle SET
+          entries_count = (SELECT count(*) FROM raffle_entry WHERE raffle_id = :rid AND tickets > 0),
+          tickets_total = (SELECT coalesce(sum(tickets), 0) FROM raffle_entry WHERE raffle_id = :rid)
+        WHERE id = :rid
+    """), {"rid": raffle_id})
     session.commit()
     session.execute(text("ANALYZE raffle_entry"))
     session.commit()
