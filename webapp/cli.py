@@ -53,11 +53,12 @@ def db_upgrade():
 @with_appcontext
 def doctor():
     from webapp.services.ledger import find_mismatches
-    from webapp.services.referrals import marketer_ledger
+    from webapp.services.referrals import marketer_ledger, tally
 
     try:
         mismatches = find_mismatches(db.session)
         owed = marketer_ledger.find_mismatches(db.session)
+        funnels = tally.mismatches(db.session)
     except Exception as exc:  # noqa: BLE001
         fail(f"cannot read the ledger: {str(exc).splitlines()[0]}")
     for m in mismatches:
@@ -67,8 +68,12 @@ def doctor():
         )
     for marketer_id, balance, entries in owed:
         click.echo(f"marketer {marketer_id}: balance {balance} != entries {entries}")
+    for member_id, counter, kept, rows in funnels:
+        click.echo(f"member {member_id}: invite {counter} {kept} != rows {rows}")
     if mismatches or owed:
         fail(f"{len(mismatches) + len(owed)} balance mismatch(es)")
+    if funnels:
+        fail(f"{len(funnels)} invite counter mismatch(es)")
     click.echo("ledger ok: every balance equals the sum of its entries")
 
 
