@@ -5,8 +5,8 @@ board from a short per-process cache (`standings`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, select
