@@ -232,19 +232,22 @@ def run(host, port, workers, no_demo):
     # SIGINT/SIGTERM, stops its workers and leaves with SystemExit
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    url = f"http://{host}:{port}/"
-    click.echo(f"\n  Vafa is running at {url}  (staff: {url}admin/)")
-    if logins:
-        click.echo("  Demo logins:")
-        for line in logins:
-            click.echo(f"    {line}")
-    click.echo("  Press Ctrl-C to stop.\n")
+    _banner(f"http://{host}:{port}/", logins)
     try:
         serve(app, sock, workers)
     except KeyboardInterrupt:
         pass
     finally:
         stop()
+
+
+def _banner(url: str, logins) -> None:
+    click.echo(f"\n  Vafa is running at {url}  (staff: {url}admin/)")
+    if logins:
+        click.echo("  Demo logins:")
+        for line in logins:
+            click.echo(f"    {line}")
+    click.echo("  Press Ctrl-C to stop.\n")
 
 
 def main() -> None:
