@@ -85,7 +85,9 @@ def db(_app, _bound, request):
     savepoints. Tests marked `real_commits` commit for real and every table is
     emptied afterwards."""
     from webapp.extensions import db
+    from webapp.services.referrals.stats import clear_standings
 
+    clear_standings()  # a per-process cache of rows this test's database does not have
     engine, settings = _bound
     if db.engine is not engine:
         db.engine.dispose()

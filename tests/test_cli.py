@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -301,27 +302,41 @@ def vafa_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "webapp"]
 
 
+def command_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
+
+
 def restore_ctrl_c():
     # a shell starts background jobs with SIGINT ignored; a terminal's Ctrl-C needs the default
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def run_env(tmp_path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "VAFA_WEB_WORKERS"}}
+    env.update(VAFA_INSTANCE=str(tmp_path / "instance"), PYTHONUNBUFFERED="1")
+    return env
+
+
 def test_vafa_run_serves_the_club_and_ctrl_c_stops_everything_it_started(tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}}
-    env.update(VAFA_INSTANCE=str(tmp_path / "instance"), PYTHONUNBUFFERED="1")
+    env = run_env(tmp_path)
     log = (tmp_path / "run.log").open("w")
-    proc = subprocess.Popen([*vafa_command(), "run", "--port", str(port)], env=env, cwd=tmp_path,
+    proc = subprocess.Popen([*vafa_command(), "run", "--port", str(port), "--workers", "2"],
+                            env=env, cwd=tmp_path,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                             preexec_fn=restore_ctrl_c)
     started: set[int] = set()
     redis_pid = None
     try:
-        deadline, status = time.monotonic() + 90, None
+        deadline, status, server = time.monotonic() + 90, None, None
         while time.monotonic() < deadline and proc.poll() is None:
             try:
                 with http_get(f"http://127.0.0.1:{port}/", timeout=5) as response:
-                    status = response.status
+                    status, server = response.status, response.headers.get("Server", "")
                     break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
@@ -329,15 +344,23 @@ def test_vafa_run_serves_the_club_and_ctrl_c_stops_everything_it_started(tmp_pat
         assert status == 200, f"no 200 from vafa run (exit {proc.poll()}):\n{output()}"
         assert f"http://127.0.0.1:{port}/" in output()
         assert "owner@demo.vafa" in output()  # demo data loaded into the empty club
+        # served by gunicorn, not Werkzeug's development server
+        assert server.startswith("gunicorn"), server
+        assert "development server" not in output()
+        assert "Werkzeug" not in output()
         # a real visit uses Redis from the web process too (the API's rate limit)
         with pytest.raises(urllib.error.HTTPError) as refused:
             http_get(f"http://127.0.0.1:{port}/api/v1/members/1", timeout=5)
         assert refused.value.code == 401
 
         deadline = time.monotonic() + 30
-        while len(started := children_of(proc.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)  # worker and scheduler
-        assert len(started) >= 2, f"expected a worker and a scheduler:\n{output()}"
+        while len(started := children_of(proc.pid)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)  # two web workers, the RQ worker and the scheduler
+        commands = {pid: command_of(pid) for pid in started}
+        assert sum("worker" in c for c in commands.values()) >= 1, f"no RQ worker: {commands}"
+        assert sum("cron" in c for c in commands.values()) == 1, f"no scheduler: {commands}"
+        web_workers = [pid for pid, c in commands.items() if c.endswith("--workers 2")]
+        assert len(web_workers) == 2, f"expected two web workers: {commands}\n{output()}"
         redis_pid = embedded_redis_pid(started)
         assert redis_pid is not None, "the embedded Redis server was not found"
 
@@ -356,3 +379,14 @@ def test_vafa_run_serves_the_club_and_ctrl_c_stops_everything_it_started(tmp_pat
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
         log.close()
+
+
+def test_vafa_run_on_a_port_in_use_fails_with_one_line_and_starts_nothing(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        proc = subprocess.run([*vafa_command(), "run", "--port", str(port)], env=run_env(tmp_path),
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert lines(proc.stderr) == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "Vafa is running" not in proc.stdout

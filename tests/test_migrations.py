@@ -111,3 +111,40 @@ def test_raffle_counters_are_backfilled_from_the_entries(empty_database_url):
         counters = conn.execute(text("SELECT id, entries_count, tickets_total FROM raffle ORDER BY id")).all()
     engine.dispose()
     assert [tuple(row) for row in counters] == [(1, 2, 8), (2, 0, 0)]
+
+
+def test_the_invite_counters_are_backfilled_from_the_rows(empty_database_url):
+    from alembic import command
+    from sqlalchemy.orm import Session
+
+    from webapp.services.referrals import tally
+
+    command.upgrade(alembic_config(empty_database_url), "p1a0config")
+    engine = make_engine(empty_database_url)
+    with engine.begin() as conn:
+        for n in (1, 2, 3):
+            conn.execute(text(
+                "INSERT INTO member (id, email, display_name, referral_code, status, consent_email,"
+                " consent_sms, session_token, points_balance, credit_balance, created_at)"
+                f" VALUES ({n}, 'm{n}@example.com', 'M', 'CODE000{n}', 'active', false, false, 'tok{n}',"
+                " 0, 0, '2026-01-01 00:00:00')"))
+        for n in (1, 2, 3):
+            conn.execute(text(
+                "INSERT INTO referral_open (id, link, referrer_id, visitor, created_at)"
+                f" VALUES ({n}, 'm1', 1, 'v{n}', '2026-01-02 00:00:00')"))
+        for n, friend, status in ((1, 2, "qualified"), (2, 3, "pending")):
+            conn.execute(text(
+                "INSERT INTO referral (id, friend_id, referrer_id, status, flags, terms, referrer_rewarded,"
+                f" created_at) VALUES ({n}, {friend}, 1, '{status}', '[]', '{{}}', true,"
+                " '2026-01-02 00:00:00')"))
+        conn.execute(text(
+            "INSERT INTO ledger_entry (id, member_id, currency, amount, kind, source_type, source_id,"
+            " idempotency_key, created_by, created_at) VALUES (1, 1, 'points', 50, 'earn', 'referral', '1',"
+            " 'referral:1:referrer', 'system', '2026-01-03 00:00:00')"))
+    upgrade(empty_database_url)
+    with Session(engine) as session:
+        kept = tally.read(session, 1)
+        assert (kept.opens, kept.signups, kept.pending, kept.qualified, kept.points_earned) == (3, 2, 1, 1, 50)
+        assert tally.read(session, 2).signups == 0  # a friend, not a referrer: no row needed
+        assert tally.mismatches(session) == []
+    engine.dispose()

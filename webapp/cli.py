@@ -54,12 +54,13 @@ def db_upgrade():
 def doctor():
     from webapp.services.ledger import find_mismatches
     from webapp.services.play import raffles
-    from webapp.services.referrals import marketer_ledger
+    from webapp.services.referrals import marketer_ledger, tally
 
     try:
         mismatches = find_mismatches(db.session)
         owed = marketer_ledger.find_mismatches(db.session)
         counters = raffles.counter_mismatches(db.session)
+        funnels = tally.mismatches(db.session)
     except Exception as exc:  # noqa: BLE001
         fail(f"cannot read the ledger: {str(exc).splitlines()[0]}")
     for m in mismatches:
@@ -72,10 +73,14 @@ def doctor():
     for c in counters:
         click.echo(f"raffle {c.raffle_id}: counters {c.entries_count} entries / {c.tickets_total} tickets"
                    f" != rows {c.entries} / {c.tickets}")
+    for member_id, counter, kept, rows in funnels:
+        click.echo(f"member {member_id}: invite {counter} {kept} != rows {rows}")
     if mismatches or owed:
         fail(f"{len(mismatches) + len(owed)} balance mismatch(es)")
     if counters:
         fail(f"{len(counters)} raffle counter mismatch(es)")
+    if funnels:
+        fail(f"{len(funnels)} invite counter mismatch(es)")
     click.echo("ledger ok: every balance equals the sum of its entries")
 
 
@@ -178,21 +183,30 @@ def cron():
     scheduler.start()
 
 
-@click.command(help="Run everything: web, worker and scheduler (embedded services when unset).")
+@click.command(help="Run everything: web (gunicorn), worker and scheduler (embedded services when unset).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Web worker processes [default: $VAFA_WEB_WORKERS, else 2 x cores + 1, at most 4].")
 @click.option("--no-demo", is_flag=True, help="Do not load demo data into an empty club.")
 @with_appcontext
-def run(host, port, no_demo):
-    from werkzeug.serving import run_simple
-
+def run(host, port, workers, no_demo):
     from webapp.demo import load_demo_data
     from webapp.migrate import upgrade
+    from webapp.serve import default_web_workers, listen, serve
 
     app = current_app._get_current_object()
     if "VAFA_SECURE_COOKIES" not in os.environ:
         # `vafa run` serves plain HTTP on this machine: secure-only cookies would never return
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = False
+    try:
+        workers = workers or default_web_workers()
+    except ValueError:
+        fail(f"VAFA_WEB_WORKERS must be a whole number, not {os.environ['VAFA_WEB_WORKERS']!r}")
+    try:
+        sock = listen(host, port)  # first: a taken port fails before anything starts
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {os.strerror(exc.errno) if exc.errno else exc}")
     try:
         upgrade(app.config["DATABASE_URL"])
     except Exception as exc:  # noqa: BLE001
@@ -209,7 +223,7 @@ def run(host, port, no_demo):
         subprocess.Popen([sys.executable, "-m", "webapp", "cron"], env=env),
     ]
 
-    def stop(*_):
+    def stop():
         for child in children:
             if child.poll() is None:
                 child.terminate()
@@ -220,25 +234,27 @@ def run(host, port, no_demo):
             except subprocess.TimeoutExpired:
                 child.kill()
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
-    # Ctrl-C must stop us even if we were started with SIGINT ignored (nohup, `cmd &`)
+    # Ctrl-C before gunicorn installs its handlers must stop us too, even if we were
+    # started with SIGINT ignored (nohup, `cmd &`); gunicorn's arbiter then takes over
+    # SIGINT/SIGTERM, stops its workers and leaves with SystemExit
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    url = f"http://{host}:{port}/"
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    _banner(f"http://{host}:{port}/", logins)
+    try:
+        serve(app, sock, workers)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+
+
+def _banner(url: str, logins) -> None:
     click.echo(f"\n  Vafa is running at {url}  (staff: {url}admin/)")
     if logins:
         click.echo("  Demo logins:")
         for line in logins:
             click.echo(f"    {line}")
     click.echo("  Press Ctrl-C to stop.\n")
-    try:
-        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
-    except OSError as exc:
-        stop()
-        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop()
 
 
 def main() -> None:

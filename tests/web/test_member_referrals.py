@@ -14,7 +14,7 @@ from html import unescape
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.helpers.referrals import buy, set_rules
 from tests.helpers.web import csrf_token, post_form
@@ -189,9 +189,10 @@ def test_the_landing_page_takes_a_few_queries(client, make_member, count_queries
     sara = make_member()
     with count_queries() as statements:
         assert client.get(f"/r/{sara.referral_code}").status_code == 200
-    # the member behind the code, the rules, the open; nothing for the page itself
+    # the member behind the code, the rules, the open and its counter; nothing for the page itself
     writes = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
-    assert len(writes) == 1 and len(statements) <= 4, statements
+    assert len(writes) == 2 and len(statements) <= 5, statements
+    assert "referral_open" in writes[0] and "referrer_tally" in writes[1]
 
 
 # -- from the link to /join -----------------------------------------------------------
@@ -480,3 +481,74 @@ def test_an_empty_board_says_so_once_and_a_ranked_member_sees_their_rank(app, cl
     page = client.get("/invite").get_data(as_text=True)
     assert "Nobody is on the board" not in page
     assert "Your rank this month: 1, with 1 friend." in page
+
+
+# -- the funnel's counters and the page's cost ------------------------------------------
+
+
+def test_invite_for_a_returning_member_reads_counters_not_rows(app, client, new_client, make_member,
+                                                             count_queries):
+    sara = make_member(password=PASSWORD, display_name="Sara Ahmadi")
+    with app.app_context():
+        set_rules(db.session, datetime.now(UTC), qualify_on="signup", velocity_ip_per_hour=100)
+    for n in range(3):
+        browser = new_client()
+        browser.get(f"/r/{sara.referral_code}")
+        if n < 2:
+            join(browser, f"friend{n}@example.com")
+    sign_in(client, sara)
+    client.get("/invite")  # caches warm: configuration, QR code, the month's standings
+    with count_queries() as statements:
+        html = client.get("/invite").get_data(as_text=True)
+    assert re.search(r'id="funnel-opens"><bdi>3</bdi>', html)
+    assert re.search(r'id="funnel-signups"><bdi>2</bdi>', html)
+    assert re.search(r'id="funnel-qualified"><bdi>2</bdi>', html)
+    assert "Your rank this month: 1, with 2 friends." in html
+    # nothing that grows with opens, friends or members is read per request: the
+    # signed-in member (with the layout's badge) and their counters, one row each
+    assert not [s for s in statements if re.search(r"\b(referral_open|referral|ledger_entry)\b", s)], statements
+    assert "FROM member" in statements[0] and "FROM referrer_tally" in statements[1]
+    # club settings come from the configuration cache
+    assert len([s for s in statements if "club_setting" not in s]) <= 2, statements
+
+
+def test_the_funnel_counters_follow_every_change_and_doctor_agrees(app, client, new_client, make_member, now):
+    from tests.helpers.referrals import join_through
+    from webapp.services.referrals import stats, tally
+
+    sara = make_member(password=PASSWORD)
+    with app.app_context():
+        set_rules(db.session, now, qualify_on="purchase", min_purchase=1000, referrer_kind="points",
+                  referrer_amount=50, velocity_ip_per_hour=100)
+    for _ in range(2):
+        new_client().get(f"/r/{sara.referral_code}")
+    with app.app_context():
+        s = db.session
+        a, _ = join_through(s, sara.referral_code, now)
+        b, _ = join_through(s, sara.referral_code, now)
+        join_through(s, sara.referral_code, now)  # never buys: expires
+        buy(s, a, 5000, now)  # qualifies: 50 points to Sara
+        purchase = buy(s, b, 5000, now)  # qualifies, then the refund reverses it
+        purchases.refund_purchase(s, purchase_id=purchase.id, amount=5000, now=now + timedelta(hours=2),
+                                  external_ref="refund-1")
+        s.commit()
+        referrals.expire_overdue(s, now + timedelta(days=400))
+        s.commit()
+        kept = tally.read(s, sara.id)
+        assert tally.mismatches(s) == []
+        assert (kept.opens, kept.signups, kept.pending, kept.qualified, kept.reversed) == (2, 3, 0, 1, 1)
+        assert kept.points_earned == 50
+        assert stats.funnel(s, referrer_id=sara.id) == stats.member_funnel(kept)
+    result = app.test_cli_runner().invoke(args=["doctor"])
+    assert result.exit_code == 0, result.output
+
+
+def test_doctor_names_a_funnel_counter_that_disagrees_with_the_rows(app, client, new_client, make_member):
+    sara = make_member(password=PASSWORD)
+    new_client().get(f"/r/{sara.referral_code}")
+    with app.app_context():
+        db.session.execute(text("UPDATE referrer_tally SET opens = opens + 5"))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["doctor"])
+    assert result.exit_code == 1
+    assert f"member {sara.id}: invite opens 6 != rows 1" in result.output

@@ -33,7 +33,7 @@ from webapp.models import utcnow
 from webapp.qr import qr_svg
 from webapp.services import referrals
 from webapp.services.errors import DomainError
-from webapp.services.referrals import shares, stats
+from webapp.services.referrals import shares, stats, tally
 from webapp.services.referrals.rules import ReferralSettings, load_settings
 from webapp.transaction import commits
 
@@ -105,9 +105,9 @@ class BoardLine:
 
 
 def _board(member_id: int, month: str) -> tuple[list[BoardLine], tuple[int, int] | None]:
-    rows = stats.monthly_board(db.session, month)
+    rows, ranks = stats.standings(db.session, month)
     lines = [BoardLine(r.rank, first_name(r.name), r.qualified, r.member_id == member_id) for r in rows]
-    return lines, stats.rank_in_month(db.session, month, member_id)
+    return lines, ranks.get(member_id)
 
 
 @bp.get("/invite")
@@ -123,7 +123,7 @@ def invite():
         share_text = f"{share_text} {terms.friend_offer}"
     return render_template(
         "member/invite.html", member=member, rules=rules, link=link, qr=qr_svg(link, svgclass="invite-qr-svg"),
-        terms=terms, funnel=stats.funnel(db.session, referrer_id=member.id), board=board, rank=rank,
+        terms=terms, funnel=stats.member_funnel(tally.read(db.session, member.id)), board=board, rank=rank,
         share_text=share_text, share_form=ShareForm(formdata=None),
     )
 

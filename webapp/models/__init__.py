@@ -69,6 +69,7 @@ from webapp.models.referrals import (
     ReferralOpen,
     ReferralPrize,
     ReferralShare,
+    ReferrerTally,
 )
 from webapp.models.rewards import (
     COUPON_STATUSES,
@@ -121,6 +122,7 @@ __all__ = [
     "ReferralOpen",
     "ReferralPrize",
     "ReferralShare",
+    "ReferrerTally",
     "CALENDAR_PERIODS",
     "METRICS",
     "WINDOW_KINDS",

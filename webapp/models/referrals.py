@@ -169,3 +169,22 @@ class ReferralPrize(Base):
     place: Mapped[int]
     qualified: Mapped[int]  # friends qualified that month
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReferrerTally(Base):
+    """A member's invite funnel as counters, kept in the same transaction as the
+    open, sign-up, status change or payment they count (services/referrals/tally.py),
+    so /invite reads one row however many opens and friends there are.
+    `vafa doctor` checks them against the rows."""
+
+    __tablename__ = "referrer_tally"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    opens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    signups: Mapped[int] = mapped_column(default=0, server_default="0")
+    pending: Mapped[int] = mapped_column(default=0, server_default="0")
+    held: Mapped[int] = mapped_column(default=0, server_default="0")
+    qualified: Mapped[int] = mapped_column(default=0, server_default="0")
+    reversed: Mapped[int] = mapped_column(default=0, server_default="0")
+    points_earned: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # net of reversals
+    credit_earned: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

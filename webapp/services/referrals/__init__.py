@@ -42,7 +42,7 @@ from webapp.services.members import audit
 from webapp.services.offers import earn_rules
 from webapp.services.play import prizes
 from webapp.services.referrals import fraud as referral_fraud
-from webapp.services.referrals import marketer_ledger
+from webapp.services.referrals import marketer_ledger, stats, tally
 from webapp.services.referrals.rules import load_settings
 
 CAMPAIGN_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -122,6 +122,8 @@ def record_open(session: Session, link: Link, *, visitor: str, user_agent: str |
         .on_conflict_do_nothing(index_elements=[ReferralOpen.link, ReferralOpen.visitor])
         .returning(ReferralOpen.id)
     ).scalar_one_or_none()
+    if inserted is not None:
+        tally.add(session, link.referrer_id, opens=1)
     return inserted is not None
 
 
@@ -179,6 +181,7 @@ def on_join(session: Session, friend: Member, link: Link | None, *, now: datetim
     session.add(referral)
     friend.referred_by_id = link.referrer_id
     session.flush()
+    tally.add(session, link.referrer_id, signups=1, **{referral.status: 1})
     if not flags and terms["qualify_on"] == "signup":
         qualify(session, referral, now=now)
     return referral
@@ -228,6 +231,8 @@ def qualify(session: Session, referral: Referral, *, now: datetime, purchase: Pu
     session.refresh(referral)
     if won != 1:
         return False
+    tally.moved(session, referral.referrer_id, from_status, "qualified")
+    stats.clear_standings()
     terms, key = referral.terms, f"referral:{referral.id}"
     source = ("referral", referral.id)
     friend_gift = _give(session, referral.friend_id, terms, "friend", key=f"{key}:friend", now=now,
@@ -282,6 +287,8 @@ def _pay_referrer(session: Session, referral: Referral, terms: dict, *, month: s
     key = f"referral:{referral.id}"
     given = _give(session, referrer.id, terms, "referrer", key=f"{key}:referrer", now=now,
                   source=("referral", referral.id), description="A friend you invited qualified")
+    if given is not None and given.kind in tally.EARNED and not given.replayed:
+        tally.earned(session, referrer.id, given.kind, given.amount)
     earn_rules.award_for_event(session, member_id=referrer.id, trigger="referral_qualified", event_key=key,
                                now=now, context={"amount": purchase.amount if purchase else 0})
     return given
@@ -328,11 +335,13 @@ def on_refund(session: Session, purchase: Purchase, *, now: datetime) -> Referra
     session.refresh(referral)
     if won != 1:
         return None
+    tally.moved(session, referral.referrer_id, "qualified", "reversed")
+    stats.clear_standings()
     key, source = f"referral:{referral.id}", ("referral", referral.id)
     about = {"now": now, "source": source, "description": f"Refund of the purchase that qualified referral {referral.id}"}
     prizes.take_back(session, member_id=referral.friend_id, key=f"{key}:friend", **about)
     if referral.referrer_id is not None:
-        prizes.take_back(session, member_id=referral.referrer_id, key=f"{key}:referrer", **about)
+        _take_back_from_referrer(session, referral.referrer_id, f"{key}:referrer", about)
         for rule_key in session.scalars(
             select(LedgerEntry.idempotency_key).join(RuleAward, RuleAward.entry_id == LedgerEntry.id)
             .where(RuleAward.event_key == key)
@@ -348,6 +357,16 @@ def on_refund(session: Session, purchase: Purchase, *, now: datetime) -> Referra
                                         referral_id=referral.id)
     session.flush()
     return referral
+
+
+def _take_back_from_referrer(session: Session, referrer_id: int, key: str, about: dict) -> None:
+    """What was given under `key` comes back, up to the balance: the funnel's
+    earnings go down by what was actually taken."""
+    given = ledger.entry_by_key(session, key)
+    already = given is not None and ledger.entry_by_key(session, f"{key}:reversal") is not None
+    shortfall = prizes.take_back(session, member_id=referrer_id, key=key, **about)
+    if given is not None and not already and given.currency in tally.EARNED:
+        tally.earned(session, referrer_id, given.currency, -(given.amount - shortfall))
 
 
 # -- staff review -------------------------------------------------------------
@@ -379,6 +398,7 @@ def approve(session: Session, referral_id: int, *, actor: audit.Actor, now: date
         qualify(session, referral, now=now, purchase=purchase, from_status="held")
     else:
         referral.status = "pending"
+        tally.moved(session, referral.referrer_id, "held", "pending")
     audit.record(session, actor, "referral.approve", "referral", referral.id, now=now,
                  before={"status": "held", "flags": referral.flags}, after={"status": referral.status},
                  reason=note)
@@ -391,6 +411,7 @@ def reject(session: Session, referral_id: int, *, actor: audit.Actor, now: datet
     referral = _held(session, referral_id)
     _reviewed(referral, actor, now, note)
     referral.status = "rejected"
+    tally.moved(session, referral.referrer_id, "held", "rejected")
     audit.record(session, actor, "referral.reject", "referral", referral.id, now=now,
                  before={"status": "held", "flags": referral.flags}, after={"status": "rejected"}, reason=note)
     session.flush()
@@ -405,9 +426,12 @@ def _reviewed(referral: Referral, actor: audit.Actor, now: datetime, note: str |
 def expire_overdue(session: Session, now: datetime) -> int:
     """Pending referrals whose friend did not qualify in time (set-based; held
     ones wait for staff)."""
-    return session.execute(
+    referrers = session.scalars(
         update(Referral).where(Referral.status == "pending", Referral.qualify_by.is_not(None),
                                Referral.qualify_by < now)
-        .values(status="expired").execution_options(synchronize_session=False)
-    ).rowcount or 0
+        .values(status="expired").returning(Referral.referrer_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    tally.moved_many(session, referrers, "pending", "expired")
+    return len(referrers)
 

@@ -1,15 +1,18 @@
 """Referral figures: a link owner's funnel and the monthly referrer board.
-Each is a few aggregate queries, whatever the number of friends."""
+Staff and marketer figures are a few aggregate queries over the rows; a
+member's own funnel is read from their counters (tally.py), and the month's
+board from a short per-process cache (`standings`)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from webapp.models import LedgerEntry, Member, Referral, ReferralOpen
+from webapp.models import LedgerEntry, Member, Referral, ReferralOpen, ReferrerTally
 
 BOARD_SIZE = 10
 
@@ -61,6 +64,13 @@ def funnel(session: Session, *, referrer_id: int | None = None, marketer_id: int
                   credit_earned=earned["credit"])
 
 
+def member_funnel(tally: ReferrerTally) -> Funnel:
+    """A member's own funnel, from the counters kept with their row."""
+    return Funnel(opens=tally.opens, signups=tally.signups, pending=tally.pending, held=tally.held,
+                  qualified=tally.qualified, reversed=tally.reversed, points_earned=tally.points_earned,
+                  credit_earned=tally.credit_earned)
+
+
 def referrer_earnings(session: Session, member_id: int) -> dict[str, int]:
     """Net points and credit the member received as a referrer (gifts to them as
     a friend are keyed `…:friend` and not counted)."""
@@ -81,7 +91,7 @@ class BoardRow:
     qualified: int
 
 
-def monthly_board(session: Session, month: str, *, n: int = BOARD_SIZE) -> list[BoardRow]:
+def monthly_board(session: Session, month: str, *, n: int | None = BOARD_SIZE) -> list[BoardRow]:
     """The month's top referrers by friends qualified (and not reversed). Ties
     share a rank; among them the earlier qualifier is listed first."""
     counted = (
@@ -96,7 +106,9 @@ def monthly_board(session: Session, month: str, *, n: int = BOARD_SIZE) -> list[
         counted.c.member_id, counted.c.qualified, Member.display_name,
         func.rank().over(order_by=counted.c.qualified.desc()).label("rank"),
     ).join(Member, Member.id == counted.c.member_id).order_by(
-        counted.c.qualified.desc(), counted.c.first_at, counted.c.member_id).limit(n)
+        counted.c.qualified.desc(), counted.c.first_at, counted.c.member_id)
+    if n is not None:
+        ranked = ranked.limit(n)
     return [BoardRow(rank=r.rank, member_id=r.member_id, name=r.display_name or "", qualified=r.qualified)
             for r in session.execute(ranked)]
 
@@ -117,3 +129,29 @@ def rank_in_month(session: Session, month: str, member_id: int) -> tuple[int, in
     )
     ahead = session.scalar(select(func.count()).select_from(per_referrer).where(per_referrer.c.qualified > mine))
     return ahead + 1, mine
+
+
+# -- the month's standings, cached per process ------------------------------------
+
+# Ranking every referrer of the month grows with the members, and /invite shows it
+# to everyone: each process keeps the month's standings for STANDINGS_TTL seconds.
+# A qualification or reversal in this process clears them at once (clear_standings);
+# other processes show it within the TTL. The prize job reads the rows (monthly_board).
+STANDINGS_TTL = 60.0
+_standings: dict[str, tuple[float, list[BoardRow], dict[int, tuple[int, int]]]] = {}
+
+
+def standings(session: Session, month: str) -> tuple[list[BoardRow], dict[int, tuple[int, int]]]:
+    """The month's top BOARD_SIZE and every referrer's (rank, friends qualified)."""
+    cached = _standings.get(month)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1], cached[2]
+    rows = monthly_board(session, month, n=None)
+    ranks = {r.member_id: (r.rank, r.qualified) for r in rows}
+    _standings.clear()  # only the current month is ever asked for
+    _standings[month] = (time.monotonic() + STANDINGS_TTL, rows[:BOARD_SIZE], ranks)
+    return rows[:BOARD_SIZE], ranks
+
+
+def clear_standings() -> None:
+    _standings.clear()
