@@ -25,3 +25,15 @@ def test_templates_have_it_as_a_filter_and_a_global(app):
     with app.test_request_context():
         template = app.jinja_env.from_string('{{ r|localized("name") }}/{{ localized(r, "name") }}')
         assert template.render(r=SimpleNamespace(name_fa="قهوه", name_en="Coffee")) == "Coffee/Coffee"
+
+
+def test_whole_numbers_are_formatted_exactly_as_babel_formats_them():
+    from babel.numbers import format_decimal
+
+    from webapp.i18n import format_number, persian_digits
+
+    samples = [0, 7, -7, 999, 1000, -1000, 12_345, 1_234_567, -98_765_432, 10**15, 2**63 - 1]
+    for n in samples:
+        assert format_number(n, "en") == format_decimal(n, locale="en")
+        # Babel's fa data groups with Latin separators; the page shows Persian ones
+        assert format_number(n, "fa") == persian_digits(format_decimal(n, locale="fa")).replace(",", "٬")

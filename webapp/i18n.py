@@ -84,8 +84,16 @@ def _babel(locale: str) -> Locale:
     return Locale.parse(locale)
 
 
+# CLDR's decimal pattern for these locales is #,##0.### with "," grouping (fa's
+# Latin separators are made Persian below): for a whole number that is Python's
+# own "{:,}", the same text at a twentieth of the cost (pinned by a test)
+_GROUPED_IN_THREES = frozenset({"en", "fa"})
+
+
 def format_number(value: int | Decimal, locale: str | None = None) -> str:
     locale = locale or current_locale()
+    if type(value) is int and locale in _GROUPED_IN_THREES:
+        return _localise_digits(f"{value:,}", locale)
     return _localise_digits(format_decimal(value, locale=_babel(locale)), locale)
 
 
