@@ -28,7 +28,7 @@ from webapp.models import (
     Segment,
     Tier,
 )
-from webapp.services import messages, tiers
+from webapp.services import config_cache, messages, tiers
 from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound, ProblemsInvalid
 from webapp.services.members import audit
 from webapp.services.offers import segments
@@ -482,9 +482,36 @@ def _grant(session: Session, entry: ChallengeEntry, challenge: Challenge, *, key
     return True
 
 
-def on_purchase(session: Session, purchase, *, now: datetime) -> None:
-    """Move the member's running challenges on; reward the ones just completed (once)."""
-    _move_on(session, purchase.member_id, purchase.occurred_at, now=now)
+@dataclass(frozen=True)
+class Running:
+    """An active challenge's window and perk: what a purchase asks before querying entries."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    perk_multiplier_bp: int | None
+
+
+def running_challenges(session: Session) -> tuple[Running, ...]:
+    """The active challenges, cached per configuration version (`config_cache`):
+    a purchase in a club with none running reads no challenge table at all."""
+    return config_cache.cached(session, "running_challenges", lambda s: tuple(
+        Running(cid, starts, ends, perk) for cid, starts, ends, perk in s.execute(
+            select(Challenge.id, Challenge.starts_at, Challenge.ends_at, Challenge.perk_multiplier_bp)
+            .where(Challenge.status == "active").order_by(Challenge.id))))
+
+
+def _any_running(session: Session, when: datetime, *, with_perk: bool = False) -> bool:
+    return any(c.starts_at <= when < c.ends_at and (not with_perk or (c.perk_multiplier_bp or 0) > BP)
+               for c in running_challenges(session))
+
+
+def on_purchase(session: Session, purchase, *, now: datetime) -> bool:
+    """Move the member's running challenges on; reward the ones just completed
+    (once). True when one completed (its reward may have moved the balances)."""
+    if not _any_running(session, purchase.occurred_at):
+        return False
+    return bool(_move_on(session, purchase.member_id, purchase.occurred_at, now=now))
 
 
 def on_refund(session: Session, purchase, *, now: datetime) -> None:
@@ -496,6 +523,8 @@ def on_refund(session: Session, purchase, *, now: datetime) -> None:
 def earn_perks(session: Session, member_id: int, now: datetime) -> list[Perk]:
     """The up-front earn multipliers of the member's running challenges (joined,
     active, started, not ended; completed ones keep their perk to the end)."""
+    if not _any_running(session, now, with_perk=True):
+        return []
     rows = session.execute(
         select(Challenge.id, Challenge.perk_multiplier_bp, Challenge.name_en)
         .join(ChallengeEntry, and_(ChallengeEntry.challenge_id == Challenge.id,

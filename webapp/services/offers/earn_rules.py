@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import RULE_TRIGGERS, EarnRule, Member, Purchase, RuleAward, Tier
-from webapp.services import ledger, tiers
+from webapp.models import RULE_TRIGGERS, EarnRule, Member, Purchase, RuleAward
+from webapp.services import config_cache, ledger, tiers
 from webapp.services.errors import Conflict, NotFound, ProblemsInvalid
 from webapp.services.members import audit
 from webapp.services.offers import campaigns, challenges, rule_engine, segments
@@ -206,6 +207,21 @@ def active_rules(session: Session, trigger: str | None = None) -> list[EarnRule]
     return list(session.scalars(query.order_by(EarnRule.id)))
 
 
+def live_rules(session: Session, trigger: str) -> tuple[rule_engine.Rule, ...]:
+    """The active rules of `trigger`, compiled, cached per configuration version
+    (`config_cache`): every purchase and check-in asks. Their `points_awarded`
+    is as of that version (awards move it without a new one): budgets are
+    enforced by `_spend_budget`'s guarded UPDATE, never from this copy."""
+    return config_cache.cached(session, "live_earn_rules", _compile_active).get(trigger, ())
+
+
+def _compile_active(session: Session) -> dict[str, tuple[rule_engine.Rule, ...]]:
+    by_trigger: dict[str, list[rule_engine.Rule]] = {}
+    for row in active_rules(session):
+        by_trigger.setdefault(row.trigger, []).append(engine_rule(row))
+    return MappingProxyType({t: tuple(rules) for t, rules in by_trigger.items()})
+
+
 # -- applying rules to events ------------------------------------------------------------
 
 
@@ -241,7 +257,9 @@ def _spend_budget(session: Session, rule_id: int, points: int) -> int:
                        EarnRule.points_awarded + points <= EarnRule.budget_points))
             .values(points_awarded=EarnRule.points_awarded + points)
             .returning(EarnRule.id)
-            .execution_options(synchronize_session=False)
+            # rows loaded in this session (staff pages, tests) learn the new total
+            # through RETURNING: no statement more
+            .execution_options(synchronize_session="fetch")
         ).first()
         if spent is not None:
             return points
@@ -284,30 +302,32 @@ def _description(rule: rule_engine.Rule, tier_bp: int, perk_bp: int, tier_name: 
 
 def apply_rules(
     session: Session, *, member: Member, event: rule_engine.Event, event_key: str, now: datetime,
-    tz: str, rows: list[EarnRule] | None = None, facts: rule_engine.Member | None = None,
-    level=None, created_by: str = "system",
+    tz: str, rules: tuple[rule_engine.Rule, ...] | None = None, facts: rule_engine.Member | None = None,
+    level=None, created_by: str = "system", member_locked: bool = False, fresh_event: bool = False,
 ) -> list[RuleAward]:
     """Award every active rule of the event's trigger that matches, each capped
     and within its budget. Returns the RuleAward rows made (none for replays)."""
-    rows = active_rules(session, event.trigger) if rows is None else rows
-    if not rows:
+    rules = live_rules(session, event.trigger) if rules is None else rules
+    if not rules:
         return []
-    rules = [engine_rule(r) for r in rows]
     if facts is None:
         facts = member_facts(session, member, rules, now=now, purchase=event.trigger == "purchase",
                              level=level)
     outcomes = [o for o in rule_engine.evaluate(rules, event, facts, tz) if o.matched]
     if not outcomes:
         return []
-    ledger.lock_member(session, member.id)  # serialises this member's caps
-    done = set(session.scalars(select(RuleAward.family_id).where(
+    if not member_locked:
+        ledger.lock_member(session, member.id)  # serialises this member's caps
+    # an event born in this transaction (a purchase just inserted) has no awards yet
+    done = set() if fresh_event else set(session.scalars(select(RuleAward.family_id).where(
         RuleAward.event_key == event_key,
         RuleAward.family_id.in_([o.rule.family_id for o in outcomes]))))
     settings = load_earn_settings(session)
     expires = now + timedelta(days=settings.points_expiry_days) if settings.points_expiry_days else None
     tier_name = None
     if facts.tier_id is not None:
-        tier_name = session.scalar(select(Tier.name_en).where(Tier.id == facts.tier_id))
+        program = tiers.load_program(session)  # cached: no query for the tier's name
+        tier_name = next((lv.name_en for lv in program.levels if lv.id == facts.tier_id), None) if program else None
     awards = []
     for outcome in outcomes:
         rule = outcome.rule
@@ -332,8 +352,6 @@ def apply_rules(
                           tier_multiplier_bp=tier_bp, perk_multiplier_bp=perk_bp, created_at=now)
         session.add(award)
         awards.append(award)
-    for row in rows:  # the budget UPDATE bypassed the loaded rows
-        session.expire(row, ["points_awarded"])
     session.flush()
     return awards
 
@@ -348,8 +366,8 @@ def award_for_event(
     `channel`, `store`, `streak_day`. Returns the RuleAward rows made."""
     if trigger not in RULE_TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")
-    rows = active_rules(session, trigger)
-    if not rows:
+    rules = live_rules(session, trigger)
+    if not rules:
         return []
     member = session.get(Member, member_id)
     if member is None:
@@ -365,7 +383,7 @@ def award_for_event(
         streak_day=context.get("streak_day"),
     )
     return apply_rules(session, member=member, event=event, event_key=event_key, now=now,
-                       tz=tiers.club_timezone(tz), rows=rows, created_by=created_by)
+                       tz=tiers.club_timezone(tz), rules=rules, created_by=created_by)
 
 
 def award_purchase_rules(session: Session, purchase: Purchase, items, *, member: Member, level,
@@ -373,10 +391,9 @@ def award_purchase_rules(session: Session, purchase: Purchase, items, *, member:
                          tz: str | None = None) -> list[RuleAward]:
     """The designer rules' part of a purchase (the base rate is `purchases`' own
     entry); `perks` are the member's challenge perks, already read for the base."""
-    rows = active_rules(session, "purchase")
-    if not rows:
+    rules = live_rules(session, "purchase")
+    if not rules:
         return []
-    rules = [engine_rule(r) for r in rows]
     first = any(r.conditions.first_purchase_only for r in rules) and session.scalar(
         select(Purchase.id).where(Purchase.member_id == member.id, Purchase.id != purchase.id)
         .limit(1)) is None
@@ -387,7 +404,8 @@ def award_purchase_rules(session: Session, purchase: Purchase, items, *, member:
         items=tuple(rule_engine.Item(i.sku, i.category, i.qty, i.price) for i in items),
         channel=purchase.channel, store=purchase.store)
     return apply_rules(session, member=member, event=event, event_key=f"purchase:{purchase.id}",
-                       now=now, tz=tiers.club_timezone(tz), rows=rows, facts=facts, created_by=created_by)
+                       now=now, tz=tiers.club_timezone(tz), rules=rules, facts=facts, created_by=created_by,
+                       member_locked=True, fresh_event=True)
 
 
 # -- profile completed ---------------------------------------------------------------------
@@ -431,7 +449,7 @@ def dry_run(session: Session, event: rule_engine.Event, *, tier_id: int | None,
         segment_ids=None, campaign_ids=None, first_purchase=first_purchase)
     settings = load_earn_settings(session)
     base, _factors = rule_engine.base_points(settings.points_for(event.amount), facts)
-    rules = [engine_rule(r) for r in active_rules(session, "purchase")]
+    rules = list(live_rules(session, "purchase"))
     outcomes = rule_engine.evaluate(rules, event, facts, tiers.club_timezone(tz))
     outcomes.sort(key=lambda o: (not o.matched, o.rule.id))
     return DryRun(base=base, outcomes=outcomes)
