@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, String, case, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.db import in_ids, insert_ignoring_duplicates
@@ -67,30 +66,26 @@ def post(
     if currency not in BALANCE_COLUMN:
         raise ValueError(f"unknown currency {currency!r}")
 
-    existing = entry_by_key(session, key)
-    if existing is not None:
-        return _replay(session, existing, member_id, currency, amount)
-
-    entry = LedgerEntry(
-        member_id=member_id, currency=currency, amount=amount, kind=kind,
-        source_type=source[0] if source else None, source_id=str(source[1]) if source else None,
-        idempotency_key=key, description=description, created_by=created_by, created_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(entry)
-            session.flush()  # claims the key; a concurrent twin waits here, then fails
-            balance = _move_balance(session, member_id, currency, amount)
-            if currency == "points":
-                _move_lots(session, entry, expires_at=expires_at, from_lot_id=from_lot_id)
-                session.flush()
-    except IntegrityError:
-        existing = entry_by_key(session, key)
-        if existing is None:
-            if session.get(Member, member_id) is None:  # the foreign key refused it
-                raise NotFound("Member not found.", member_id=member_id) from None
-            raise
-        return _replay(session, existing, member_id, currency, amount)
+    # the guarded balance UPDATE first: a refused debit (or an unknown member)
+    # writes nothing, with no savepoint to roll back to. Then insert-or-return on
+    # the key: a concurrent twin waits on the member's row, then inserts nothing
+    # and gives its balance move back (replays are rare, first postings are not).
+    balance = _move_balance(session, member_id, currency, amount)
+    entry = session.scalars(
+        insert_ignoring_duplicates(session, LedgerEntry)
+        .values(member_id=member_id, currency=currency, amount=amount, kind=kind,
+                source_type=source[0] if source else None,
+                source_id=str(source[1]) if source else None, idempotency_key=key,
+                description=description, created_by=created_by, created_at=now)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(LedgerEntry)
+    ).one_or_none()
+    if entry is None:
+        _move_balance(session, member_id, currency, -amount)
+        return _replay(session, entry_by_key(session, key), member_id, currency, amount)
+    if currency == "points":
+        _move_lots(session, entry, expires_at=expires_at, from_lot_id=from_lot_id)
+        session.flush()
     return Posting(entry=entry, balance=balance, replayed=False)
 
 
