@@ -75,30 +75,22 @@ def record_purchase(
     multiplied = tier_rules.apply_multiplier(points, level.earn_multiplier_bp) if level else points
     perks = challenges.earn_perks(session, member_id, now)  # they multiply the base rate too
     multiplied = rule_engine.multiply(multiplied, [p.multiplier_bp for p in perks])
+    # designer rules on top of the base rate (budgets taken now, under the lock);
+    # points_earned holds them all so refunds take back their share too
+    grants = earn_rules.plan_purchase_rules(
+        session, member=member, amount=amount, occurred_at=occurred_at, items=items, channel=channel,
+        store=store, level=level, perks=perks, now=now)
     purchase = _insert_purchase(
         session, items, member_id=member_id, external_ref=external_ref, amount=amount, currency=currency,
         occurred_at=occurred_at, channel=channel, store=store, api_key_id=api_key_id,
-        points_earned=multiplied, fee=fee, refunded_amount=0, points_reversed=0, created_at=now,
+        points_earned=multiplied + sum(g.points for g in grants), fee=fee, refunded_amount=0,
+        points_reversed=0, created_at=now,
     )
     set_committed_value(purchase, "member", member)
-    balance = member.points_balance
-    if purchase.points_earned:
-        expires = now + timedelta(days=settings.points_expiry_days) if settings.points_expiry_days else None
-        posting = ledger.award_points(
-            session, member_id, purchase.points_earned, key=f"purchase:{purchase.id}:earn",
-            now=now, source=("purchase", purchase.id), expires_at=expires, created_by=created_by,
-            description=_multiplier_note(level) if level and multiplied != points else None,
-        )
-        balance = posting.balance
-    # designer rules on top of the base rate: one entry each; points_earned holds
-    # them all so refunds take back their share too
-    awards = earn_rules.award_purchase_rules(session, purchase, items, member=member, level=level,
-                                             perks=perks, now=now, created_by=created_by)
-    if awards:
-        purchase.points_earned += sum(a.points for a in awards)
-        balance += sum(a.points for a in awards)  # the member's row is locked: nothing else moved it
-    session.flush()
-    tiers.on_qualifying_event(session, member_id, now=now, program=program)
+    balance, metric = _post_points(session, purchase, member, grants, base=multiplied,
+                                   note=_multiplier_note(level) if level and multiplied != points else None,
+                                   program=program, settings=settings, now=now, created_by=created_by)
+    tiers.on_qualifying_event(session, member_id, now=now, program=program, metric_written=metric)
     rewarded = challenges.on_purchase(session, purchase, now=now)
     if referred and referrals.on_purchase(session, purchase, now=now):
         rewarded = True  # a welcome gift may have come with it
@@ -110,6 +102,30 @@ def record_purchase(
         set_committed_value(member, "points_balance", balance)
     survey_invites.on_purchase(session, member_id=member_id, purchase_id=purchase.id, now=now)
     return purchase, _send_receipt(session, purchase, balance, now=now)
+
+
+def _post_points(session: Session, purchase: Purchase, member: Member, grants, *, base: int,
+                 note: str | None, program, settings: EarnSettings, now: datetime,
+                 created_by: str) -> tuple[int, int | None]:
+    """Every entry of the purchase (the base rate, each rule's grant), the
+    balance and the tier metric: three statements whatever the number of rules.
+    Returns the balance and, with a tier program, the metric written."""
+    event_key = f"purchase:{purchase.id}"
+    earnings = [ledger.Earning(g.points, g.key(event_key), ("earn_rule", g.rule.id), g.description)
+                for g in grants]
+    if base:
+        earnings.insert(0, ledger.Earning(base, f"{event_key}:earn", ("purchase", purchase.id), note))
+    if not earnings and not program:
+        return member.points_balance, None
+    expires = now + timedelta(days=settings.points_expiry_days) if settings.points_expiry_days else None
+    metric = {Member.tier_metric: tiers.qualifying_metric_of(program, member.id, now)} if program else None
+    entry_ids, written = ledger.award_points_together(
+        session, member.id, earnings, now=now, expires_at=expires, created_by=created_by,
+        member_values=metric, member_columns=(Member.tier_metric,) if program else ())
+    earn_rules.record_awards(session, grants, member_id=member.id, event_key=event_key,
+                             entry_ids=entry_ids, now=now)
+    session.flush()
+    return written[0], (written[1] if program else None)
 
 
 def _send_receipt(session: Session, purchase: Purchase, balance: int, *, now: datetime) -> int:

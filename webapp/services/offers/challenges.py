@@ -28,10 +28,15 @@ from webapp.models import (
     Segment,
     Tier,
 )
-from webapp.services import config_cache, messages, tiers
+from webapp.services import messages, tiers
 from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound, ProblemsInvalid
 from webapp.services.members import audit
 from webapp.services.offers import segments
+from webapp.services.offers.challenge_recount import (
+    recount_after_purchase,
+    running_at,
+    window_start,
+)
 from webapp.services.play import prizes
 
 log = logging.getLogger(__name__)
@@ -355,11 +360,6 @@ def _entry(session: Session, challenge_id: int, member_id: int) -> ChallengeEntr
 # -- progress and completion -----------------------------------------------------------------
 
 
-def _window_start(entry_col_joined, challenge_col_starts):
-    # max(joined_at, starts_at), spelled portably (SQLite has no GREATEST)
-    return case((entry_col_joined > challenge_col_starts, entry_col_joined), else_=challenge_col_starts)
-
-
 def progress_of(session: Session, entries: list[tuple[ChallengeEntry, Challenge]]) -> dict[int, int]:
     """Each entry's progress, recomputed from purchases between
     max(joined_at, starts_at) and ends_at: purchases not fully refunded, spend
@@ -368,7 +368,7 @@ def progress_of(session: Session, entries: list[tuple[ChallengeEntry, Challenge]
     if not entries:
         return {}
     ids = [e.id for e, _c in entries]
-    start = _window_start(ChallengeEntry.joined_at, Challenge.starts_at)
+    start = window_start(ChallengeEntry.joined_at, Challenge.starts_at)
     in_window = and_(Purchase.member_id == ChallengeEntry.member_id, Purchase.occurred_at >= start,
                      Purchase.occurred_at < Challenge.ends_at)
     kept = Purchase.refunded_amount < Purchase.amount
@@ -409,7 +409,7 @@ def _move_on(session: Session, member_id: int, when: datetime, *, now: datetime 
     """Recount the member's open entries whose window holds `when`; complete and
     reward those that reached their goal. Returns the entries completed now."""
     now = now or when
-    start = _window_start(ChallengeEntry.joined_at, Challenge.starts_at)
+    start = window_start(ChallengeEntry.joined_at, Challenge.starts_at)
     query = (
         select(ChallengeEntry.id).join(Challenge, Challenge.id == ChallengeEntry.challenge_id)
         .where(ChallengeEntry.member_id == member_id, ChallengeEntry.completed_at.is_(None),
@@ -482,36 +482,31 @@ def _grant(session: Session, entry: ChallengeEntry, challenge: Challenge, *, key
     return True
 
 
-@dataclass(frozen=True)
-class Running:
-    """An active challenge's window and perk: what a purchase asks before querying entries."""
-
-    id: int
-    starts_at: datetime
-    ends_at: datetime
-    perk_multiplier_bp: int | None
-
-
-def running_challenges(session: Session) -> tuple[Running, ...]:
-    """The active challenges, cached per configuration version (`config_cache`):
-    a purchase in a club with none running reads no challenge table at all."""
-    return config_cache.cached(session, "running_challenges", lambda s: tuple(
-        Running(cid, starts, ends, perk) for cid, starts, ends, perk in s.execute(
-            select(Challenge.id, Challenge.starts_at, Challenge.ends_at, Challenge.perk_multiplier_bp)
-            .where(Challenge.status == "active").order_by(Challenge.id))))
-
-
-def _any_running(session: Session, when: datetime, *, with_perk: bool = False) -> bool:
-    return any(c.starts_at <= when < c.ends_at and (not with_perk or (c.perk_multiplier_bp or 0) > BP)
-               for c in running_challenges(session))
-
-
 def on_purchase(session: Session, purchase, *, now: datetime) -> bool:
     """Move the member's running challenges on; reward the ones just completed
     (once). True when one completed (its reward may have moved the balances)."""
-    if not _any_running(session, purchase.occurred_at):
+    when = purchase.occurred_at
+    running = running_at(session, when)
+    if not running:
         return False
-    return bool(_move_on(session, purchase.member_id, purchase.occurred_at, now=now))
+    if any(c.metric == "categories" for c in running):
+        return bool(_move_on(session, purchase.member_id, when, now=now))  # counted in Python
+    reached = recount_after_purchase(session, purchase.member_id, when, {c.id: c.goal for c in running})
+    return bool(reached and _complete_reached(session, reached, now=now))
+
+
+def _complete_reached(session: Session, reached: list[int], *, now: datetime) -> list[ChallengeEntry]:
+    """Complete and reward (once) the entries a recount took to their goal."""
+    completed = []
+    for entry, challenge in session.execute(
+        select(ChallengeEntry, Challenge).join(Challenge, Challenge.id == ChallengeEntry.challenge_id)
+        .where(ChallengeEntry.id.in_(reached)).order_by(ChallengeEntry.id)
+        .execution_options(populate_existing=True)
+    ).all():
+        if entry.progress >= challenge.goal and _complete(session, entry, challenge, now):
+            completed.append(entry)
+    session.flush()
+    return completed
 
 
 def on_refund(session: Session, purchase, *, now: datetime) -> None:
@@ -523,7 +518,7 @@ def on_refund(session: Session, purchase, *, now: datetime) -> None:
 def earn_perks(session: Session, member_id: int, now: datetime) -> list[Perk]:
     """The up-front earn multipliers of the member's running challenges (joined,
     active, started, not ended; completed ones keep their perk to the end)."""
-    if not _any_running(session, now, with_perk=True):
+    if not any((c.perk_multiplier_bp or 0) > BP for c in running_at(session, now)):
         return []
     rows = session.execute(
         select(Challenge.id, Challenge.perk_multiplier_bp, Challenge.name_en)
