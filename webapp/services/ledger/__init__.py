@@ -262,14 +262,16 @@ def award_points_together(
         if isinstance(earning.points, bool) or not isinstance(earning.points, int) or earning.points <= 0:
             raise ValueError("award_points_together needs positive integer amounts")
         wanted.append(earning)
+    # executemany on the table (SQLAlchemy batches it into one INSERT): unlike a
+    # multi-row .values(), its compiled form is cached, which matters per purchase
+    table = LedgerEntry.__table__
     new = session.execute(
-        insert_ignoring_duplicates(session, LedgerEntry).values([
-            {"member_id": member_id, "currency": "points", "amount": e.points, "kind": "earn",
-             "source_type": e.source[0], "source_id": str(e.source[1]), "idempotency_key": e.key,
-             "description": e.description, "created_by": created_by, "created_at": now}
-            for e in wanted])
+        insert_ignoring_duplicates(session, table)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(LedgerEntry.id, LedgerEntry.amount, LedgerEntry.idempotency_key)
+        .returning(table.c.id, table.c.amount, table.c.idempotency_key),
+        [{"member_id": member_id, "currency": "points", "amount": e.points, "kind": "earn",
+          "source_type": e.source[0], "source_id": str(e.source[1]), "idempotency_key": e.key,
+          "description": e.description, "created_by": created_by, "created_at": now} for e in wanted],
     ).all() if wanted else []
     if len(new) < len(wanted):
         _check_skipped_bulk_keys(session, [(member_id, e.points, e.key) for e in wanted],
@@ -287,9 +289,9 @@ def award_points_together(
     if loaded is not None:  # the UPDATE bypassed it: it learns the balance written
         set_committed_value(loaded, "points_balance", row.points_balance)
     if new:
-        session.execute(insert(PointLot).values([
+        session.execute(insert(PointLot.__table__), [
             {"member_id": member_id, "entry_id": r.id, "amount": r.amount, "remaining": r.amount,
-             "earned_at": now, "expires_at": expires_at} for r in new]))
+             "earned_at": now, "expires_at": expires_at} for r in new])
     return {r.idempotency_key: r.id for r in new}, row
 
 

@@ -377,7 +377,7 @@ def _spend_budgets(session: Session, points_by_rule: dict[int, int]) -> dict[int
 def record_awards(session: Session, grants: list[Grant], *, member_id: int, event_key: str,
                   entry_ids: dict[str, int], now: datetime) -> list[RuleAward]:
     """The RuleAward rows of grants whose entries were posted now, in one INSERT
-    (the ORM would send one per row on SQLite). Returned detached, as written."""
+    (the ORM's flush sends one per row on SQLite). Returned detached, as written."""
     rows = [
         {"rule_id": g.rule.id, "family_id": g.rule.family_id, "member_id": member_id, "event_key": event_key,
          "points": g.points, "entry_id": entry_ids[g.key(event_key)], "tier_id": g.tier_id,
@@ -385,7 +385,8 @@ def record_awards(session: Session, grants: list[Grant], *, member_id: int, even
         for g in grants if g.key(event_key) in entry_ids]
     if not rows:
         return []
-    ids = dict(session.execute(insert(RuleAward).values(rows).returning(RuleAward.entry_id, RuleAward.id)).all())
+    table = RuleAward.__table__  # executemany: one INSERT, its compiled form cached
+    ids = dict(session.execute(insert(table).returning(table.c.entry_id, table.c.id), rows).all())
     return [RuleAward(id=ids[row["entry_id"]], **row) for row in rows]
 
 
