@@ -214,6 +214,32 @@ def count_queries(db):
     return counting
 
 
+@pytest.fixture
+def count_redis(monkeypatch):
+    """`with count_redis() as sent:` → the Redis round trips made inside the block,
+    by any client of this process (the app's, the rate limiter's, RQ's): one
+    entry per packed send, so a pipeline or a script call counts once."""
+    from redis.connection import AbstractConnection
+
+    original = AbstractConnection.send_packed_command
+
+    @contextmanager
+    def counting():
+        sent: list = []
+
+        def send(self, command, check_health=True):
+            sent.append(command)
+            return original(self, command, check_health)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", send)
+        try:
+            yield sent
+        finally:
+            monkeypatch.setattr(AbstractConnection, "send_packed_command", original)
+
+    return counting
+
+
 TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|SAVEPOINT|RELEASE|ROLLBACK)\b", re.IGNORECASE)
 
 

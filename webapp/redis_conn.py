@@ -55,7 +55,10 @@ def connect(url: str) -> redis.Redis:
 
 
 def limiter_storage_uri(url: str) -> str:
-    """Flask-Limiter (the `limits` package) spells unix sockets `redis+unix://`."""
+    """Flask-Limiter's storage (`webapp.rate_limit_storage`: one round trip per
+    request); the `limits` package spells unix sockets `redis+unix://`."""
+    import webapp.rate_limit_storage as storage  # registers its scheme
+
     if url.startswith("unix://"):
-        return "redis+unix://" + url[len("unix://"):]
-    return url
+        url = "redis+unix://" + url[len("unix://"):]
+    return storage.SCHEME + url if url.startswith(("redis", "rediss")) else url

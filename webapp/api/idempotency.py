@@ -1,11 +1,16 @@
 """`Idempotency-Key` on every POST: a retried request gets the first answer back.
 
-The claim row (api key, Idempotency-Key, request hash) is inserted and flushed
-*before* the work, in the same transaction. A concurrent twin then blocks on the
-unique index (PostgreSQL) or on the write lock (SQLite's BEGIN IMMEDIATE) until
-the first commits, after which it finds the stored answer and replays it. Only
-2xx answers are stored; an error rolls the claim back with everything else, so
-a retry runs again."""
+A retry is recognised by the API key's own query (`keys._lookup` brings the
+answer stored under the request's Idempotency-Key), so a first request pays no
+statement for the check. The answer row (api key, Idempotency-Key, request hash,
+answer) is inserted with the work, in its transaction, by one INSERT … ON
+CONFLICT DO NOTHING RETURNING: of concurrent twins exactly one commits it (on
+PostgreSQL the others wait on the unique index, then insert nothing; SQLite's
+BEGIN IMMEDIATE runs them one after the other, and the later ones find the
+answer with the key). A twin that inserted nothing, or whose work failed on
+what the first one did (its external_ref, its member's lock), rolls its work
+back and replays the stored answer. Only 2xx answers are stored; an error
+leaves nothing, so a retry runs again."""
 
 from __future__ import annotations
 
@@ -19,12 +24,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.api.body import read_json_body
-from webapp.api.keys import current_api_key_id
+from webapp.api.keys import IDEMPOTENCY_HEADER, current_api_key_id, stored_answer
 from webapp.api.responses import ApiError, dump, text_response
+from webapp.db import insert_ignoring_duplicates
 from webapp.extensions import db
 from webapp.models import ApiIdempotency, utcnow
+from webapp.services.errors import DomainError
 
-HEADER = "Idempotency-Key"
+HEADER = IDEMPOTENCY_HEADER
 REPLAYED_HEADER = "Idempotent-Replayed"
 _KEY = re.compile(r"[\x20-\x7e]{1,200}")  # printable ASCII
 
@@ -55,45 +62,55 @@ def idempotent(view):
         key = idempotency_key()
         body = read_json_body()
         digest = request_digest(request.method, request.path, body)
-        claim, replay = _claim(current_api_key_id(), key, digest)
-        if replay is not None:
-            return replay
+        api_key_id = current_api_key_id()
+        stored = stored_answer()  # read with the API key, no query of its own
+        if stored is not None:
+            return _replay(stored, digest)
         try:
             payload, status = view(body, **kwargs)
+        except (ApiError, DomainError, IntegrityError):
+            # the work may have failed because a twin did it first: answer as it did
+            db.session.rollback()
+            twin = _stored(api_key_id, key)
+            if twin is not None:
+                return _replay(twin, digest)
+            raise
         except BaseException:
             db.session.rollback()
             raise
         text = dump(payload)
-        if 200 <= status < 300:
-            claim.status_code, claim.response_body = status, text
-            db.session.commit()
-        else:
+        if not 200 <= status < 300:
             db.session.rollback()
+            return text_response(text, status)
+        if not _store(api_key_id, key, digest, status, text):
+            # a twin committed this key while we worked: ours is undone, its answer stands
+            db.session.rollback()
+            return _replay(_stored(api_key_id, key), digest)
+        db.session.commit()
         return text_response(text, status)
 
     return wrapper
 
 
-def _claim(api_key_id: int, key: str, digest: str) -> tuple[ApiIdempotency | None, Response | None]:
+def _store(api_key_id: int, key: str, digest: str, status: int, text: str) -> bool:
+    """Insert-or-nothing, in the transaction of the work it answers: on
+    PostgreSQL a concurrent twin's INSERT waits here on the unique index until
+    this commits, then inserts nothing. False when a twin's answer is there."""
     session = db.session
-    stored = _stored(api_key_id, key)
-    if stored is None:
-        claim = ApiIdempotency(api_key_id=api_key_id, key=key, request_hash=digest, created_at=utcnow())
-        try:
-            session.add(claim)
-            session.flush()
-            return claim, None
-        except IntegrityError:
-            # a concurrent twin committed first: answer the way it did
-            session.rollback()
-            stored = _stored(api_key_id, key)
-            if stored is None:
-                raise ApiError(409, "idempotency_key_in_use",
-                               "A request with this Idempotency-Key is in progress; retry.") from None
+    return session.execute(
+        insert_ignoring_duplicates(session, ApiIdempotency)
+        .values(api_key_id=api_key_id, key=key, request_hash=digest, status_code=status,
+                response_body=text, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
+        .returning(ApiIdempotency.id)
+    ).first() is not None
+
+
+def _replay(stored: ApiIdempotency, digest: str) -> Response:
     if stored.request_hash != digest:
         raise ApiError(409, "idempotency_key_reused",
                        "This Idempotency-Key was already used for a different request.")
-    return None, text_response(stored.response_body, stored.status_code, {REPLAYED_HEADER: "true"})
+    return text_response(stored.response_body, stored.status_code, {REPLAYED_HEADER: "true"})
 
 
 def _stored(api_key_id: int, key: str) -> ApiIdempotency | None:

@@ -105,12 +105,13 @@ def tier_json(member: Member) -> dict | None:
     return {"code": level.code, "name_fa": level.name_fa, "name_en": level.name_en, "rank": level.rank}
 
 
-def transaction_json(purchase: Purchase) -> dict:
-    # queried, not the relationship: a purchase created in this request has it unloaded
-    items = db.session.scalars(
+def transaction_json(purchase: Purchase, *, new: bool = False) -> dict:
+    """`new`: the purchase was recorded in this request, its items through the
+    relationship (`purchases.record_purchase`) and no refund yet: nothing to read back."""
+    items = purchase.items if new else db.session.scalars(
         select(PurchaseItem).where(PurchaseItem.purchase_id == purchase.id).order_by(PurchaseItem.id)
     )
-    refunds = db.session.scalars(
+    refunds = () if new else db.session.scalars(
         select(PurchaseRefund).where(PurchaseRefund.purchase_id == purchase.id).order_by(PurchaseRefund.id)
     )
     return {

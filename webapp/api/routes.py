@@ -72,14 +72,15 @@ def show_member(member_id: int):
 def record_transaction(body):
     data = validation.purchase(body, currency=current_club().currency, now=utcnow())
     with renamed(NotFound, "member_not_found"), _naming_the_original(data.external_ref):
-        purchase, _points = purchases.record_purchase(
+        purchase, points = purchases.record_purchase(
             db.session, member_id=data.member_id, amount=data.amount, currency=data.currency,
             occurred_at=data.occurred_at, now=utcnow(), items=data.items,
             external_ref=data.external_ref, channel=data.channel, store=data.store, fee=data.fee,
             api_key_id=current_api_key_id(), created_by=_actor(),
         )
-    points, credit = balances(purchase.member_id)
-    return {**transaction_json(purchase), "points_balance": points, "credit_balance": credit}, 201
+    # the buyer's row as the service locked and moved it: no query
+    return {**transaction_json(purchase, new=True), "points_balance": points,
+            "credit_balance": purchase.member.credit_balance}, 201
 
 
 @bp.get("/transactions/<int:transaction_id>")

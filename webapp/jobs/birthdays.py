@@ -29,7 +29,7 @@ def award_birthdays() -> int:
 
 
 def award_birthdays_on(session: Session, *, now: datetime, tz: str) -> int:
-    if not earn_rules.active_rules(session, "birthday"):
+    if not earn_rules.live_rules(session, "birthday"):
         return 0
     today = checkin.local_today(now, tz)
     same_day = (extract("month", Member.birthday) == today.month) & (

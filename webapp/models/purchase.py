@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -15,6 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base
 from webapp.models.types import BigIntPK, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from webapp.models.member import Member
 
 
 class Purchase(Base):
@@ -48,6 +52,9 @@ class Purchase(Base):
     items: Mapped[list[PurchaseItem]] = relationship(
         back_populates="purchase", order_by="PurchaseItem.id", lazy="selectin"
     )
+    # the buyer; `record_purchase` sets it to the row it locked, so the API answer
+    # reads the balances it left there instead of querying them again
+    member: Mapped[Member] = relationship()
 
 
 class PurchaseItem(Base):

@@ -36,6 +36,7 @@ from webapp.models import (
     RafflePrize,
     Reward,
     Segment,
+    Survey,
     Tier,
     TierProgram,
 )
@@ -49,7 +50,7 @@ WATCHED: dict[type, frozenset[str]] = {
     ClubSetting: frozenset(),
     TierProgram: frozenset(),
     Tier: frozenset(),
-    EarnRule: frozenset(),
+    EarnRule: frozenset({"points_awarded"}),  # each award spends the family's budget
     Reward: frozenset({"issued_count", "stock"}),  # stock: see rewards._take_stock
     Challenge: frozenset(),
     Contest: frozenset(),
@@ -57,6 +58,7 @@ WATCHED: dict[type, frozenset[str]] = {
     Raffle: frozenset({"entries_count", "tickets_total"}),  # moved by every ticket: entries._count
     RafflePrize: frozenset(),
     Segment: frozenset(),
+    Survey: frozenset(),
 }
 
 VERSION = "vafa_config_version"  # session.info: the token this transaction read

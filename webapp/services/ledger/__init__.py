@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, String, case, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, Select, String, case, func, insert, literal, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from webapp.db import in_ids, insert_ignoring_duplicates
 from webapp.models import LedgerEntry, Member, PointLot
@@ -67,30 +68,32 @@ def post(
     if currency not in BALANCE_COLUMN:
         raise ValueError(f"unknown currency {currency!r}")
 
-    existing = entry_by_key(session, key)
-    if existing is not None:
-        return _replay(session, existing, member_id, currency, amount)
-
-    entry = LedgerEntry(
-        member_id=member_id, currency=currency, amount=amount, kind=kind,
-        source_type=source[0] if source else None, source_id=str(source[1]) if source else None,
-        idempotency_key=key, description=description, created_by=created_by, created_at=now,
-    )
+    # the guarded balance UPDATE first: a refused debit (or an unknown member)
+    # writes nothing, with no savepoint to roll back to. Then insert-or-return on
+    # the key: a concurrent twin waits on the member's row, then inserts nothing
+    # and gives its balance move back (replays are rare, first postings are not).
     try:
-        with session.begin_nested():
-            session.add(entry)
-            session.flush()  # claims the key; a concurrent twin waits here, then fails
-            balance = _move_balance(session, member_id, currency, amount)
-            if currency == "points":
-                _move_lots(session, entry, expires_at=expires_at, from_lot_id=from_lot_id)
-                session.flush()
-    except IntegrityError:
-        existing = entry_by_key(session, key)
+        balance = _move_balance(session, member_id, currency, amount)
+    except (InsufficientPoints, InsufficientCredit):
+        existing = entry_by_key(session, key)  # a replayed debit the balance no longer covers
         if existing is None:
-            if session.get(Member, member_id) is None:  # the foreign key refused it
-                raise NotFound("Member not found.", member_id=member_id) from None
             raise
         return _replay(session, existing, member_id, currency, amount)
+    entry = session.scalars(
+        insert_ignoring_duplicates(session, LedgerEntry)
+        .values(member_id=member_id, currency=currency, amount=amount, kind=kind,
+                source_type=source[0] if source else None,
+                source_id=str(source[1]) if source else None, idempotency_key=key,
+                description=description, created_by=created_by, created_at=now)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(LedgerEntry)
+    ).one_or_none()
+    if entry is None:
+        _move_balance(session, member_id, currency, -amount)
+        return _replay(session, entry_by_key(session, key), member_id, currency, amount)
+    if currency == "points":
+        _move_lots(session, entry, expires_at=expires_at, from_lot_id=from_lot_id)
+        session.flush()
     return Posting(entry=entry, balance=balance, replayed=False)
 
 
@@ -223,6 +226,73 @@ def grant_credit(session: Session, member_id: int, amount: int, **kwargs) -> Pos
 def spend_credit(session: Session, member_id: int, amount: int, **kwargs) -> Posting:
     return _one_way(session, member_id, amount, currency="credit", sign=-1, kind="spend",
                     what="spend_credit", kwargs=kwargs)
+
+
+@dataclass(frozen=True)
+class Earning:
+    """One of several point entries an event earns a member (`award_points_together`)."""
+
+    points: int
+    key: str
+    source: tuple[str, object]
+    description: str | None = None
+
+
+def award_points_together(
+    session: Session,
+    member_id: int,
+    earnings: list[Earning],
+    *,
+    now: datetime,
+    expires_at: datetime | None,
+    created_by: str = "system",
+    member_values: dict | None = None,
+    member_columns: tuple = (),
+) -> tuple[dict[str, int], Row]:
+    """The point entries one event earns one member (a purchase: its base rate
+    and each earn rule) in three statements whatever their number: one INSERT …
+    ON CONFLICT DO NOTHING RETURNING of the entries, one UPDATE of the balance,
+    one INSERT of their lots. The caller holds the member's row lock. The UPDATE
+    also sets `member_values` (e.g. the tier metric, recomputed by a subquery
+    that sees these entries) and returns `member_columns` after the balance.
+    Keys already posted are skipped, as replays (the same member and amount, else
+    IdempotencyConflict). Returns {key: entry id} of the new entries and the row."""
+    wanted = []
+    for earning in earnings:
+        if isinstance(earning.points, bool) or not isinstance(earning.points, int) or earning.points <= 0:
+            raise ValueError("award_points_together needs positive integer amounts")
+        wanted.append(earning)
+    # executemany on the table (SQLAlchemy batches it into one INSERT): unlike a
+    # multi-row .values(), its compiled form is cached, which matters per purchase
+    table = LedgerEntry.__table__
+    new = session.execute(
+        insert_ignoring_duplicates(session, table)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id, table.c.amount, table.c.idempotency_key),
+        [{"member_id": member_id, "currency": "points", "amount": e.points, "kind": "earn",
+          "source_type": e.source[0], "source_id": str(e.source[1]), "idempotency_key": e.key,
+          "description": e.description, "created_by": created_by, "created_at": now} for e in wanted],
+    ).all() if wanted else []
+    if len(new) < len(wanted):
+        _check_skipped_bulk_keys(session, [(member_id, e.points, e.key) for e in wanted],
+                                 {r.idempotency_key for r in new})
+    row = session.execute(
+        update(Member).where(Member.id == member_id)
+        .values({Member.points_balance: Member.points_balance + sum(r.amount for r in new),
+                 **(member_values or {})})
+        .returning(Member.points_balance, *member_columns)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("Member not found.", member_id=member_id)
+    loaded = session.identity_map.get(identity_key(Member, member_id))
+    if loaded is not None:  # the UPDATE bypassed it: it learns the balance written
+        set_committed_value(loaded, "points_balance", row.points_balance)
+    if new:
+        session.execute(insert(PointLot.__table__), [
+            {"member_id": member_id, "entry_id": r.id, "amount": r.amount, "remaining": r.amount,
+             "earned_at": now, "expires_at": expires_at} for r in new])
+    return {r.idempotency_key: r.id for r in new}, row
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from webapp.models import Purchase, PurchaseItem, PurchaseRefund
+from webapp.db import insert_ignoring_duplicates
+from webapp.models import Member, Purchase, PurchaseItem, PurchaseRefund
 from webapp.services import ledger, messages, referrals, tiers
 from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound
 from webapp.services.offers import challenges, earn_rules, rule_engine
@@ -66,7 +67,7 @@ def record_purchase(
     purchase lifts them to a higher tier. Returns it and the new balance."""
     if isinstance(fee, bool) or not isinstance(fee, int) or fee < 0:
         raise InvalidFee()
-    member = _lock_buyer(session, member_id, external_ref)
+    member, referred = _lock_buyer(session, member_id)
     settings = settings or load_earn_settings(session)
     program = tiers.load_program(session)
     level = tiers.member_level(session, member, program) if program else None
@@ -74,35 +75,57 @@ def record_purchase(
     multiplied = tier_rules.apply_multiplier(points, level.earn_multiplier_bp) if level else points
     perks = challenges.earn_perks(session, member_id, now)  # they multiply the base rate too
     multiplied = rule_engine.multiply(multiplied, [p.multiplier_bp for p in perks])
-    purchase = Purchase(
-        member_id=member_id, external_ref=external_ref, amount=amount, currency=currency,
+    # designer rules on top of the base rate (budgets taken now, under the lock);
+    # points_earned holds them all so refunds take back their share too
+    grants = earn_rules.plan_purchase_rules(
+        session, member=member, amount=amount, occurred_at=occurred_at, items=items, channel=channel,
+        store=store, level=level, perks=perks, now=now)
+    purchase = _insert_purchase(
+        session, items, member_id=member_id, external_ref=external_ref, amount=amount, currency=currency,
         occurred_at=occurred_at, channel=channel, store=store, api_key_id=api_key_id,
-        points_earned=multiplied, fee=fee, created_at=now,
+        points_earned=multiplied + sum(g.points for g in grants), fee=fee, refunded_amount=0,
+        points_reversed=0, created_at=now,
     )
-    _insert_purchase(session, purchase, items)
-    balance = member.points_balance
-    if purchase.points_earned:
-        expires = now + timedelta(days=settings.points_expiry_days) if settings.points_expiry_days else None
-        posting = ledger.award_points(
-            session, member_id, purchase.points_earned, key=f"purchase:{purchase.id}:earn",
-            now=now, source=("purchase", purchase.id), expires_at=expires, created_by=created_by,
-            description=_multiplier_note(level) if level and multiplied != points else None,
-        )
-        balance = posting.balance
-    # designer rules on top of the base rate: one entry each; points_earned holds
-    # them all so refunds take back their share too
-    awards = earn_rules.award_purchase_rules(session, purchase, items, member=member, level=level,
-                                             perks=perks, now=now, created_by=created_by)
-    if awards:
-        purchase.points_earned += sum(a.points for a in awards)
-        balance = ledger.balance_of(session, member_id, "points")
-    session.flush()
-    tiers.on_qualifying_event(session, member_id, now=now, program=program)
-    challenges.on_purchase(session, purchase, now=now)
-    if referrals.on_purchase(session, purchase, now=now):
-        balance = ledger.balance_of(session, member_id, "points")  # a welcome gift may have come with it
+    set_committed_value(purchase, "member", member)
+    balance, metric = _post_points(session, purchase, member, grants, base=multiplied,
+                                   note=_multiplier_note(level) if level and multiplied != points else None,
+                                   program=program, settings=settings, now=now, created_by=created_by)
+    tiers.on_qualifying_event(session, member_id, now=now, program=program, metric_written=metric)
+    rewarded = challenges.on_purchase(session, purchase, now=now)
+    if referred and referrals.on_purchase(session, purchase, now=now):
+        rewarded = True  # a welcome gift may have come with it
+    if rewarded:
+        session.expire(member, ["points_balance", "credit_balance"])
+        balance = member.points_balance
+    else:
+        # what the response shows, without reading back what was just written
+        set_committed_value(member, "points_balance", balance)
     survey_invites.on_purchase(session, member_id=member_id, purchase_id=purchase.id, now=now)
     return purchase, _send_receipt(session, purchase, balance, now=now)
+
+
+def _post_points(session: Session, purchase: Purchase, member: Member, grants, *, base: int,
+                 note: str | None, program, settings: EarnSettings, now: datetime,
+                 created_by: str) -> tuple[int, int | None]:
+    """Every entry of the purchase (the base rate, each rule's grant), the
+    balance and the tier metric: three statements whatever the number of rules.
+    Returns the balance and, with a tier program, the metric written."""
+    event_key = f"purchase:{purchase.id}"
+    earnings = [ledger.Earning(g.points, g.key(event_key), ("earn_rule", g.rule.id), g.description)
+                for g in grants]
+    if base:
+        earnings.insert(0, ledger.Earning(base, f"{event_key}:earn", ("purchase", purchase.id), note))
+    if not earnings and not program:
+        return member.points_balance, None
+    expires = now + timedelta(days=settings.points_expiry_days) if settings.points_expiry_days else None
+    metric = {Member.tier_metric: tiers.qualifying_metric_of(program, member.id, now)} if program else None
+    entry_ids, written = ledger.award_points_together(
+        session, member.id, earnings, now=now, expires_at=expires, created_by=created_by,
+        member_values=metric, member_columns=(Member.tier_metric,) if program else ())
+    earn_rules.record_awards(session, grants, member_id=member.id, event_key=event_key,
+                             entry_ids=entry_ids, now=now)
+    session.flush()
+    return written[0], (written[1] if program else None)
 
 
 def _send_receipt(session: Session, purchase: Purchase, balance: int, *, now: datetime) -> int:
@@ -114,31 +137,40 @@ def _send_receipt(session: Session, purchase: Purchase, balance: int, *, now: da
     return balance
 
 
-def _lock_buyer(session: Session, member_id: int, external_ref: str | None):
-    """The member's row lock first: earn-rule caps read after it, and taking it
-    before the purchase INSERT's foreign-key share lock avoids lock upgrades
-    that deadlock two purchases of one member."""
-    member = ledger.lock_member(session, member_id)
+def _lock_buyer(session: Session, member_id: int) -> tuple[Member, bool]:
+    """The member's row lock first (see `ledger.lock_member`): earn-rule caps read
+    after it, and taking it before the purchase INSERT's foreign-key share lock
+    avoids lock upgrades that deadlock two purchases of one member. The same
+    statement says whether a referral waits for this member's purchase, so the
+    many members without one cost no query for it."""
+    row = session.execute(
+        select(Member, referrals.open_referral_of(Member.id)).where(Member.id == member_id)
+        .with_for_update(key_share=True, of=Member).execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise NotFound("Member not found.", member_id=member_id)
+    member, referred = row
     if not member.is_active:
         raise MemberNotActive()
-    if external_ref and session.scalar(
-        select(Purchase.id).where(Purchase.external_ref == external_ref)
-    ):
-        raise DuplicateTransaction(external_ref=external_ref)
-    return member
+    return member, bool(referred)
 
 
-def _insert_purchase(session: Session, purchase: Purchase, items) -> None:
-    try:
-        with session.begin_nested():
-            session.add(purchase)
-            session.flush()
-    except IntegrityError as exc:  # the same external_ref posted concurrently
-        raise DuplicateTransaction(external_ref=purchase.external_ref) from exc
-    session.add_all(
-        PurchaseItem(purchase_id=purchase.id, sku=i.sku, category=i.category, qty=i.qty, price=i.price)
-        for i in items
-    )
+def _insert_purchase(session: Session, items, **values) -> Purchase:
+    """Insert-or-nothing on the external reference: a duplicate (recorded before,
+    or by a concurrent request that commits first) inserts no row, in one
+    statement with no savepoint."""
+    purchase = session.scalars(
+        insert_ignoring_duplicates(session, Purchase).values(values)
+        .on_conflict_do_nothing(index_elements=["external_ref"]).returning(Purchase)
+        .options(lazyload(Purchase.items))  # a new purchase has none yet: no selectin query
+    ).one_or_none()
+    if purchase is None:
+        raise DuplicateTransaction(external_ref=values["external_ref"])
+    # the items are the ones written here: the response needs no query for them
+    set_committed_value(purchase, "items", [])
+    purchase.items.extend(
+        PurchaseItem(sku=i.sku, category=i.category, qty=i.qty, price=i.price) for i in items)
+    return purchase
 
 
 def _multiplier_note(level) -> str:

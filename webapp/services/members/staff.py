@@ -120,15 +120,26 @@ def create_api_key(session: Session, *, name: str, actor: audit.Actor, now: date
 
 
 def verify_api_key(session: Session, presented: str) -> ApiKey | None:
+    parts = split_api_key(presented)
+    if parts is None:
+        return None
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[0]))
+    return key if api_key_matches(key, parts[1]) else None
+
+
+def split_api_key(presented: str) -> tuple[str, str] | None:
+    """(prefix, secret) of a well-formed key; the prefix finds its row."""
     parts = (presented or "").split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         return None
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    return parts[1], parts[2]
+
+
+def api_key_matches(key: ApiKey | None, secret: str) -> bool:
+    """The row found by the prefix is live and the secret is its own."""
     if key is None or key.revoked_at is not None:
-        return None
-    if not hmac.compare_digest(key.key_hash, _hash_secret(parts[2])):
-        return None
-    return key
+        return False
+    return hmac.compare_digest(key.key_hash, _hash_secret(secret))
 
 
 def revoke_api_key(session: Session, key_id: int, *, actor: audit.Actor, now: datetime) -> ApiKey:

@@ -20,6 +20,7 @@ from webapp.services.messages.catalog import channels_for, kind_of
 BATCH = 1000
 WAKE = "vafa_outbox_wake"
 _CONFLICT = ["member_id", "channel", "key"]
+_TABLE = OutboxMessage.__table__
 
 
 def notify(session: Session, *, member_id: int, kind: str, params: dict, key: str, now: datetime,
@@ -61,10 +62,13 @@ def _write(session: Session, kind: str, channel: str, rows: list[dict], now: dat
              "next_attempt_at": now, "created_at": now, "sent_at": now if channel == "inbox" else None}
             for r in rows[start:start + BATCH]
         ]
+        # executemany on the table: one INSERT per batch all the same, and its
+        # compiled form is cached (a multi-row .values() is compiled every time)
         new = session.execute(
-            insert_ignoring_duplicates(session, OutboxMessage).values(batch)
+            insert_ignoring_duplicates(session, _TABLE)
             .on_conflict_do_nothing(index_elements=_CONFLICT)
-            .returning(OutboxMessage.member_id, OutboxMessage.key)
+            .returning(_TABLE.c.member_id, _TABLE.c.key),
+            batch,
         ).all()
         written += len(new)
         if new and channel == "inbox":

@@ -32,6 +32,11 @@ from webapp.services import messages, tiers
 from webapp.services.errors import Conflict, DomainError, MemberNotActive, NotFound, ProblemsInvalid
 from webapp.services.members import audit
 from webapp.services.offers import segments
+from webapp.services.offers.challenge_recount import (
+    recount_after_purchase,
+    running_at,
+    window_start,
+)
 from webapp.services.play import prizes
 
 log = logging.getLogger(__name__)
@@ -355,11 +360,6 @@ def _entry(session: Session, challenge_id: int, member_id: int) -> ChallengeEntr
 # -- progress and completion -----------------------------------------------------------------
 
 
-def _window_start(entry_col_joined, challenge_col_starts):
-    # max(joined_at, starts_at), spelled portably (SQLite has no GREATEST)
-    return case((entry_col_joined > challenge_col_starts, entry_col_joined), else_=challenge_col_starts)
-
-
 def progress_of(session: Session, entries: list[tuple[ChallengeEntry, Challenge]]) -> dict[int, int]:
     """Each entry's progress, recomputed from purchases between
     max(joined_at, starts_at) and ends_at: purchases not fully refunded, spend
@@ -368,7 +368,7 @@ def progress_of(session: Session, entries: list[tuple[ChallengeEntry, Challenge]
     if not entries:
         return {}
     ids = [e.id for e, _c in entries]
-    start = _window_start(ChallengeEntry.joined_at, Challenge.starts_at)
+    start = window_start(ChallengeEntry.joined_at, Challenge.starts_at)
     in_window = and_(Purchase.member_id == ChallengeEntry.member_id, Purchase.occurred_at >= start,
                      Purchase.occurred_at < Challenge.ends_at)
     kept = Purchase.refunded_amount < Purchase.amount
@@ -409,7 +409,7 @@ def _move_on(session: Session, member_id: int, when: datetime, *, now: datetime 
     """Recount the member's open entries whose window holds `when`; complete and
     reward those that reached their goal. Returns the entries completed now."""
     now = now or when
-    start = _window_start(ChallengeEntry.joined_at, Challenge.starts_at)
+    start = window_start(ChallengeEntry.joined_at, Challenge.starts_at)
     query = (
         select(ChallengeEntry.id).join(Challenge, Challenge.id == ChallengeEntry.challenge_id)
         .where(ChallengeEntry.member_id == member_id, ChallengeEntry.completed_at.is_(None),
@@ -482,9 +482,31 @@ def _grant(session: Session, entry: ChallengeEntry, challenge: Challenge, *, key
     return True
 
 
-def on_purchase(session: Session, purchase, *, now: datetime) -> None:
-    """Move the member's running challenges on; reward the ones just completed (once)."""
-    _move_on(session, purchase.member_id, purchase.occurred_at, now=now)
+def on_purchase(session: Session, purchase, *, now: datetime) -> bool:
+    """Move the member's running challenges on; reward the ones just completed
+    (once). True when one completed (its reward may have moved the balances)."""
+    when = purchase.occurred_at
+    running = running_at(session, when)
+    if not running:
+        return False
+    if any(c.metric == "categories" for c in running):
+        return bool(_move_on(session, purchase.member_id, when, now=now))  # counted in Python
+    reached = recount_after_purchase(session, purchase.member_id, when, {c.id: c.goal for c in running})
+    return bool(reached and _complete_reached(session, reached, now=now))
+
+
+def _complete_reached(session: Session, reached: list[int], *, now: datetime) -> list[ChallengeEntry]:
+    """Complete and reward (once) the entries a recount took to their goal."""
+    completed = []
+    for entry, challenge in session.execute(
+        select(ChallengeEntry, Challenge).join(Challenge, Challenge.id == ChallengeEntry.challenge_id)
+        .where(ChallengeEntry.id.in_(reached)).order_by(ChallengeEntry.id)
+        .execution_options(populate_existing=True)
+    ).all():
+        if entry.progress >= challenge.goal and _complete(session, entry, challenge, now):
+            completed.append(entry)
+    session.flush()
+    return completed
 
 
 def on_refund(session: Session, purchase, *, now: datetime) -> None:
@@ -496,6 +518,8 @@ def on_refund(session: Session, purchase, *, now: datetime) -> None:
 def earn_perks(session: Session, member_id: int, now: datetime) -> list[Perk]:
     """The up-front earn multipliers of the member's running challenges (joined,
     active, started, not ended; completed ones keep their perk to the end)."""
+    if not any((c.perk_multiplier_bp or 0) > BP for c in running_at(session, now)):
+        return []
     rows = session.execute(
         select(Challenge.id, Challenge.perk_multiplier_bp, Challenge.name_en)
         .join(ChallengeEntry, and_(ChallengeEntry.challenge_id == Challenge.id,

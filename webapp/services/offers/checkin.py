@@ -77,8 +77,7 @@ def check_in(session: Session, member_id: int, *, now: datetime, tz: str | None 
     """Check the member in for today. A second (or concurrent) check-in on the
     same day changes nothing: the member lock serialises them, and the
     (member, day) primary key would refuse a twin anyway."""
-    rows = earn_rules.active_rules(session, "checkin")
-    if not rows:
+    if not earn_rules.live_rules(session, "checkin"):
         raise CheckInUnavailable()
     ledger.lock_member(session, member_id)
     today = local_today(now, tz)
@@ -106,15 +105,14 @@ def card_state(session: Session, member, *, now: datetime, tz: str | None = None
                last: CheckIn | None | object = _UNREAD) -> CardState | None:
     """What the check-in card shows; None when no check-in rule is active. `last`:
     the latest check-in when the page read it already (`last_fact`)."""
-    rows = earn_rules.active_rules(session, "checkin")
-    if not rows:
+    rules = earn_rules.live_rules(session, "checkin")
+    if not rules:
         return None
     today = local_today(now, tz)
     if last is _UNREAD:
         last = _last(session, member.id)
     done = last is not None and last.day == today
     streak = streaks.current_length(_state(last), today, STREAK_RULE)
-    rules = [earn_rules.engine_rule(r) for r in rows]
     # the first bonus day after the streak so far (today's check-in, if not done, is day streak+1)
     bonuses = [b for b in (rule_engine.next_bonus(r, streak) for r in rules) if b]
     bonus = min(bonuses) if bonuses else None

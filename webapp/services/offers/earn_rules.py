@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import RULE_TRIGGERS, EarnRule, Member, Purchase, RuleAward, Tier
-from webapp.services import ledger, tiers
+from webapp.models import RULE_TRIGGERS, EarnRule, Member, Purchase, RuleAward
+from webapp.services import config_cache, ledger, tiers
 from webapp.services.errors import Conflict, NotFound, ProblemsInvalid
 from webapp.services.members import audit
 from webapp.services.offers import campaigns, challenges, rule_engine, segments
@@ -206,6 +207,21 @@ def active_rules(session: Session, trigger: str | None = None) -> list[EarnRule]
     return list(session.scalars(query.order_by(EarnRule.id)))
 
 
+def live_rules(session: Session, trigger: str) -> tuple[rule_engine.Rule, ...]:
+    """The active rules of `trigger`, compiled, cached per configuration version
+    (`config_cache`): every purchase and check-in asks. Their `points_awarded`
+    is as of that version (awards move it without a new one): budgets are
+    enforced by `_spend_budget`'s guarded UPDATE, never from this copy."""
+    return config_cache.cached(session, "live_earn_rules", _compile_active).get(trigger, ())
+
+
+def _compile_active(session: Session) -> dict[str, tuple[rule_engine.Rule, ...]]:
+    by_trigger: dict[str, list[rule_engine.Rule]] = {}
+    for row in active_rules(session):
+        by_trigger.setdefault(row.trigger, []).append(engine_rule(row))
+    return MappingProxyType({t: tuple(rules) for t, rules in by_trigger.items()})
+
+
 # -- applying rules to events ------------------------------------------------------------
 
 
@@ -241,7 +257,9 @@ def _spend_budget(session: Session, rule_id: int, points: int) -> int:
                        EarnRule.points_awarded + points <= EarnRule.budget_points))
             .values(points_awarded=EarnRule.points_awarded + points)
             .returning(EarnRule.id)
-            .execution_options(synchronize_session=False)
+            # rows loaded in this session (staff pages, tests) learn the new total
+            # through RETURNING: no statement more
+            .execution_options(synchronize_session="fetch")
         ).first()
         if spent is not None:
             return points
@@ -282,60 +300,119 @@ def _description(rule: rule_engine.Rule, tier_bp: int, perk_bp: int, tier_name: 
     return text
 
 
-def apply_rules(
-    session: Session, *, member: Member, event: rule_engine.Event, event_key: str, now: datetime,
-    tz: str, rows: list[EarnRule] | None = None, facts: rule_engine.Member | None = None,
-    level=None, created_by: str = "system",
-) -> list[RuleAward]:
-    """Award every active rule of the event's trigger that matches, each capped
-    and within its budget. Returns the RuleAward rows made (none for replays)."""
-    rows = active_rules(session, event.trigger) if rows is None else rows
-    if not rows:
-        return []
-    rules = [engine_rule(r) for r in rows]
-    if facts is None:
-        facts = member_facts(session, member, rules, now=now, purchase=event.trigger == "purchase",
-                             level=level)
+@dataclass(frozen=True)
+class Grant:
+    """A rule's award to one event, capped and taken from its budget, not yet posted."""
+
+    rule: rule_engine.Rule
+    points: int
+    tier_id: int | None
+    tier_bp: int
+    perk_bp: int
+    description: str
+
+    def key(self, event_key: str) -> str:
+        return f"{event_key}:rule:{self.rule.family_id}"
+
+
+def plan_awards(
+    session: Session, *, member: Member, event: rule_engine.Event, event_key: str | None, now: datetime,
+    tz: str, rules: tuple[rule_engine.Rule, ...], facts: rule_engine.Member, member_locked: bool = False,
+) -> list[Grant]:
+    """Every rule that matches the event, capped, its points taken from its
+    budget (one UPDATE for all of them). `event_key` None: the event is born in
+    this transaction (a purchase about to be inserted), so nothing was awarded
+    for it yet."""
     outcomes = [o for o in rule_engine.evaluate(rules, event, facts, tz) if o.matched]
     if not outcomes:
         return []
-    ledger.lock_member(session, member.id)  # serialises this member's caps
-    done = set(session.scalars(select(RuleAward.family_id).where(
+    if not member_locked:
+        ledger.lock_member(session, member.id)  # serialises this member's caps
+    done = set() if event_key is None else set(session.scalars(select(RuleAward.family_id).where(
         RuleAward.event_key == event_key,
         RuleAward.family_id.in_([o.rule.family_id for o in outcomes]))))
-    settings = load_earn_settings(session)
-    expires = now + timedelta(days=settings.points_expiry_days) if settings.points_expiry_days else None
-    tier_name = None
-    if facts.tier_id is not None:
-        tier_name = session.scalar(select(Tier.name_en).where(Tier.id == facts.tier_id))
-    awards = []
+    wanted: dict[int, tuple[rule_engine.Rule, int]] = {}
     for outcome in outcomes:
         rule = outcome.rule
         if rule.family_id in done:
             continue  # a replayed event earns nothing more
         used = _used_in_window(session, rule, member.id, now, tz) if rule.cap_points else 0
-        points = rule_engine.capped(outcome.points, cap_points=rule.cap_points, used=used,
-                                    budget_left=None)
-        points = _spend_budget(session, rule.id, points)
+        points = rule_engine.capped(outcome.points, cap_points=rule.cap_points, used=used, budget_left=None)
+        if points > 0:
+            wanted[rule.id] = (rule, points)
+    granted = _spend_budgets(session, {rule_id: points for rule_id, (_r, points) in wanted.items()})
+    tier_name = None
+    if facts.tier_id is not None:
+        program = tiers.load_program(session)  # cached: no query for the tier's name
+        tier_name = next((lv.name_en for lv in program.levels if lv.id == facts.tier_id), None) if program else None
+    perk_bp = rule_engine.combined_bp(facts.perk_multipliers_bp) if event.trigger == "purchase" else BP
+    grants = []
+    for rule_id, (rule, _points) in wanted.items():
+        points = granted.get(rule_id, 0)
         if points <= 0:
             continue
         tier_bp = facts.tier_multiplier_bp if rule.use_tier_multiplier else BP
-        perk_bp = rule_engine.combined_bp(facts.perk_multipliers_bp) if event.trigger == "purchase" else BP
-        posting = ledger.award_points(
-            session, member.id, points, key=f"{event_key}:rule:{rule.family_id}", now=now,
-            source=("earn_rule", rule.id), expires_at=expires, created_by=created_by,
-            description=_description(rule, tier_bp, perk_bp, tier_name),
-        )
-        award = RuleAward(rule_id=rule.id, family_id=rule.family_id, member_id=member.id,
-                          event_key=event_key, points=points, entry_id=posting.entry.id,
-                          tier_id=facts.tier_id if tier_bp != BP else None,
-                          tier_multiplier_bp=tier_bp, perk_multiplier_bp=perk_bp, created_at=now)
-        session.add(award)
-        awards.append(award)
-    for row in rows:  # the budget UPDATE bypassed the loaded rows
-        session.expire(row, ["points_awarded"])
-    session.flush()
-    return awards
+        grants.append(Grant(rule, points, facts.tier_id if tier_bp != BP else None, tier_bp, perk_bp,
+                            _description(rule, tier_bp, perk_bp, tier_name)))
+    return grants
+
+
+def _spend_budgets(session: Session, points_by_rule: dict[int, int]) -> dict[int, int]:
+    """`_spend_budget` for several rules in one guarded UPDATE when each fits;
+    a rule whose whole amount does not fit takes what is left, on its own."""
+    if not points_by_rule:
+        return {}
+    amount = case(points_by_rule, value=EarnRule.id, else_=0)
+    spent = set(session.scalars(
+        update(EarnRule)
+        .where(EarnRule.id.in_(list(points_by_rule)), EarnRule.status == "active",
+               or_(EarnRule.budget_points.is_(None), EarnRule.points_awarded + amount <= EarnRule.budget_points))
+        .values(points_awarded=EarnRule.points_awarded + amount)
+        .returning(EarnRule.id)
+        .execution_options(synchronize_session="fetch")))
+    return {rule_id: points if rule_id in spent else _spend_budget(session, rule_id, points)
+            for rule_id, points in points_by_rule.items()}
+
+
+def record_awards(session: Session, grants: list[Grant], *, member_id: int, event_key: str,
+                  entry_ids: dict[str, int], now: datetime) -> list[RuleAward]:
+    """The RuleAward rows of grants whose entries were posted now, in one INSERT
+    (the ORM's flush sends one per row on SQLite). Returned detached, as written."""
+    rows = [
+        {"rule_id": g.rule.id, "family_id": g.rule.family_id, "member_id": member_id, "event_key": event_key,
+         "points": g.points, "entry_id": entry_ids[g.key(event_key)], "tier_id": g.tier_id,
+         "tier_multiplier_bp": g.tier_bp, "perk_multiplier_bp": g.perk_bp, "created_at": now}
+        for g in grants if g.key(event_key) in entry_ids]
+    if not rows:
+        return []
+    table = RuleAward.__table__  # executemany: one INSERT, its compiled form cached
+    ids = dict(session.execute(insert(table).returning(table.c.entry_id, table.c.id), rows).all())
+    return [RuleAward(id=ids[row["entry_id"]], **row) for row in rows]
+
+
+def apply_rules(
+    session: Session, *, member: Member, event: rule_engine.Event, event_key: str, now: datetime,
+    tz: str, rules: tuple[rule_engine.Rule, ...] | None = None, facts: rule_engine.Member | None = None,
+    level=None, created_by: str = "system",
+) -> list[RuleAward]:
+    """Award every active rule of the event's trigger that matches, each capped
+    and within its budget. Returns the RuleAward rows made (none for replays)."""
+    rules = live_rules(session, event.trigger) if rules is None else rules
+    if not rules:
+        return []
+    if facts is None:
+        facts = member_facts(session, member, rules, now=now, purchase=event.trigger == "purchase",
+                             level=level)
+    grants = plan_awards(session, member=member, event=event, event_key=event_key, now=now, tz=tz,
+                         rules=rules, facts=facts)
+    if not grants:
+        return []
+    settings = load_earn_settings(session)
+    expires = now + timedelta(days=settings.points_expiry_days) if settings.points_expiry_days else None
+    entry_ids, _row = ledger.award_points_together(
+        session, member.id, [ledger.Earning(g.points, g.key(event_key), ("earn_rule", g.rule.id), g.description)
+                             for g in grants], now=now, expires_at=expires, created_by=created_by)
+    return record_awards(session, grants, member_id=member.id, event_key=event_key, entry_ids=entry_ids, now=now)
 
 
 def award_for_event(
@@ -348,8 +425,8 @@ def award_for_event(
     `channel`, `store`, `streak_day`. Returns the RuleAward rows made."""
     if trigger not in RULE_TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")
-    rows = active_rules(session, trigger)
-    if not rows:
+    rules = live_rules(session, trigger)
+    if not rules:
         return []
     member = session.get(Member, member_id)
     if member is None:
@@ -365,29 +442,29 @@ def award_for_event(
         streak_day=context.get("streak_day"),
     )
     return apply_rules(session, member=member, event=event, event_key=event_key, now=now,
-                       tz=tiers.club_timezone(tz), rows=rows, created_by=created_by)
+                       tz=tiers.club_timezone(tz), rules=rules, created_by=created_by)
 
 
-def award_purchase_rules(session: Session, purchase: Purchase, items, *, member: Member, level,
-                         perks, now: datetime, created_by: str = "system",
-                         tz: str | None = None) -> list[RuleAward]:
-    """The designer rules' part of a purchase (the base rate is `purchases`' own
-    entry); `perks` are the member's challenge perks, already read for the base."""
-    rows = active_rules(session, "purchase")
-    if not rows:
+def plan_purchase_rules(session: Session, *, member: Member, amount: int, occurred_at: datetime, items,
+                        channel: str | None, store: str | None, level, perks, now: datetime,
+                        tz: str | None = None) -> list[Grant]:
+    """The designer rules' part of a purchase about to be recorded (the base rate
+    is `purchases`' own entry), budgets already taken; the caller holds the
+    member's row lock and posts the grants with the base rate. `perks` are the
+    member's challenge perks, already read for the base."""
+    rules = live_rules(session, "purchase")
+    if not rules:
         return []
-    rules = [engine_rule(r) for r in rows]
     first = any(r.conditions.first_purchase_only for r in rules) and session.scalar(
-        select(Purchase.id).where(Purchase.member_id == member.id, Purchase.id != purchase.id)
-        .limit(1)) is None
+        select(Purchase.id).where(Purchase.member_id == member.id).limit(1)) is None
     facts = member_facts(session, member, rules, now=now, purchase=True, level=level,
                          first_purchase=first, perks=perks)
     event = rule_engine.Event(
-        trigger="purchase", at=purchase.occurred_at, amount=purchase.amount,
+        trigger="purchase", at=occurred_at, amount=amount,
         items=tuple(rule_engine.Item(i.sku, i.category, i.qty, i.price) for i in items),
-        channel=purchase.channel, store=purchase.store)
-    return apply_rules(session, member=member, event=event, event_key=f"purchase:{purchase.id}",
-                       now=now, tz=tiers.club_timezone(tz), rows=rows, facts=facts, created_by=created_by)
+        channel=channel, store=store)
+    return plan_awards(session, member=member, event=event, event_key=None, now=now,
+                       tz=tiers.club_timezone(tz), rules=rules, facts=facts, member_locked=True)
 
 
 # -- profile completed ---------------------------------------------------------------------
@@ -431,7 +508,7 @@ def dry_run(session: Session, event: rule_engine.Event, *, tier_id: int | None,
         segment_ids=None, campaign_ids=None, first_purchase=first_purchase)
     settings = load_earn_settings(session)
     base, _factors = rule_engine.base_points(settings.points_for(event.amount), facts)
-    rules = [engine_rule(r) for r in active_rules(session, "purchase")]
+    rules = list(live_rules(session, "purchase"))
     outcomes = rule_engine.evaluate(rules, event, facts, tiers.club_timezone(tz))
     outcomes.sort(key=lambda o: (not o.matched, o.rule.id))
     return DryRun(base=base, outcomes=outcomes)

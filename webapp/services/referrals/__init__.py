@@ -190,6 +190,13 @@ def on_join(session: Session, friend: Member, link: Link | None, *, now: datetim
 # -- qualifying and paying ----------------------------------------------------
 
 
+def open_referral_of(friend_id):
+    """EXISTS: a referral still waits on this friend (to ride along with the
+    query that locks the friend's row, see `purchases._lock_buyer`)."""
+    return (select(Referral.id).where(Referral.friend_id == friend_id, Referral.status.in_(OPEN_STATUSES),
+                                      Referral.qualifying_purchase_id.is_(None)).exists())
+
+
 def on_purchase(session: Session, purchase: Purchase, *, now: datetime) -> Referral | None:
     """The friend's purchase may qualify their referral (the friend's row is
     locked by the caller, so their purchases arrive here one at a time)."""

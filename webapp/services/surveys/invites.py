@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from webapp.db import insert_ignoring_duplicates
 from webapp.models import Member, Survey, SurveyInvite
-from webapp.services import messages
+from webapp.services import config_cache, messages
 from webapp.services.members import audit
 from webapp.services.offers import segments
 from webapp.services.surveys.manage import SurveyStateConflict, get_survey
@@ -102,12 +102,20 @@ def _eligible(session: Session, surveys: list[Survey], member_id: int, now: date
 
 
 def _triggered(session: Session, trigger: str, member_id: int, cause: str, now: datetime) -> int:
+    if trigger not in _active_triggers(session):
+        return 0  # most purchases: no survey asks, and the cached answer says so without a query
     # the caller holds the member's row lock: the cooldown check cannot race
     surveys = list(session.scalars(select(Survey).where(Survey.status == "active", Survey.trigger == trigger)))
     if not surveys:
         return 0
     return sum(_invite(session, s, [{"member_id": member_id, "cause": cause}], now)
                for s in _eligible(session, surveys, member_id, now))
+
+
+def _active_triggers(session: Session) -> frozenset[str]:
+    """The triggers some active survey listens to (cached per configuration version)."""
+    return config_cache.cached(session, "survey_triggers", lambda s: frozenset(s.scalars(
+        select(Survey.trigger).where(Survey.status == "active").distinct())))
 
 
 def on_purchase(session: Session, *, member_id: int, purchase_id: int, now: datetime) -> int:

@@ -24,7 +24,7 @@ from webapp.services.tiers import rules
 from webapp.services.tiers.changes import on_points_earned, on_qualifying_event
 from webapp.services.tiers.club_day import club_timezone
 from webapp.services.tiers.evaluation import evaluate_all
-from webapp.services.tiers.metrics import member_metrics
+from webapp.services.tiers.metrics import member_metrics, qualifying_metric_of
 from webapp.services.tiers.overrides import (
     InvalidOverride,
     NoTierProgram,
@@ -45,7 +45,7 @@ from webapp.services.tiers.progress import member_history, member_level, member_
 __all__ = [
     "InvalidOverride", "NoTierProgram", "OverrideReasonRequired", "OverridesNotAllowed",
     "TierProgramInvalid", "UnknownTier", "club_timezone", "default_program", "evaluate_all",
-    "load_program", "member_history", "member_level", "member_metrics", "member_progress",
+    "load_program", "member_history", "member_level", "member_metrics", "member_progress", "qualifying_metric_of",
     "on_points_earned", "on_qualifying_event", "preview_change", "rules", "save_program",
     "set_override",
 ]

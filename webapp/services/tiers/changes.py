@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.db import insert_ignoring_duplicates
 from webapp.models import Member, TierHistory
@@ -55,7 +56,8 @@ def upgrade_key(member_id: int, tier_id: int, day: str) -> str:
 
 
 def on_qualifying_event(session: Session, member_id: int, *, now: datetime,
-                        tz: str | None = None, program: Program | None = None) -> Level | None:
+                        tz: str | None = None, program: Program | None = None,
+                        metric_written: int | None = None) -> Level | None:
     """After something that may raise the metric (a purchase, points earned):
     upgrade at once if the member now qualifies higher. Never downgrades (that is
     the nightly job's). Returns the new level on an upgrade, else None."""
@@ -66,8 +68,12 @@ def on_qualifying_event(session: Session, member_id: int, *, now: datetime,
     if member is None or member.status == "closed":
         return None
     tz = club_timezone(tz)
-    _current, metric = member_metrics(session, program, member_id, now, tz)
-    member.tier_metric = metric
+    if metric_written is None:
+        _current, metric = member_metrics(session, program, member_id, now, tz)
+        member.tier_metric = metric
+    else:  # the purchase's balance UPDATE already set it (`metrics.qualifying_metric_of`)
+        metric = metric_written
+        set_committed_value(member, "tier_metric", metric)
     target = rules.qualifying_level(program, metric)
     held = levels_by_id(program).get(member.tier_id)
     if override_active(member, now):

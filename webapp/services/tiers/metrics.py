@@ -104,6 +104,13 @@ def member_metrics(session: Session, program: Program, member_id: int, now: date
     return (int(row.current), int(row.qualifying)) if row else (0, 0)
 
 
+def qualifying_metric_of(program: Program, member_id: int, now: datetime, tz: str | None = None):
+    """`member_metrics`' qualifying figure as an SQL expression, for the statement
+    that moves the member's balance to set it too (it sees the rows written before it)."""
+    grouped = metric_query(program, windows(program, now, tz), member_id).subquery()
+    return func.coalesce(select(grouped.c.qualifying).scalar_subquery(), 0)
+
+
 def member_contributions(session: Session, program: Program, member_id: int, now: datetime,
                          *, horizon_days: int = LEAVING_HORIZON_DAYS, tz: str | None = None):
     """Rolling windows: the (occurred_at, amount) that leave the window within the
