@@ -175,6 +175,12 @@ def _raffle_entries(session: Session, raffle_id: int, entrants: int, now: dateti
         SELECT :rid, m.id, substr(md5(m.id::text || ':' || :rid), 1, 12), 1 + m.id % 20, 1 + m.id % 20, 0, 0, :now
         FROM (SELECT id FROM member WHERE email LIKE 'bench%@example.com' ORDER BY id LIMIT :n) m
     """), {"rid": raffle_id, "n": entrants, "now": now})
+    # the raffle keeps its entries and tickets on its row (vafa doctor checks them)
+    session.execute(text("""
+        UPDATE raffle SET entries_count = e.n, tickets_total = e.t
+        FROM (SELECT count(*) AS n, sum(tickets) AS t FROM raffle_entry WHERE raffle_id = :rid) e
+        WHERE raffle.id = :rid
+    """), {"rid": raffle_id})
 
 
 def _referrals(session: Session, member_id: int, opens: int, now: datetime) -> None:

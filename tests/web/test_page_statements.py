@@ -13,7 +13,7 @@ from flask import before_render_template, template_rendered
 from tests.helpers.web import log_in
 
 MOST = 4
-PAGES = ["/rewards", "/me/tier", "/me/challenges", "/me/activity"]
+PAGES = ["/me", "/rewards", "/me/tier", "/me/challenges", "/me/activity"]
 
 
 @pytest.fixture
