@@ -79,18 +79,23 @@ def test_upgrading_an_old_club_keeps_members_purchases_and_balances(empty_databa
     assert entries == 120
 
 
+def _three_members(conn) -> None:
+    """Members 1–3, written with SQL as a club on an older schema has them."""
+    for n in (1, 2, 3):
+        conn.execute(text(
+            "INSERT INTO member (id, email, display_name, referral_code, status, consent_email, consent_sms,"
+            " consent_push, session_token, points_balance, credit_balance, tier_metric, created_at)"
+            f" VALUES ({n}, 'm{n}@example.com', 'M', 'CODE000{n}', 'active', false, false, false, 'tok{n}',"
+            " 0, 0, 0, '2025-01-01 00:00:00')"))
+
+
 def test_raffle_counters_are_backfilled_from_the_entries(empty_database_url):
     from alembic import command
 
     command.upgrade(alembic_config(empty_database_url), "p1a0config")
     engine = make_engine(empty_database_url)
     with engine.begin() as conn:
-        for member_id in (1, 2, 3):
-            conn.execute(text(
-                "INSERT INTO member (id, email, display_name, referral_code, status, consent_email, consent_sms,"
-                " consent_push, session_token, points_balance, credit_balance, tier_metric, created_at)"
-                f" VALUES ({member_id}, 'm{member_id}@example.com', 'M', 'CODE000{member_id}', 'active', false,"
-                f" false, false, 'tok{member_id}', 0, 0, 0, '2025-01-01 00:00:00')"))
+        _three_members(conn)
         for raffle_id, status in ((1, "open"), (2, "draft")):
             conn.execute(text(
                 "INSERT INTO raffle (id, name_fa, name_en, ticket_price, max_tickets_per_member, closes_at, draw_at,"
@@ -122,12 +127,7 @@ def test_the_invite_counters_are_backfilled_from_the_rows(empty_database_url):
     command.upgrade(alembic_config(empty_database_url), "p1a0config")
     engine = make_engine(empty_database_url)
     with engine.begin() as conn:
-        for n in (1, 2, 3):
-            conn.execute(text(
-                "INSERT INTO member (id, email, display_name, referral_code, status, consent_email,"
-                " consent_sms, session_token, points_balance, credit_balance, created_at)"
-                f" VALUES ({n}, 'm{n}@example.com', 'M', 'CODE000{n}', 'active', false, false, 'tok{n}',"
-                " 0, 0, '2026-01-01 00:00:00')"))
+        _three_members(conn)
         for n in (1, 2, 3):
             conn.execute(text(
                 "INSERT INTO referral_open (id, link, referrer_id, visitor, created_at)"
