@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
@@ -106,7 +106,7 @@ def format_money(amount: int, currency: str | None = None, locale: str | None = 
     locale = locale or current_locale()
     currency = currency or current_club().currency
     digits = get_currency_precision(currency)
-    value = Decimal(amount).scaleb(-digits)
+    value = Decimal(amount).scaleb(-digits) if digits else int(amount)
     if currency == "IRR" and locale == "fa":
         # CLDR's fa symbol for IRR is the Latin code; members expect the word
         return f"{format_number(value, locale)} ریال"
@@ -128,11 +128,23 @@ def format_date(value: datetime | date | None, locale: str | None = None, tz: st
         return ""
     locale = locale or current_locale()
     local = _local(value, tz)
-    day = local.date() if isinstance(local, datetime) else local
+    return _day_text(local.date() if isinstance(local, datetime) else local, locale)
+
+
+# a day's and a time of day's text are pure functions of their few inputs, and a
+# page shows the same handful of days many times (calendar conversion and CLDR
+# patterns are the costly part of a page's formatting)
+@lru_cache(maxsize=4096)
+def _day_text(day: date, locale: str) -> str:
     if locale == "fa":
         j = jdatetime.date.fromgregorian(date=day)
         return persian_digits(f"{j.day} {JALALI_MONTHS_FA[j.month - 1]} {j.year}")
     return babel_format_date(day, format="medium", locale=_babel(locale))
+
+
+@lru_cache(maxsize=4096)
+def _time_text(hour: int, minute: int, locale: str) -> str:
+    return _localise_digits(babel_format_time(time(hour, minute), format="short", locale=_babel(locale)), locale)
 
 
 def format_datetime(value: datetime | None, locale: str | None = None, tz: str | None = None) -> str:
@@ -140,8 +152,8 @@ def format_datetime(value: datetime | None, locale: str | None = None, tz: str |
         return ""
     locale = locale or current_locale()
     local = _local(value, tz)
-    time = _localise_digits(babel_format_time(local, format="short", locale=_babel(locale)), locale)
-    return f"{format_date(local, locale)}، {time}" if locale == "fa" else f"{format_date(local, locale)}, {time}"
+    day, clock = _day_text(local.date(), locale), _time_text(local.hour, local.minute, locale)
+    return f"{day}، {clock}" if locale == "fa" else f"{day}, {clock}"
 
 
 def localized(obj, field: str, locale: str | None = None):

@@ -19,6 +19,9 @@ class LedgerEntry(Base):
         CheckConstraint("currency IN ('points', 'credit')", name="currency_known"),
         CheckConstraint("amount <> 0", name="amount_not_zero"),
         Index("ix_ledger_entry_member_currency_id", "member_id", "currency", "id"),
+        # a member's newest entries, both currencies (/me, /me/activity): a short
+        # backward scan, not a sort of every entry the member ever had
+        Index("ix_ledger_entry_member_id_id", "member_id", "id"),
         # points-earned tier metrics and daily caps scan by kind and time
         Index("ix_ledger_entry_kind_created", "kind", "created_at"),
     )
