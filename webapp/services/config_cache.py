@@ -13,8 +13,9 @@ delay, and no Redis message can arrive late or be lost. The token is random,
 not a counter: a rolled-back change must never leave a version number that a
 later, different change reuses.
 
-Cached values must be immutable snapshots (frozen dataclasses, tuples), never
-ORM objects bound to a session."""
+Cached values are shared by every request of the process: immutable snapshots
+(frozen dataclasses, tuples) or rows expunged from their session that no code
+changes or attaches to another one (the reward catalog, the challenges)."""
 
 from __future__ import annotations
 
