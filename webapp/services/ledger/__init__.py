@@ -480,11 +480,6 @@ def expiring_of(rows) -> list[tuple[datetime, int]]:
     return sorted((row.t1, int(row.n1)) for row in rows)
 
 
-def expiring_points(session: Session, member_id: int, now: datetime, until: datetime):
-    """(expires_at, points) of the member's lots expiring in (now, until]."""
-    return expiring_of(facts.fetch(session, {"expiring": expiring_fact(member_id, now, until)})["expiring"])
-
-
 # -- consistency ------------------------------------------------------------------
 
 

@@ -111,28 +111,11 @@ def qualifying_metric_of(program: Program, member_id: int, now: datetime, tz: st
     return func.coalesce(select(grouped.c.qualifying).scalar_subquery(), 0)
 
 
-def member_contributions(session: Session, program: Program, member_id: int, now: datetime,
-                         *, horizon_days: int = LEAVING_HORIZON_DAYS, tz: str | None = None):
-    """Rolling windows: the (occurred_at, amount) that leave the window within the
-    horizon, oldest first (what falls out, and when)."""
-    if program.window_kind != "rolling":
-        return ()
-    win = windows(program, now, tz)
-    member_col, time_col, value, filters = _source(program)
-    rows = session.execute(
-        select(time_col, func.sum(value)).where(
-            member_col == member_id, *filters, time_col > win.qualify_start,
-            time_col <= win.qualify_start + timedelta(days=horizon_days), time_col <= now)
-        .group_by(time_col).order_by(time_col)
-    ).all()
-    return tuple((when, int(amount)) for when, amount in rows if amount)
-
-
 def member_standing(session: Session, program: Program, member_id: int, now: datetime,
                     *, horizon_days: int = LEAVING_HORIZON_DAYS, tz: str | None = None):
     """(current, qualifying, contributions) of one member in one statement: a
     rolling window's sum grouped so that what leaves within the horizon comes
-    per time and the rest as one row (`member_metrics` + `member_contributions`)."""
+    per time and the rest as one row."""
     if program.window_kind != "rolling":
         return (*member_metrics(session, program, member_id, now, tz), ())
     win = windows(program, now, tz)
