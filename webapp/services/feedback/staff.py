@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session, aliased
 
 from webapp.models import FEEDBACK_STATUSES, FeedbackPost, FeedbackThread, Member, Staff
 from webapp.services.errors import Conflict
-from webapp.services.feedback.threads import FeedbackInvalid, ThreadNotFound, clean_body, excerpt
+from webapp.services.feedback.threads import (
+    FeedbackInvalid,
+    ThreadNotFound,
+    clean_body,
+    excerpt,
+    load_thread,
+)
 from webapp.services.members import audit
 from webapp.services.messages import notify
 
@@ -37,13 +43,7 @@ class StatusConflict(Conflict):
 
 
 def staff_thread(session: Session, thread_id: int, *, lock: bool = False) -> FeedbackThread:
-    query = select(FeedbackThread).where(FeedbackThread.id == thread_id)
-    if lock:
-        query = query.with_for_update()
-    thread = session.scalar(query)
-    if thread is None:
-        raise ThreadNotFound(thread_id=thread_id)
-    return thread
+    return load_thread(session, thread_id, lock=lock)
 
 
 def _state(thread: FeedbackThread) -> dict:

@@ -109,8 +109,15 @@ def open_thread(session: Session, *, member_id: int, category: str, body: str, n
 
 def member_thread(session: Session, thread_id: int, member_id: int, *, lock: bool = False) -> FeedbackThread:
     """The member's own thread; someone else's is not found (never "forbidden")."""
-    query = select(FeedbackThread).where(FeedbackThread.id == thread_id,
-                                         FeedbackThread.member_id == member_id)
+    return load_thread(session, thread_id, member_id=member_id, lock=lock)
+
+
+def load_thread(session: Session, thread_id: int, *, member_id: int | None = None,
+                lock: bool = False) -> FeedbackThread:
+    """The thread (only if it is `member_id`'s, when given), or ThreadNotFound."""
+    query = select(FeedbackThread).where(FeedbackThread.id == thread_id)
+    if member_id is not None:
+        query = query.where(FeedbackThread.member_id == member_id)
     if lock:
         query = query.with_for_update()
     thread = session.scalar(query)
