@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 from webapp.models import FeedbackThread, Member, Survey, SurveyAnswer, SurveyInvite
 from webapp.services import feedback
 from webapp.services.errors import DomainError, NotFound
-from webapp.services.feedback.threads import MAX_BODY
+from webapp.services.feedback import threads as feedback_threads
 from webapp.services.surveys import rules
 
 MAX_TOKEN = 64
+# feedback_threads.MAX_BODY is read when used, not imported by name: feedback's
+# threads import the offers, whose rewards import the surveys (a cycle at import)
 MAX_COMMENT = 2000
 
 
@@ -111,7 +113,7 @@ def add_comment(session: Session, token: str, *, comment: str | None, now: datet
                 follow_up(session, answer, found.survey, now=now)
             else:
                 feedback.member_reply(session, thread_id=thread_id, member_id=answer.member_id,
-                                      body=text[:MAX_BODY], now=now)
+                                      body=text[:feedback_threads.MAX_BODY], now=now)
     return answer
 
 
@@ -121,5 +123,6 @@ def follow_up(session: Session, answer: SurveyAnswer, survey: Survey, *, now: da
     top = rules.scale(survey.kind)[-1]
     head = f"{survey.name}: {answer.score}/{top}"
     body = f"{head}\n\n{answer.comment}" if answer.comment else head
-    return feedback.open_thread(session, member_id=answer.member_id, category="survey", body=body[:MAX_BODY],
+    return feedback.open_thread(session, member_id=answer.member_id, category="survey",
+                                body=body[:feedback_threads.MAX_BODY],
                                 now=now, survey_answer_id=answer.id)
