@@ -296,26 +296,13 @@ def _open(challenge: Challenge, now: datetime) -> bool:
     return challenge.status == "active" and now < challenge.ends_at
 
 
-def _member_rank(session: Session, member: Member) -> int:
-    level = tiers.member_level(session, member)
-    return level.rank if level is not None else 0
-
-
-def _tier_ranks(session: Session, tier_ids) -> dict[int, int]:
-    ids = [i for i in set(tier_ids) if i is not None]
-    if not ids:
-        return {}
-    return dict(session.execute(select(Tier.id, Tier.rank).where(Tier.id.in_(ids))).all())
-
-
 def eligible_ids(session: Session, member: Member, challenges, now: datetime) -> set[int]:
     """Which of `challenges` the member may join by tier and segment (a fixed
     number of queries, whatever the number of challenges)."""
     challenges = list(challenges)
     if not member.is_active or not challenges:
         return set()
-    ranks = _tier_ranks(session, (c.min_tier_id for c in challenges))
-    rank = _member_rank(session, member) if ranks else 0
+    rank, ranks = tier_standing(session, member)
     wanted = {c.segment_id for c in challenges if c.segment_id is not None}
     inside = segments.member_ids_in(session, sorted(wanted), member.id, now) if wanted else set()
     return {c.id for c in challenges if may_join(c, rank, ranks, inside)}
@@ -539,4 +526,5 @@ from webapp.services.offers.member_challenges import (  # noqa: E402
     member_challenges,  # noqa: F401
     member_facts,  # noqa: F401
     open_challenges,  # noqa: F401
+    tier_standing,
 )

@@ -18,6 +18,15 @@ from webapp.services.offers import segments
 # -- what a member sees -------------------------------------------------------------------------
 
 
+def tier_standing(session: Session, member: Member) -> tuple[int, dict[int, int]]:
+    """The member's level rank and every level's rank by tier id, from the cached
+    program (0 and none when the club has no program)."""
+    program = tiers.load_program(session)
+    if program is None:
+        return 0, {}
+    return tiers.member_level(session, member, program).rank, {lv.id: lv.rank for lv in program.levels}
+
+
 def may_join(challenge: Challenge, rank: int, ranks: dict[int, int], inside: set[int]) -> bool:
     """By tier (the member's rank against the rank its level id has) and segment."""
     return ((challenge.min_tier_id is None or rank >= ranks.get(challenge.min_tier_id, 0))
@@ -101,10 +110,7 @@ def member_challenges(session: Session, member: Member, now: datetime, found: di
                                           coupon_id=r.n2, joined_at=r.t1, completed_at=r.t2)
                for r in found["challenge_entry"]}  # read-only copies, never added to a session
     inside = {int(r.ref) for r in found["challenge_segment"]}
-    program = tiers.load_program(session)
-    ranks = {lv.id: lv.rank for lv in program.levels} if program else {}
-    level = tiers.member_level(session, member, program) if program else None
-    rank = level.rank if level else 0
+    rank, ranks = tier_standing(session, member)
     eligible = {c.id for c, _fa, _en in rows
                 if member.is_active and c.id not in entries and may_join(c, rank, ranks, inside)}
     found = [MemberChallenge(c, entries.get(c.id), c.id in eligible, fa, en)
